@@ -1,0 +1,300 @@
+/* api.c — the public API around the pool: open, close, statements,
+ * errors, statistics. */
+#include "build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "dm.h"
+#include "error.h"
+#include "log.h"
+#include "pool.h"
+#include "util.h"
+
+#ifndef ODBCPOOL_SYSCONFDIR
+#define ODBCPOOL_SYSCONFDIR "/etc"
+#endif
+
+static void set_free(odbcpool_set *s) {
+  while (s->pools) {
+    struct pool *p = s->pools;
+    s->pools = p->next;
+    free(p->dsn);
+    free(p->uid);
+    free(p);
+  }
+  odbcpool__cfg_free(s->cfg);
+  free(s->workers);
+  pthread_mutex_destroy(&s->lock);
+  pthread_mutex_destroy(&s->env_lock);
+  pthread_cond_destroy(&s->work_cv);
+  pthread_cond_destroy(&s->hk_cv);
+  pthread_cond_destroy(&s->idle_cv);
+  free(s);
+}
+
+int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
+  odbcpool__err_clear(err);
+  if (out == NULL)
+    return odbcpool__err(err, ODBCPOOL_EINVAL, "HY009",
+                         "odbcpool_open: set is required");
+  *out = NULL;
+  if (path == NULL)
+    path = getenv("ODBCPOOL_CONFIG");
+  if (path == NULL || *path == '\0')
+    path = ODBCPOOL_SYSCONFDIR "/odbcpool.ini";
+  if (odbcpool__dm(err) == NULL)
+    return ODBCPOOL_EDM;
+
+  struct cfg *cfg = NULL;
+  int code = odbcpool__cfg_load(path, &cfg, err);
+  if (code != ODBCPOOL_OK)
+    return code;
+  odbcpool_set *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    odbcpool__cfg_free(cfg);
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+  }
+  s->cfg = cfg;
+  s->pid = getpid();
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->env_lock, NULL);
+  odbcpool__cond_init(&s->work_cv);
+  odbcpool__cond_init(&s->hk_cv);
+  odbcpool__cond_init(&s->idle_cv);
+  if (RAND_bytes(s->key, sizeof s->key) != 1) {
+    set_free(s);
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY000",
+                         "no randomness for the verifier key");
+  }
+  pthread_mutex_lock(&s->lock);
+  /* Pools that keep connections open before any borrow exist from the
+   * start, so the housekeeper can fill them. */
+  for (size_t i = 0; i < cfg->npools; i++) {
+    if (cfg->pools[i].min_idle > 0 &&
+        odbcpool__pool_get(s, cfg->pools[i].dsn, NULL, NULL) == NULL) {
+      pthread_mutex_unlock(&s->lock);
+      set_free(s);
+      return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+    }
+  }
+  code = odbcpool__threads_start(s, err);
+  pthread_mutex_unlock(&s->lock);
+  if (code != ODBCPOOL_OK) {
+    odbcpool_close(s);
+    return code;
+  }
+  odbcpool__registry_add(s);
+  *out = s;
+  return ODBCPOOL_OK;
+}
+
+void odbcpool_close(odbcpool_set *s) {
+  if (s == NULL)
+    return;
+  pthread_mutex_lock(&s->lock);
+  odbcpool__fork_check(s);
+  s->closing = true;
+  pthread_cond_broadcast(&s->work_cv);
+  pthread_cond_broadcast(&s->hk_cv);
+  for (struct pool *p = s->pools; p; p = p->next)
+    for (struct waiter *w = p->wait_head; w; w = w->next)
+      pthread_cond_signal(&w->cv);
+  bool started = s->threads_started;
+  pthread_mutex_unlock(&s->lock);
+
+  if (started) {
+    for (unsigned i = 0; i < s->nworkers; i++)
+      pthread_join(s->workers[i], NULL);
+    pthread_join(s->housekeeper, NULL);
+  } else {
+    for (unsigned i = 0; i < s->nworkers; i++)
+      pthread_join(s->workers[i], NULL);
+  }
+  odbcpool__registry_remove(s);
+
+  pthread_mutex_lock(&s->lock);
+  unsigned borrowed = 0;
+  for (struct pool *p = s->pools; p; p = p->next) {
+    /* Borrowers still waiting leave with ECLOSED; wait for them. */
+    while (p->nwaiting > 0 || p->lists[CONN_OPENING].n > 0 ||
+           p->lists[CONN_CLOSING].n > 0)
+      pthread_cond_wait(&s->idle_cv, &s->lock);
+    odbcpool_conn *c;
+    while ((c = p->lists[CONN_IDLE].head) != NULL)
+      odbcpool__close_locked(c, ODBCPOOL_CLOSE_SHUTDOWN);
+    borrowed += p->lists[CONN_IN_USE].n;
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (borrowed > 0) {
+    /* Their holders may still use them: leave them be. */
+    odbcpool__log(ODBCPOOL_LOG_WARN,
+                  "odbcpool_close: %u connection(s) still borrowed are "
+                  "abandoned", borrowed);
+    return;
+  }
+  const struct odbcpool__dm *dm = odbcpool__dm(NULL);
+  if (s->henv != SQL_NULL_HENV && dm != NULL)
+    dm->SQLFreeHandle(SQL_HANDLE_ENV, s->henv);
+  set_free(s);
+}
+
+SQLHDBC odbcpool_hdbc(const odbcpool_conn *c) {
+  return c ? c->hdbc : SQL_NULL_HDBC;
+}
+
+uint64_t odbcpool_conn_id(const odbcpool_conn *c) {
+  return c ? c->id : 0;
+}
+
+const char *odbcpool_errmsg(const odbcpool_conn *c) {
+  return c ? c->errmsg : "no connection";
+}
+
+const char *odbcpool_sqlstate(const odbcpool_conn *c) {
+  return c ? c->sqlstate : "HY009";
+}
+
+/* Allocates a handle of `type` on the connection and records it. */
+static int track_alloc(odbcpool_conn *c, SQLSMALLINT type, SQLHANDLE *out) {
+  if (c == NULL || out == NULL)
+    return ODBCPOOL_EINVAL;
+  *out = SQL_NULL_HANDLE;
+  odbcpool_error err;
+  const struct odbcpool__dm *dm = odbcpool__dm(&err);
+  if (dm == NULL) {
+    odbcpool__conn_seterr(c, &err);
+    return ODBCPOOL_EDM;
+  }
+  if (c->nhandles == c->caphandles) {
+    size_t cap = c->caphandles ? c->caphandles * 2 : 8;
+    struct tracked_handle *h = realloc(c->handles, cap * sizeof *h);
+    if (h == NULL) {
+      odbcpool__err(&err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+      odbcpool__conn_seterr(c, &err);
+      return ODBCPOOL_ENOMEM;
+    }
+    c->handles = h;
+    c->caphandles = cap;
+  }
+  SQLHANDLE h = SQL_NULL_HANDLE;
+  if (!SQL_SUCCEEDED(dm->SQLAllocHandle(type, c->hdbc, &h))) {
+    odbcpool__err_odbc(&err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, c->hdbc,
+                       "cannot allocate a handle");
+    odbcpool__conn_seterr(c, &err);
+    return ODBCPOOL_EODBC;
+  }
+  c->handles[c->nhandles].type = type;
+  c->handles[c->nhandles].handle = h;
+  c->nhandles++;
+  *out = h;
+  return ODBCPOOL_OK;
+}
+
+/* Frees a tracked handle; EINVAL if the pool did not allocate it. */
+static int track_free(odbcpool_conn *c, SQLSMALLINT type, SQLHANDLE h) {
+  if (c == NULL)
+    return ODBCPOOL_EINVAL;
+  for (size_t i = 0; i < c->nhandles; i++) {
+    if (c->handles[i].handle != h || c->handles[i].type != type)
+      continue;
+    c->handles[i] = c->handles[--c->nhandles];
+    odbcpool_error err;
+    const struct odbcpool__dm *dm = odbcpool__dm(&err);
+    if (dm == NULL)
+      return ODBCPOOL_EDM;
+    if (!SQL_SUCCEEDED(dm->SQLFreeHandle(type, h))) {
+      odbcpool__err(&err, ODBCPOOL_EODBC, "HY000", "cannot free handle");
+      odbcpool__conn_seterr(c, &err);
+      return ODBCPOOL_EODBC;
+    }
+    return ODBCPOOL_OK;
+  }
+  odbcpool_error err;
+  odbcpool__err(&err, ODBCPOOL_EINVAL, "HY024",
+                "handle was not allocated through this connection");
+  odbcpool__conn_seterr(c, &err);
+  return ODBCPOOL_EINVAL;
+}
+
+int odbcpool_stmt_alloc(odbcpool_conn *c, SQLHSTMT *out) {
+  return track_alloc(c, SQL_HANDLE_STMT, out);
+}
+
+int odbcpool_desc_alloc(odbcpool_conn *c, SQLHDESC *out) {
+  return track_alloc(c, SQL_HANDLE_DESC, out);
+}
+
+int odbcpool_stmt_free(odbcpool_conn *c, SQLHSTMT h) {
+  return track_free(c, SQL_HANDLE_STMT, h);
+}
+
+int odbcpool_desc_free(odbcpool_conn *c, SQLHDESC h) {
+  return track_free(c, SQL_HANDLE_DESC, h);
+}
+
+int odbcpool_stats_get(odbcpool_set *s, const char *dsn,
+                       odbcpool_stats *out, odbcpool_error *err) {
+  odbcpool__err_clear(err);
+  if (s == NULL || dsn == NULL || out == NULL)
+    return odbcpool__err(err, ODBCPOOL_EINVAL, "HY009",
+                         "odbcpool_stats_get: set, dsn and stats required");
+  memset(out, 0, sizeof *out);
+  bool found = false;
+  pthread_mutex_lock(&s->lock);
+  odbcpool__fork_check(s);
+  for (struct pool *p = s->pools; p; p = p->next) {
+    if (strcmp(p->dsn, dsn) != 0)
+      continue;
+    found = true;
+    const odbcpool_stats *st = &p->stats;
+    out->open += odbcpool__pool_total(p);
+    out->idle += p->lists[CONN_IDLE].n;
+    out->in_use += p->lists[CONN_IN_USE].n;
+    out->resetting += p->lists[CONN_RESETTING].n;
+    out->waiting += p->nwaiting;
+    out->borrows += st->borrows;
+    out->timeouts += st->timeouts;
+    out->connects += st->connects;
+    out->connect_failures += st->connect_failures;
+    out->resets += st->resets;
+    out->reset_failures += st->reset_failures;
+    out->validations_failed += st->validations_failed;
+    out->leaks += st->leaks;
+    for (int i = 0; i < ODBCPOOL_CLOSE_MAX_; i++)
+      out->closes[i] += st->closes[i];
+    out->wait_us_total += st->wait_us_total;
+    if (st->wait_us_max > out->wait_us_max)
+      out->wait_us_max = st->wait_us_max;
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (!found)
+    return odbcpool__err(err, ODBCPOOL_ENOTFOUND, "HY000",
+                         "no pool for DSN '%s' yet", dsn);
+  return ODBCPOOL_OK;
+}
+
+int odbcpool_quiesce(odbcpool_set *s, long timeout_ms) {
+  if (s == NULL)
+    return ODBCPOOL_EINVAL;
+  uint64_t deadline = odbcpool__now_ms() + (uint64_t)(timeout_ms < 0 ? 0
+                                                                      : timeout_ms);
+  int code = ODBCPOOL_OK;
+  pthread_mutex_lock(&s->lock);
+  odbcpool__fork_check(s);
+  while (s->reset_head != NULL || s->resets_running > 0) {
+    if (odbcpool__cond_wait_until(&s->idle_cv, &s->lock, deadline) ==
+            ETIMEDOUT &&
+        (s->reset_head != NULL || s->resets_running > 0)) {
+      code = ODBCPOOL_ETIMEDOUT;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  return code;
+}

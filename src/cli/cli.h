@@ -1,0 +1,8 @@
+/* cli.h — subcommands of the odbcpool command. */
+#ifndef ODBCPOOL_CLI_H
+#define ODBCPOOL_CLI_H
+
+int cli_check(int argc, char **argv);
+int cli_demo(int argc, char **argv);
+
+#endif /* ODBCPOOL_CLI_H */

@@ -1,0 +1,47 @@
+/* main.c — the odbcpool command: dispatches to the subcommand table. */
+#include "build.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *usage;
+  const char *help;
+} commands[] = {
+    {"check", cli_check, "check [FILE]",
+     "validate a pool config file and print its effective settings"},
+    {"demo", cli_demo, "demo",
+     "run a pooled workload and an erasure check on an embedded SQLite DSN"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: odbcpool COMMAND [ARGS]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-16s %s\n", commands[i].usage, commands[i].help);
+  fprintf(out, "\n%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "odbcpool: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,121 @@
+/* config.h — the pool config file (odbcpool.ini): settings table, parser. */
+#ifndef ODBCPOOL_CONFIG_H
+#define ODBCPOOL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "odbcpool.h"
+
+/* Kinds of setting values. Durations are milliseconds and need a unit
+ * ("500ms", "5s", "10min", "2h", "1d"); "0" alone means off/none. */
+enum cfg_type {
+  CFG_INT,      /* non-negative integer, bounded by the table's min/max */
+  CFG_DURATION, /* milliseconds */
+  CFG_BOOL,     /* yes/no/true/false/on/off/1/0 */
+  CFG_STRING,   /* free text (SQL), kept verbatim after trimming */
+  CFG_PATH,     /* a file that must exist and be readable at load time;
+                   relative to the config file's directory */
+};
+
+/* One reset statement. With `gexec` set, each column of each row the
+ * statement returns is itself executed as a statement (as psql's \gexec),
+ * which is how a static script drops objects whose names it cannot know. */
+struct cfg_stmt {
+  char *sql;
+  bool gexec;
+};
+
+/* Settings of one pool (one target DSN). Field names match the keys. */
+struct cfg_pool {
+  char *dsn;                 /* section name; NULL for [defaults] */
+  unsigned line;             /* line of the section header */
+  long max_connections;
+  long min_idle;
+  long idle_timeout;         /* ms, 0 = never */
+  long max_lifetime;         /* ms, 0 = never */
+  long lifetime_jitter;      /* ms, each connection's lifetime is shortened
+                                by a random amount up to this */
+  long borrow_timeout;       /* ms */
+  long validation_idle;      /* ms idle after which the check query runs */
+  char *validation_query;    /* NULL: only SQL_ATTR_CONNECTION_DEAD */
+  char *reset_script;        /* path of the script file, or NULL */
+  char *reset_sql;           /* inline statements, or NULL */
+  bool reset_connection;     /* try SQL_ATTR_RESET_CONNECTION */
+  char *verify_query;        /* must return no rows, or NULL */
+  long leak_threshold;       /* ms, 0 = off */
+  /* Parsed from reset_script then reset_sql, in that order. */
+  struct cfg_stmt *reset;
+  size_t nreset;
+};
+
+struct cfg {
+  char *path;                /* file the config came from */
+  long reset_workers;        /* [defaults] only: reset threads per set */
+  struct cfg_pool defaults;
+  struct cfg_pool *pools;    /* one per DSN section, in file order */
+  size_t npools;
+};
+
+/* One row of the settings table that drives the parser, `odbcpool check`
+ * and the documentation. */
+struct cfg_setting {
+  const char *name;
+  enum cfg_type type;
+  const char *def;           /* default, as it would be written in the file */
+  long min, max;             /* bounds for CFG_INT and CFG_DURATION */
+  size_t offset;             /* into struct cfg_pool; for defaults_only
+                                settings into struct cfg */
+  bool defaults_only;        /* only valid in [defaults]; the value lives
+                                in struct cfg (see odbcpool__cfg_value) */
+  const char *help;
+};
+
+extern const struct cfg_setting odbcpool__cfg_settings[];
+extern const size_t odbcpool__cfg_nsettings;
+
+/* Loads and validates the config file at `path`. On error returns
+ * ODBCPOOL_ECONFIG (or EIO/ENOMEM), fills err->message with "file:line:
+ * key: reason" and sets *out to NULL. The caller frees with cfg_free. */
+int odbcpool__cfg_load(const char *path, struct cfg **out /* OUT */,
+                       odbcpool_error *err);
+
+/* Same, from a buffer of `len` bytes (may contain NUL bytes, which are an
+ * error). `name` is used in messages in place of a file name. */
+int odbcpool__cfg_parse(const char *name, const char *buf, size_t len,
+                        struct cfg **out /* OUT */, odbcpool_error *err);
+
+void odbcpool__cfg_free(struct cfg *cfg);
+
+/* The settings for `dsn`: its section, else [defaults]. Never NULL. */
+const struct cfg_pool *odbcpool__cfg_pool(const struct cfg *cfg,
+                                          const char *dsn);
+
+/* Splits a reset script into statements: `;` ends a statement, `\gexec`
+ * ends one whose results are statements; quotes ('', "", ``, $tag$), --
+ * and (non-nested) block comments are respected; backslash escapes inside
+ * quotes are not. Statements holding only whitespace and comments are
+ * dropped, and leading comments and surrounding whitespace are trimmed.
+ * Appends to *stmts (NULL, or an array grown by this function). On error
+ * returns ODBCPOOL_ECONFIG (or ENOMEM) with "name:line: reason" in err and
+ * leaves *nstmts and the existing statements as they were. */
+int odbcpool__cfg_split_sql(const char *name, unsigned first_line,
+                            const char *sql, size_t len,
+                            struct cfg_stmt **stmts, size_t *nstmts,
+                            odbcpool_error *err);
+
+/* Address of setting `s` for `pool`: a field of `pool`, or of `cfg` for
+ * defaults_only settings. Points to a long (CFG_INT, CFG_DURATION), a bool
+ * (CFG_BOOL) or a char * that may be NULL (CFG_STRING, CFG_PATH). */
+const void *odbcpool__cfg_value(const struct cfg *cfg,
+                                const struct cfg_pool *pool,
+                                const struct cfg_setting *s);
+
+/* Parses a duration with unit into milliseconds. Returns false on a
+ * missing unit, junk or overflow. */
+bool odbcpool__cfg_duration(const char *s, long *ms /* OUT */);
+
+/* Formats a duration for display ("5s", "10min", "0"). */
+void odbcpool__cfg_format_duration(long ms, char *buf, size_t len);
+
+#endif /* ODBCPOOL_CONFIG_H */

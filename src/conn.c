@@ -1,0 +1,181 @@
+/* conn.c — one physical connection: connect, validate, disconnect. */
+#include "build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "dm.h"
+#include "error.h"
+#include "log.h"
+#include "pool.h"
+#include "util.h"
+
+/* Allocates the set's environment on first connect, not at open: the
+ * driver module must not call the DM from its own environment calls. */
+static int env_get(odbcpool_set *s, SQLHENV *out, odbcpool_error *err) {
+  const struct odbcpool__dm *dm = odbcpool__dm(err);
+  if (dm == NULL)
+    return ODBCPOOL_EDM;
+  pthread_mutex_lock(&s->env_lock);
+  if (s->henv == SQL_NULL_HENV) {
+    SQLHENV env = SQL_NULL_HENV;
+    SQLRETURN rc = dm->SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env);
+    if (!SQL_SUCCEEDED(rc)) {
+      pthread_mutex_unlock(&s->env_lock);
+      return odbcpool__err(err, ODBCPOOL_EDM, "HY001",
+                           "cannot allocate an ODBC environment");
+    }
+    /* ODBC 3.80 so that SQL_ATTR_RESET_CONNECTION may be used. */
+    rc = dm->SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
+                           (SQLPOINTER)SQL_OV_ODBC3_80, 0);
+    if (!SQL_SUCCEEDED(rc))
+      rc = dm->SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
+                             (SQLPOINTER)SQL_OV_ODBC3, 0);
+    if (!SQL_SUCCEEDED(rc)) {
+      int code = odbcpool__err_odbc(err, ODBCPOOL_EDM, SQL_HANDLE_ENV, env,
+                                    "cannot set ODBC version 3");
+      dm->SQLFreeHandle(SQL_HANDLE_ENV, env);
+      pthread_mutex_unlock(&s->env_lock);
+      return code;
+    }
+    s->henv = env;
+  }
+  *out = s->henv;
+  pthread_mutex_unlock(&s->env_lock);
+  return ODBCPOOL_OK;
+}
+
+/* A random share of the jitter, so connections opened together do not
+ * all expire together. */
+static uint64_t jitter_ms(long jitter) {
+  if (jitter <= 0)
+    return 0;
+  uint32_t r = 0;
+  if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+    return 0;
+  return r % (uint64_t)jitter;
+}
+
+int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
+                        odbcpool_error *err) {
+  struct pool *p = c->pool;
+  const struct odbcpool__dm *dm = odbcpool__dm(err);
+  if (dm == NULL)
+    return ODBCPOOL_EDM;
+  SQLHENV env = SQL_NULL_HENV;
+  int code = env_get(p->set, &env, err);
+  if (code != ODBCPOOL_OK)
+    return code;
+
+  SQLHDBC dbc = SQL_NULL_HDBC;
+  if (!SQL_SUCCEEDED(dm->SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc)))
+    return odbcpool__err_odbc(err, ODBCPOOL_ECONNECT, SQL_HANDLE_ENV, env,
+                              "cannot allocate a connection handle");
+
+  struct odbcpool__buf cs = {0};
+  odbcpool__buf_connattr(&cs, "DSN", p->dsn);
+  if (p->uid != NULL)
+    odbcpool__buf_connattr(&cs, "UID", p->uid);
+  if (pwd != NULL)
+    odbcpool__buf_connattr(&cs, "PWD", pwd);
+  if (cs.failed) {
+    odbcpool__buf_wipe(&cs);
+    dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+  }
+  SQLCHAR out[1024];
+  SQLSMALLINT outlen = 0;
+  SQLRETURN rc = dm->SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs.data, SQL_NTS,
+                                      out, sizeof out, &outlen,
+                                      SQL_DRIVER_NOPROMPT);
+  /* The completed connection string may echo the password: wipe both. */
+  OPENSSL_cleanse(out, sizeof out);
+  odbcpool__buf_wipe(&cs);
+  if (!SQL_SUCCEEDED(rc)) {
+    char what[160];
+    snprintf(what, sizeof what, "cannot connect to DSN '%s'", p->dsn);
+    /* Copy the records before the handle (and they) go away. */
+    code = odbcpool__err_odbc(err, ODBCPOOL_ECONNECT, SQL_HANDLE_DBC, dbc,
+                              what);
+    if (err != NULL && err->sqlstate[0] == '\0')
+      snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
+    dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+    return code;
+  }
+  c->hdbc = dbc;
+  odbcpool__attrs_snapshot(dbc, &c->attrs);
+  uint64_t now = odbcpool__now_ms();
+  c->created_ms = now;
+  c->idle_since_ms = now;
+  c->expires_ms = 0;
+  if (p->cfg->max_lifetime > 0) {
+    uint64_t life = (uint64_t)p->cfg->max_lifetime;
+    uint64_t j = jitter_ms(p->cfg->lifetime_jitter);
+    c->expires_ms = now + (j < life ? life - j : life);
+  }
+  odbcpool__log(ODBCPOOL_LOG_DEBUG, "pool %s: opened connection %llu",
+                p->dsn, (unsigned long long)c->id);
+  return ODBCPOOL_OK;
+}
+
+void odbcpool__conn_disconnect(odbcpool_conn *c) {
+  if (c->hdbc == SQL_NULL_HDBC || c->orphan)
+    return;
+  const struct odbcpool__dm *dm = odbcpool__dm(NULL);
+  if (dm != NULL) {
+    /* Statements still tracked die with the connection. */
+    if (!SQL_SUCCEEDED(dm->SQLDisconnect(c->hdbc))) {
+      /* An open transaction makes SQLDisconnect refuse (25000). */
+      dm->SQLEndTran(SQL_HANDLE_DBC, c->hdbc, SQL_ROLLBACK);
+      dm->SQLDisconnect(c->hdbc);
+    }
+    dm->SQLFreeHandle(SQL_HANDLE_DBC, c->hdbc);
+  }
+  c->hdbc = SQL_NULL_HDBC;
+  c->nhandles = 0;
+}
+
+void odbcpool__conn_free(odbcpool_conn *c) {
+  if (c == NULL)
+    return;
+  free(c->handles);
+  free(c);
+}
+
+void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err) {
+  memcpy(c->sqlstate, err->sqlstate, sizeof c->sqlstate);
+  c->sqlstate[sizeof c->sqlstate - 1] = '\0';
+  size_t n = strnlen(err->message, sizeof c->errmsg - 1);
+  memcpy(c->errmsg, err->message, n);
+  c->errmsg[n] = '\0';
+}
+
+bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
+  const struct odbcpool__dm *dm = odbcpool__dm(NULL);
+  if (dm == NULL)
+    return false;
+  SQLUINTEGER dead = SQL_CD_FALSE;
+  SQLRETURN rc = dm->SQLGetConnectAttr(c->hdbc, SQL_ATTR_CONNECTION_DEAD,
+                                       &dead, 0, NULL);
+  /* A driver that cannot tell is not a dead connection. */
+  if (SQL_SUCCEEDED(rc) && dead == SQL_CD_TRUE)
+    return false;
+  const struct cfg_pool *cfg = c->pool->cfg;
+  if (cfg->validation_query == NULL)
+    return true;
+  if (now_ms - c->idle_since_ms < (uint64_t)cfg->validation_idle)
+    return true;
+  odbcpool_error err;
+  if (odbcpool__exec(c->hdbc, cfg->validation_query, false, false, &err) !=
+      ODBCPOOL_OK) {
+    odbcpool__log(ODBCPOOL_LOG_INFO, "pool %s: connection %llu failed "
+                  "validation: %s", c->pool->dsn,
+                  (unsigned long long)c->id, err.message);
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,523 @@
+/* pool.c — borrow and return: lists, fair waiting, reset queue, fork. */
+#include "build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "dm.h"
+#include "error.h"
+#include "log.h"
+#include "pool.h"
+#include "util.h"
+
+/* Process-unique connection ids. */
+static uint64_t next_conn_id = 1;
+
+/* ------------------------------------------------------------- lists */
+
+static void list_unlink(struct conn_list *l, odbcpool_conn *c) {
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    l->head = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  else
+    l->tail = c->prev;
+  c->prev = c->next = NULL;
+  l->n--;
+}
+
+static void list_push_head(struct conn_list *l, odbcpool_conn *c) {
+  c->prev = NULL;
+  c->next = l->head;
+  if (l->head)
+    l->head->prev = c;
+  else
+    l->tail = c;
+  l->head = c;
+  l->n++;
+}
+
+void odbcpool__conn_move(odbcpool_conn *c, enum conn_state state) {
+  struct pool *p = c->pool;
+  list_unlink(&p->lists[c->state], c);
+  c->state = state;
+  /* Idle connections are handed out most recently used first, so that
+   * the oldest ones reach idle_timeout and the pool shrinks. */
+  list_push_head(&p->lists[state], c);
+}
+
+unsigned odbcpool__pool_total(const struct pool *p) {
+  unsigned n = 0;
+  for (int i = 0; i < CONN_NSTATES; i++)
+    n += p->lists[i].n;
+  return n;
+}
+
+odbcpool_conn *odbcpool__conn_new(struct pool *p) {
+  odbcpool_conn *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->pool = p;
+  c->id = __atomic_fetch_add(&next_conn_id, 1, __ATOMIC_RELAXED);
+  c->state = CONN_OPENING;
+  c->generation = p->set->generation;
+  list_push_head(&p->lists[CONN_OPENING], c);
+  return c;
+}
+
+/* Takes the most recently returned idle connection, as IN_USE. */
+static odbcpool_conn *take_idle(struct pool *p) {
+  odbcpool_conn *c = p->lists[CONN_IDLE].head;
+  if (c != NULL)
+    odbcpool__conn_move(c, CONN_IN_USE);
+  return c;
+}
+
+void odbcpool__pool_dispatch(struct pool *p) {
+  while (p->wait_head != NULL) {
+    odbcpool_conn *c = take_idle(p);
+    if (c == NULL) {
+      if (p->set->closing ||
+          odbcpool__pool_total(p) >= (unsigned)p->cfg->max_connections)
+        return;
+      c = odbcpool__conn_new(p);
+      if (c == NULL)
+        return;
+    }
+    struct waiter *w = p->wait_head;
+    p->wait_head = w->next;
+    if (p->wait_head == NULL)
+      p->wait_tail = NULL;
+    p->nwaiting--;
+    w->granted = c;
+    pthread_cond_signal(&w->cv);
+  }
+}
+
+void odbcpool__close_locked(odbcpool_conn *c, int reason) {
+  struct pool *p = c->pool;
+  odbcpool_set *s = p->set;
+  odbcpool__conn_move(c, CONN_CLOSING);
+  pthread_mutex_unlock(&s->lock);
+  odbcpool__conn_disconnect(c);
+  pthread_mutex_lock(&s->lock);
+  list_unlink(&p->lists[CONN_CLOSING], c);
+  p->stats.closes[reason]++;
+  odbcpool__log(ODBCPOOL_LOG_DEBUG, "pool %s: closed connection %llu (%s)",
+                p->dsn, (unsigned long long)c->id,
+                odbcpool_close_reason_name(reason));
+  odbcpool__conn_free(c);
+  /* The slot is free: a waiter may open a new connection in it. */
+  odbcpool__pool_dispatch(p);
+  pthread_cond_broadcast(&s->idle_cv);
+}
+
+void odbcpool__open_failed(odbcpool_conn *c) {
+  struct pool *p = c->pool;
+  list_unlink(&p->lists[CONN_OPENING], c);
+  odbcpool__conn_free(c);
+  p->stats.connect_failures++;
+  odbcpool__pool_dispatch(p);
+  pthread_cond_broadcast(&p->set->idle_cv);
+}
+
+/* -------------------------------------------------------- fork safety */
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static odbcpool_set *registry;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* The prepare handler takes every lock a child might need, so the child
+ * never inherits a lock held by a thread that does not exist there. */
+static void atfork_prepare(void) {
+  pthread_mutex_lock(&registry_lock);
+  for (odbcpool_set *s = registry; s; s = s->reg_next) {
+    pthread_mutex_lock(&s->env_lock);
+    pthread_mutex_lock(&s->lock);
+  }
+}
+
+static void atfork_release(void) {
+  for (odbcpool_set *s = registry; s; s = s->reg_next) {
+    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->env_lock);
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+static void atfork_install(void) {
+  pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+}
+
+void odbcpool__registry_add(odbcpool_set *s) {
+  pthread_once(&atfork_once, atfork_install);
+  pthread_mutex_lock(&registry_lock);
+  s->reg_next = registry;
+  registry = s;
+  pthread_mutex_unlock(&registry_lock);
+}
+
+void odbcpool__registry_remove(odbcpool_set *s) {
+  pthread_mutex_lock(&registry_lock);
+  for (odbcpool_set **pp = &registry; *pp; pp = &(*pp)->reg_next) {
+    if (*pp == s) {
+      *pp = s->reg_next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+/* In a forked child, the connections belong to the parent: their sockets
+ * are shared with it, so nothing may be sent on them, not even a
+ * disconnect. They are abandoned (handles leaked on purpose), and the
+ * threads, which fork() did not copy, are started again. Called with the
+ * lock held, on the first call into the set in the child. */
+void odbcpool__fork_check(odbcpool_set *s) {
+  pid_t self = getpid();
+  if (s->pid == self)
+    return;
+  s->pid = self;
+  s->generation++;
+  odbcpool__cond_init(&s->work_cv);
+  odbcpool__cond_init(&s->hk_cv);
+  odbcpool__cond_init(&s->idle_cv);
+  s->reset_head = s->reset_tail = NULL;
+  s->resets_running = 0;
+  for (struct pool *p = s->pools; p; p = p->next) {
+    for (int st = 0; st < CONN_NSTATES; st++) {
+      odbcpool_conn *c;
+      while ((c = p->lists[st].head) != NULL) {
+        list_unlink(&p->lists[st], c);
+        p->stats.closes[ODBCPOOL_CLOSE_FORKED]++;
+        c->orphan = true;
+        /* A borrowed one is still held by this thread: it is freed when
+         * returned. The others have no holder left in this process. */
+        if (st != CONN_IN_USE)
+          odbcpool__conn_free(c);
+      }
+    }
+    p->wait_head = p->wait_tail = NULL;
+    p->nwaiting = 0;
+  }
+  free(s->workers);
+  s->workers = NULL;
+  s->threads_started = false;
+  odbcpool_error err;
+  if (!s->closing && odbcpool__threads_start(s, &err) != ODBCPOOL_OK)
+    odbcpool__log(ODBCPOOL_LOG_ERROR, "after fork: %s", err.message);
+}
+
+/* ------------------------------------------------------ reset workers */
+
+void *odbcpool__reset_worker(void *arg) {
+  odbcpool_set *s = arg;
+  pthread_mutex_lock(&s->lock);
+  for (;;) {
+    while (s->reset_head == NULL && !s->closing)
+      pthread_cond_wait(&s->work_cv, &s->lock);
+    odbcpool_conn *c = s->reset_head;
+    if (c == NULL)
+      break; /* closing and drained */
+    s->reset_head = c->reset_next;
+    if (s->reset_head == NULL)
+      s->reset_tail = NULL;
+    c->reset_next = NULL;
+    s->resets_running++;
+    struct pool *p = c->pool;
+    int code = ODBCPOOL_OK;
+    odbcpool_error err;
+    odbcpool__err_clear(&err);
+    bool closing = s->closing;
+    if (!closing) {
+      pthread_mutex_unlock(&s->lock);
+      code = odbcpool__reset(c, &err);
+      pthread_mutex_lock(&s->lock);
+    }
+    s->resets_running--;
+    uint64_t now = odbcpool__now_ms();
+    if (closing || s->closing) {
+      odbcpool__close_locked(c, ODBCPOOL_CLOSE_SHUTDOWN);
+    } else if (code != ODBCPOOL_OK) {
+      p->stats.reset_failures++;
+      odbcpool__log(ODBCPOOL_LOG_WARN,
+                    "pool %s: reset of connection %llu failed, closing it: "
+                    "%s", p->dsn, (unsigned long long)c->id, err.message);
+      odbcpool__close_locked(c, ODBCPOOL_CLOSE_RESET_FAILED);
+    } else {
+      p->stats.resets++;
+      if (c->expires_ms != 0 && now >= c->expires_ms) {
+        odbcpool__close_locked(c, ODBCPOOL_CLOSE_LIFETIME);
+      } else {
+        c->idle_since_ms = now;
+        odbcpool__conn_move(c, CONN_IDLE);
+        odbcpool__pool_dispatch(p);
+      }
+    }
+    if (s->reset_head == NULL && s->resets_running == 0)
+      pthread_cond_broadcast(&s->idle_cv);
+  }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err) {
+  unsigned n = (unsigned)s->cfg->reset_workers;
+  s->workers = calloc(n, sizeof *s->workers);
+  if (s->workers == NULL)
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+  s->nworkers = 0;
+  for (unsigned i = 0; i < n; i++) {
+    if (pthread_create(&s->workers[i], NULL, odbcpool__reset_worker, s) != 0)
+      return odbcpool__err(err, ODBCPOOL_ETHREAD, "HY000",
+                           "cannot start a reset thread");
+    s->nworkers++;
+  }
+  if (pthread_create(&s->housekeeper, NULL, odbcpool__housekeeper, s) != 0)
+    return odbcpool__err(err, ODBCPOOL_ETHREAD, "HY000",
+                         "cannot start the housekeeping thread");
+  s->threads_started = true;
+  return ODBCPOOL_OK;
+}
+
+/* -------------------------------------------------------------- pools */
+
+static void verifier(const odbcpool_set *s, const char *pwd,
+                     unsigned char out[32]) {
+  unsigned int len = 32;
+  memset(out, 0, 32);
+  if (pwd != NULL)
+    HMAC(EVP_sha256(), s->key, sizeof s->key, (const unsigned char *)pwd,
+         strlen(pwd), out, &len);
+}
+
+static bool same_str(const char *a, const char *b) {
+  if (a == NULL || b == NULL)
+    return a == b;
+  return strcmp(a, b) == 0;
+}
+
+/* Finds or creates the pool for (dsn, uid, password verifier). Verifiers
+ * are compared in constant time. Called with the lock held. */
+struct pool *odbcpool__pool_get(odbcpool_set *s, const char *dsn,
+                                const char *uid, const char *pwd) {
+  unsigned char v[32];
+  verifier(s, pwd, v);
+  bool has_pwd = pwd != NULL;
+  for (struct pool *p = s->pools; p; p = p->next) {
+    if (strcmp(p->dsn, dsn) == 0 && same_str(p->uid, uid) &&
+        p->has_pwd == has_pwd &&
+        CRYPTO_memcmp(p->verifier, v, sizeof v) == 0)
+      return p;
+  }
+  struct pool *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return NULL;
+  p->dsn = odbcpool__strdup(dsn);
+  p->uid = odbcpool__strdup(uid);
+  if (p->dsn == NULL || (uid != NULL && p->uid == NULL)) {
+    free(p->dsn);
+    free(p->uid);
+    free(p);
+    return NULL;
+  }
+  p->set = s;
+  p->cfg = odbcpool__cfg_pool(s->cfg, dsn);
+  memcpy(p->verifier, v, sizeof v);
+  p->has_pwd = has_pwd;
+  p->reset_conn_support = -1;
+  p->next = s->pools;
+  s->pools = p;
+  return p;
+}
+
+/* ------------------------------------------------------ borrow, return */
+
+static void remove_waiter(struct pool *p, struct waiter *w) {
+  struct waiter *prev = NULL;
+  for (struct waiter *it = p->wait_head; it; prev = it, it = it->next) {
+    if (it != w)
+      continue;
+    if (prev)
+      prev->next = w->next;
+    else
+      p->wait_head = w->next;
+    if (p->wait_tail == w)
+      p->wait_tail = prev;
+    p->nwaiting--;
+    return;
+  }
+}
+
+static void note_wait(struct pool *p, uint64_t start_us) {
+  uint64_t waited = odbcpool__now_us() - start_us;
+  p->stats.wait_us_total += waited;
+  if (waited > p->stats.wait_us_max)
+    p->stats.wait_us_max = waited;
+}
+
+/* Waits, first come first served, until a connection or a slot is
+ * granted. Returns NULL on timeout or shutdown. Called with the lock
+ * held; releases it while waiting. */
+static odbcpool_conn *wait_for_grant(struct pool *p, uint64_t deadline_ms) {
+  odbcpool_set *s = p->set;
+  struct waiter w = {.next = NULL, .granted = NULL};
+  odbcpool__cond_init(&w.cv);
+  if (p->wait_tail)
+    p->wait_tail->next = &w;
+  else
+    p->wait_head = &w;
+  p->wait_tail = &w;
+  p->nwaiting++;
+  while (w.granted == NULL && !s->closing) {
+    if (odbcpool__cond_wait_until(&w.cv, &s->lock, deadline_ms) ==
+        ETIMEDOUT)
+      break;
+  }
+  if (w.granted == NULL) {
+    remove_waiter(p, &w);
+    pthread_cond_broadcast(&s->idle_cv);
+  }
+  pthread_cond_destroy(&w.cv);
+  return w.granted;
+}
+
+int odbcpool_borrow(odbcpool_set *s, const char *dsn,
+                    const odbcpool_borrow_opts *opts, odbcpool_conn **out,
+                    odbcpool_error *err) {
+  odbcpool__err_clear(err);
+  if (out != NULL)
+    *out = NULL;
+  if (s == NULL || dsn == NULL || *dsn == '\0' || out == NULL)
+    return odbcpool__err(err, ODBCPOOL_EINVAL, "HY009",
+                         "odbcpool_borrow: set, dsn and conn are required");
+  const char *uid = opts ? opts->uid : NULL;
+  const char *pwd = opts ? opts->pwd : NULL;
+  long timeout = opts ? opts->timeout_ms : -1;
+
+  pthread_mutex_lock(&s->lock);
+  odbcpool__fork_check(s);
+  if (s->closing) {
+    pthread_mutex_unlock(&s->lock);
+    return odbcpool__err(err, ODBCPOOL_ECLOSED, "HY000",
+                         "the pool set is closing");
+  }
+  struct pool *p = odbcpool__pool_get(s, dsn, uid, pwd);
+  if (p == NULL) {
+    pthread_mutex_unlock(&s->lock);
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+  }
+  if (timeout < 0)
+    timeout = p->cfg->borrow_timeout;
+  uint64_t start_us = odbcpool__now_us();
+  uint64_t deadline = start_us / 1000u + (uint64_t)timeout;
+  bool waited = false;
+  odbcpool_conn *c;
+  for (;;) {
+    c = NULL;
+    if (p->wait_head == NULL) {
+      c = take_idle(p);
+      if (c == NULL &&
+          odbcpool__pool_total(p) < (unsigned)p->cfg->max_connections) {
+        c = odbcpool__conn_new(p);
+        if (c == NULL) {
+          pthread_mutex_unlock(&s->lock);
+          return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001",
+                               "out of memory");
+        }
+      }
+    }
+    if (c == NULL) {
+      waited = true;
+      c = wait_for_grant(p, deadline);
+      if (c == NULL) {
+        note_wait(p, start_us);
+        int code;
+        if (s->closing) {
+          code = odbcpool__err(err, ODBCPOOL_ECLOSED, "HY000",
+                               "the pool set is closing");
+        } else {
+          p->stats.timeouts++;
+          code = odbcpool__err(
+              err, ODBCPOOL_ETIMEDOUT, "HYT00",
+              "timeout expired: no connection to DSN '%s' became free in "
+              "%ld ms (max_connections = %ld)",
+              dsn, timeout, p->cfg->max_connections);
+        }
+        pthread_mutex_unlock(&s->lock);
+        return code;
+      }
+    }
+    if (c->state == CONN_OPENING) {
+      pthread_mutex_unlock(&s->lock);
+      int code = odbcpool__conn_open(c, pwd, err);
+      pthread_mutex_lock(&s->lock);
+      if (code != ODBCPOOL_OK) {
+        odbcpool__open_failed(c);
+        pthread_mutex_unlock(&s->lock);
+        return code;
+      }
+      p->stats.connects++;
+      odbcpool__conn_move(c, CONN_IN_USE);
+      if (s->closing)
+        pthread_cond_broadcast(&s->idle_cv);
+      break;
+    }
+    /* An idle connection, now IN_USE: check it outside the lock. */
+    pthread_mutex_unlock(&s->lock);
+    bool ok = odbcpool__conn_validate(c, odbcpool__now_ms());
+    pthread_mutex_lock(&s->lock);
+    if (ok)
+      break;
+    p->stats.validations_failed++;
+    odbcpool__close_locked(c, ODBCPOOL_CLOSE_BROKEN);
+    if (s->closing) {
+      pthread_mutex_unlock(&s->lock);
+      return odbcpool__err(err, ODBCPOOL_ECLOSED, "HY000",
+                           "the pool set is closing");
+    }
+  }
+  if (waited)
+    note_wait(p, start_us);
+  p->stats.borrows++;
+  c->borrowed_ms = odbcpool__now_ms();
+  c->leak_reported = false;
+  c->sqlstate[0] = c->errmsg[0] = '\0';
+  snprintf(c->purpose, sizeof c->purpose, "%s",
+           opts && opts->purpose ? opts->purpose : "");
+  pthread_mutex_unlock(&s->lock);
+  *out = c;
+  return ODBCPOOL_OK;
+}
+
+void odbcpool_return(odbcpool_conn *c) {
+  if (c == NULL)
+    return;
+  odbcpool_set *s = c->pool->set;
+  pthread_mutex_lock(&s->lock);
+  odbcpool__fork_check(s);
+  if (c->orphan) {
+    /* Inherited from the parent process: never touch its handle. */
+    pthread_mutex_unlock(&s->lock);
+    odbcpool__conn_free(c);
+    return;
+  }
+  odbcpool__conn_move(c, CONN_RESETTING);
+  c->reset_next = NULL;
+  if (s->reset_tail)
+    s->reset_tail->reset_next = c;
+  else
+    s->reset_head = c;
+  s->reset_tail = c;
+  pthread_cond_signal(&s->work_cv);
+  pthread_mutex_unlock(&s->lock);
+}

@@ -1,0 +1,178 @@
+/* pool.h — pool sets, pools and physical connections (internal). */
+#ifndef ODBCPOOL_POOL_H
+#define ODBCPOOL_POOL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "attrs.h"
+#include "config.h"
+#include "odbcpool.h"
+
+/* Each connection is in exactly one state, and each state is one list of
+ * its pool (pool->lists[state]). */
+enum conn_state {
+  CONN_OPENING,   /* slot reserved, physical connect in progress */
+  CONN_IDLE,      /* erased, ready to hand out */
+  CONN_IN_USE,    /* borrowed (or being validated before hand-out) */
+  CONN_RESETTING, /* returned; queued for or undergoing erasure */
+  CONN_CLOSING,   /* being disconnected; its slot is still counted */
+  CONN_NSTATES
+};
+
+struct conn_list {
+  odbcpool_conn *head, *tail;
+  unsigned n;
+};
+
+/* A statement or descriptor allocated through the pool. */
+struct tracked_handle {
+  SQLSMALLINT type;
+  SQLHANDLE handle;
+};
+
+struct pool;
+
+struct odbcpool_conn {
+  odbcpool_conn *prev, *next; /* in pool->lists[state] */
+  odbcpool_conn *reset_next;  /* in set->reset queue while RESETTING */
+  enum conn_state state;
+  struct pool *pool;
+  uint64_t id;
+  SQLHDBC hdbc;
+  uint64_t created_ms;
+  uint64_t expires_ms;  /* 0: no max_lifetime */
+  uint64_t idle_since_ms;
+  uint64_t borrowed_ms;
+  unsigned generation;  /* set->generation when opened (fork detection) */
+  bool orphan;          /* inherited across fork(): never touch hdbc */
+  bool leak_reported;
+  bool validated_dead;  /* set by validation: close instead of reuse */
+  struct tracked_handle *handles;
+  size_t nhandles, caphandles;
+  struct odbcpool__attrs attrs;
+  char purpose[64];
+  char sqlstate[6];
+  char errmsg[512];
+};
+
+/* A waiting borrower, on its own stack. Granted either a connection or
+ * (state OPENING) a reserved slot to open one in. */
+struct waiter {
+  struct waiter *next;
+  pthread_cond_t cv;
+  odbcpool_conn *granted;
+};
+
+/* One pool: a target DSN with one set of credentials. Connections opened
+ * with different credentials are never mixed. */
+struct pool {
+  struct pool *next;
+  odbcpool_set *set;
+  const struct cfg_pool *cfg;
+  char *dsn;
+  char *uid;                   /* NULL: the DSN's own */
+  unsigned char verifier[32];  /* HMAC(set key, password), or zero */
+  bool has_pwd;
+  int reset_conn_support;      /* -1 unknown, 0 no, 1 yes */
+  struct conn_list lists[CONN_NSTATES];
+  struct waiter *wait_head, *wait_tail;
+  unsigned nwaiting;
+  odbcpool_stats stats;        /* counters; gauges filled on read */
+};
+
+struct odbcpool_set {
+  pthread_mutex_t lock;        /* guards everything below and all pools */
+  pthread_cond_t work_cv;      /* reset workers wait for the queue */
+  pthread_cond_t hk_cv;        /* housekeeping sleeps on it */
+  pthread_cond_t idle_cv;      /* odbcpool_quiesce waits on it */
+  struct cfg *cfg;
+  struct pool *pools;
+  SQLHENV henv;
+  pthread_mutex_t env_lock;    /* guards the lazy allocation of henv */
+  odbcpool_conn *reset_head, *reset_tail;
+  unsigned resets_running;
+  unsigned nworkers;
+  pthread_t *workers;
+  pthread_t housekeeper;
+  bool threads_started;
+  bool closing;
+  pid_t pid;                   /* process that owns the threads */
+  unsigned generation;         /* bumped in a forked child */
+  unsigned char key[32];       /* per-process key for password verifiers */
+  odbcpool_set *reg_next;      /* registry of live sets (fork handlers) */
+};
+
+/* --- conn.c --------------------------------------------------------- */
+
+/* Opens the physical connection of `c` (state OPENING, slot reserved).
+ * `pwd` may be NULL; it is wiped from every buffer this call made. Called
+ * without the set lock. On error fills err and returns a code. */
+int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
+                        odbcpool_error *err);
+/* Disconnects and frees the handle of `c` (not the struct). Called
+ * without the set lock. Orphans are left untouched. */
+void odbcpool__conn_disconnect(odbcpool_conn *c);
+/* Frees the struct and its tracking array. */
+void odbcpool__conn_free(odbcpool_conn *c);
+/* Sets the per-connection error text. */
+void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err);
+/* Checks an idle connection before hand-out: SQL_ATTR_CONNECTION_DEAD
+ * always, the validation query after validation_idle. Returns true if it
+ * may be handed out. Called without the set lock. */
+bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms);
+
+/* --- reset.c -------------------------------------------------------- */
+
+/* Erases everything the last borrower left on `c`, in DESIGN.md's order.
+ * Returns OK, or an error (with detail in err) after which the
+ * connection must be closed, never pooled. Called without the set lock. */
+int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err);
+/* Runs `sql` on a fresh statement of `hdbc`, draining every result.
+ * With `gexec`, executes each value of each row as a statement. With
+ * `expect_no_rows`, a row is an error. Returns OK or EODBC. */
+int odbcpool__exec(SQLHDBC hdbc, const char *sql, bool gexec,
+                   bool expect_no_rows, odbcpool_error *err);
+
+/* --- pool.c --------------------------------------------------------- */
+
+/* Moves `c` to list `state` of its pool. Called with set->lock held. */
+void odbcpool__conn_move(odbcpool_conn *c, enum conn_state state);
+/* Hands idle connections and free slots to waiting borrowers, oldest
+ * first. Called with set->lock held. */
+void odbcpool__pool_dispatch(struct pool *p);
+/* Number of connections counted against max_connections. */
+unsigned odbcpool__pool_total(const struct pool *p);
+/* Closes `c` for `reason`: the caller holds set->lock, which is released
+ * during the disconnect and taken again before returning. */
+void odbcpool__close_locked(odbcpool_conn *c, int reason);
+/* Finds or creates the pool for (dsn, uid, password verifier); the
+ * password itself is not kept. NULL on ENOMEM. Lock held. */
+struct pool *odbcpool__pool_get(odbcpool_set *s, const char *dsn,
+                                const char *uid, const char *pwd);
+/* In a forked child, abandons the parent's connections without sending
+ * anything on them and restarts the threads. Lock held. */
+void odbcpool__fork_check(odbcpool_set *s);
+/* The registry of live sets that the fork handlers lock. */
+void odbcpool__registry_add(odbcpool_set *s);
+void odbcpool__registry_remove(odbcpool_set *s);
+/* Gives back the slot of a connection (state OPENING) whose connect
+ * failed, and frees it. Lock held. */
+void odbcpool__open_failed(odbcpool_conn *c);
+/* Starts the reset workers and the housekeeper. Called with the lock
+ * held, by open and in a forked child. */
+int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err);
+/* Allocates a connection struct in state OPENING. Lock held. */
+odbcpool_conn *odbcpool__conn_new(struct pool *p);
+/* Reset worker thread body. */
+void *odbcpool__reset_worker(void *arg);
+
+/* --- housekeeping.c ------------------------------------------------- */
+
+/* Housekeeping thread body: idle_timeout, max_lifetime, min_idle, leak
+ * reports. */
+void *odbcpool__housekeeper(void *arg);
+
+#endif /* ODBCPOOL_POOL_H */

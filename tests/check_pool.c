@@ -1,0 +1,519 @@
+/* check_pool.c — pool behaviour against the real SQLite ODBC driver:
+ * reuse, erasure on return, limits, timeouts, fairness, housekeeping,
+ * fork, threads. */
+#include "build.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include "scratch.h"
+#include "testenv.h"
+#include "util.h"
+
+/* A config whose [sqlite] section gets `extra` lines. */
+static odbcpool_set *open_with(const char *extra) {
+  char body[2048];
+  snprintf(body, sizeof body,
+           "[defaults]\nborrow_timeout = 5s\nreset_workers = 2\n\n"
+           "[sqlite]\n%s\n",
+           extra);
+  return testenv_open(body);
+}
+
+/* The shipped SQLite reset script, as a config line. */
+static const char *sqlite_script_line(void) {
+  static char line[700];
+  char path[600];
+  ck_assert_msg(odbcpool__data_file("reset/sqlite.sql", path, sizeof path),
+                "data/reset/sqlite.sql not found");
+  snprintf(line, sizeof line, "reset_script = %s\n", path);
+  return line;
+}
+
+/* Borrows, runs `sql`, returns, and waits for the reset to finish. */
+static uint64_t use_and_return(odbcpool_set *set, const char *sql) {
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  uint64_t id = odbcpool_conn_id(c);
+  if (sql != NULL)
+    ck_assert_msg(testenv_exec(c, sql), "%s failed: %s", sql,
+                  odbcpool_errmsg(c));
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  return id;
+}
+
+START_TEST(test_borrowed_connection_runs_queries) {
+  odbcpool_set *set = open_with("");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  bool ok;
+  ck_assert_int_eq(testenv_query_long(c, "SELECT 6 * 7", &ok), 42);
+  ck_assert(ok);
+  ck_assert_ptr_nonnull(odbcpool_hdbc(c));
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_return_reuses_the_physical_connection) {
+  odbcpool_set *set = open_with("");
+  uint64_t a = use_and_return(set, "SELECT 1");
+  uint64_t b = use_and_return(set, "SELECT 1");
+  ck_assert_uint_eq(a, b);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.connects, 1);
+  ck_assert_uint_eq(st.borrows, 2);
+  ck_assert_uint_eq(st.resets, 2);
+  ck_assert_uint_eq(st.open, 1);
+  ck_assert_uint_eq(st.idle, 1);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_reset_frees_statements_left_open) {
+  odbcpool_set *set = open_with("");
+  use_and_return(set, "CREATE TABLE t (x TEXT)");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  uint64_t id = odbcpool_conn_id(c);
+  SQLHSTMT st;
+  ck_assert_int_eq(odbcpool_stmt_alloc(c, &st), ODBCPOOL_OK);
+  /* A statement left waiting for data at execution: while it exists, the
+   * driver manager refuses transaction calls on the connection. */
+  SQLLEN ind = SQL_DATA_AT_EXEC;
+  ck_assert(SQL_SUCCEEDED(SQLBindParameter(st, 1, SQL_PARAM_INPUT,
+                                           SQL_C_CHAR, SQL_VARCHAR, 100, 0,
+                                           (SQLPOINTER)1, 0, &ind)));
+  ck_assert_int_eq(
+      SQLExecDirect(st, (SQLCHAR *)"INSERT INTO t VALUES (?)", SQL_NTS),
+      SQL_NEED_DATA);
+  ck_assert(!SQL_SUCCEEDED(
+      SQLEndTran(SQL_HANDLE_DBC, odbcpool_hdbc(c), SQL_ROLLBACK)));
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  odbcpool_stats stats = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(stats.reset_failures, 0);
+  ck_assert_uint_eq(stats.resets, 2);
+  c = testenv_borrow(set, "sqlite");
+  ck_assert_uint_eq(odbcpool_conn_id(c), id);
+  ck_assert(SQL_SUCCEEDED(
+      SQLEndTran(SQL_HANDLE_DBC, odbcpool_hdbc(c), SQL_ROLLBACK)));
+  ck_assert_int_eq(testenv_query_long(c, "SELECT count(*) FROM t", NULL), 0);
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_reset_rolls_back_open_transaction) {
+  odbcpool_set *set = open_with("");
+  use_and_return(set, "CREATE TABLE money (amount INTEGER)");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  uint64_t id = odbcpool_conn_id(c);
+  ck_assert(SQL_SUCCEEDED(SQLSetConnectAttr(odbcpool_hdbc(c),
+                                            SQL_ATTR_AUTOCOMMIT,
+                                            (SQLPOINTER)SQL_AUTOCOMMIT_OFF,
+                                            0)));
+  ck_assert(testenv_exec(c, "INSERT INTO money VALUES (1000)"));
+  ck_assert_int_eq(testenv_query_long(c, "SELECT count(*) FROM money", NULL),
+                   1);
+  odbcpool_return(c); /* without commit */
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+
+  c = testenv_borrow(set, "sqlite");
+  ck_assert_uint_eq(odbcpool_conn_id(c), id);
+  ck_assert_int_eq(testenv_query_long(c, "SELECT count(*) FROM money", NULL),
+                   0);
+  SQLUINTEGER ac = 12345;
+  ck_assert(SQL_SUCCEEDED(SQLGetConnectAttr(
+      odbcpool_hdbc(c), SQL_ATTR_AUTOCOMMIT, &ac, 0, NULL)));
+  ck_assert_uint_eq(ac, SQL_AUTOCOMMIT_ON);
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_reset_script_drops_temp_table_with_personal_datum) {
+  odbcpool_set *set = open_with(sqlite_script_line());
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  uint64_t id = odbcpool_conn_id(c);
+  ck_assert(testenv_exec(c, "CREATE TEMP TABLE note (name TEXT)"));
+  ck_assert(testenv_exec(c, "INSERT INTO note VALUES ('Erika Mustermann')"));
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+
+  c = testenv_borrow(set, "sqlite");
+  ck_assert_uint_eq(odbcpool_conn_id(c), id);
+  bool ok;
+  ck_assert_int_eq(testenv_query_long(c,
+                                      "SELECT count(*) FROM sqlite_temp_master",
+                                      &ok),
+                   0);
+  ck_assert(ok);
+  ck_assert(!testenv_exec(c, "SELECT name FROM note"));
+  odbcpool_return(c);
+  ck_assert_uint_eq(testenv_stats(set, "sqlite").reset_failures, 0);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_failing_reset_closes_the_connection) {
+  odbcpool_set *set = open_with("reset_sql = SELECT * FROM no_such_table\n");
+  uint64_t a = use_and_return(set, "SELECT 1");
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.reset_failures, 1);
+  ck_assert_uint_eq(st.resets, 0);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_RESET_FAILED], 1);
+  ck_assert_uint_eq(st.open, 0);
+  uint64_t b = use_and_return(set, NULL);
+  ck_assert_uint_ne(a, b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_verify_query_residue_closes_the_connection) {
+  odbcpool_set *set =
+      open_with("verify_query = SELECT name FROM sqlite_temp_master\n");
+  uint64_t a = use_and_return(set, "CREATE TEMP TABLE secret (x TEXT)");
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.reset_failures, 1);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_RESET_FAILED], 1);
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  ck_assert_uint_ne(odbcpool_conn_id(c), a);
+  ck_assert_int_eq(
+      testenv_query_long(c, "SELECT count(*) FROM sqlite_temp_master", NULL),
+      0);
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_exhausted_pool_times_out_with_hyt00) {
+  odbcpool_set *set = open_with("max_connections = 2\n");
+  odbcpool_conn *a = testenv_borrow(set, "sqlite");
+  odbcpool_conn *b = testenv_borrow(set, "sqlite");
+  odbcpool_conn *c = NULL;
+  odbcpool_error err;
+  odbcpool_borrow_opts opts = {.timeout_ms = 100};
+  uint64_t t0 = odbcpool__now_ms();
+  int rc = odbcpool_borrow(set, "sqlite", &opts, &c, &err);
+  uint64_t waited = odbcpool__now_ms() - t0;
+  ck_assert_int_eq(rc, ODBCPOOL_ETIMEDOUT);
+  ck_assert_ptr_null(c);
+  ck_assert_str_eq(err.sqlstate, "HYT00");
+  ck_assert_ptr_nonnull(strstr(err.message, "max_connections = 2"));
+  ck_assert_uint_ge(waited, 100);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.timeouts, 1);
+  ck_assert_uint_eq(st.open, 2);
+  ck_assert_uint_eq(st.in_use, 2);
+  ck_assert_uint_eq(st.waiting, 0);
+  odbcpool_return(a);
+  odbcpool_return(b);
+  odbcpool_close(set);
+}
+END_TEST
+
+struct fifo_arg {
+  odbcpool_set *set;
+  int index;
+  int *order;
+  int *next;
+  pthread_mutex_t *mu;
+  int rc;
+};
+
+static void *fifo_borrower(void *p) {
+  struct fifo_arg *a = p;
+  odbcpool_conn *c = NULL;
+  a->rc = odbcpool_borrow(a->set, "sqlite", NULL, &c, NULL);
+  if (a->rc != ODBCPOOL_OK)
+    return NULL;
+  pthread_mutex_lock(a->mu);
+  a->order[(*a->next)++] = a->index;
+  pthread_mutex_unlock(a->mu);
+  odbcpool_return(c);
+  return NULL;
+}
+
+START_TEST(test_waiters_are_served_first_come_first_served) {
+  odbcpool_set *set = open_with("max_connections = 1\n");
+  odbcpool_conn *held = testenv_borrow(set, "sqlite");
+  enum { N = 4 };
+  pthread_t t[N];
+  struct fifo_arg args[N];
+  int order[N], next = 0;
+  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  for (int i = 0; i < N; i++) {
+    args[i] = (struct fifo_arg){set, i, order, &next, &mu, -1};
+    pthread_create(&t[i], NULL, fifo_borrower, &args[i]);
+    /* Start the next one only once this one is queued. */
+    ck_assert_eventually(testenv_stats(set, "sqlite").waiting ==
+                         (unsigned)i + 1);
+  }
+  odbcpool_return(held);
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    ck_assert_int_eq(args[i].rc, ODBCPOOL_OK);
+  }
+  for (int i = 0; i < N; i++)
+    ck_assert_int_eq(order[i], i);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.connects, 1);
+  ck_assert_uint_eq(st.borrows, N + 1);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_connect_failure_reports_the_driver_diagnostics) {
+  odbcpool_set *set = open_with("");
+  odbcpool_conn *c = NULL;
+  odbcpool_error err;
+  int rc = odbcpool_borrow(set, "sqlite_missing", NULL, &c, &err);
+  ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
+  ck_assert_ptr_null(c);
+  ck_assert_msg(strlen(err.sqlstate) == 5, "sqlstate '%s'", err.sqlstate);
+  ck_assert_msg(strstr(err.message, "cannot connect to DSN 'sqlite_missing'")
+                    != NULL && strstr(err.message, ": [") != NULL,
+                "message without the driver's record: %s", err.message);
+  odbcpool_stats st = testenv_stats(set, "sqlite_missing");
+  ck_assert_uint_eq(st.connect_failures, 1);
+  ck_assert_uint_eq(st.open, 0);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_unknown_dsn_is_im002) {
+  odbcpool_set *set = open_with("");
+  odbcpool_conn *c = NULL;
+  odbcpool_error err;
+  int rc = odbcpool_borrow(set, "no_such_dsn", NULL, &c, &err);
+  ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
+  ck_assert_str_eq(err.sqlstate, "IM002");
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_idle_connections_are_closed_after_idle_timeout) {
+  odbcpool_set *set = open_with("idle_timeout = 100ms\n");
+  use_and_return(set, "SELECT 1");
+  ck_assert_eventually(testenv_stats(set, "sqlite").open == 0);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_IDLE], 1);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_min_idle_connections_are_kept_open) {
+  odbcpool_set *set =
+      open_with("min_idle = 2\nmax_connections = 3\nidle_timeout = 50ms\n");
+  ck_assert_eventually(testenv_stats(set, "sqlite").idle == 2);
+  /* idle_timeout never takes the pool below min_idle. */
+  usleep(300000);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.idle, 2);
+  ck_assert_uint_eq(st.connects, 2);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_IDLE], 0);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_max_lifetime_retires_connections) {
+  odbcpool_set *set =
+      open_with("max_lifetime = 200ms\nlifetime_jitter = 0\n");
+  uint64_t a = use_and_return(set, "SELECT 1");
+  ck_assert_eventually(
+      testenv_stats(set, "sqlite").closes[ODBCPOOL_CLOSE_LIFETIME] == 1);
+  uint64_t b = use_and_return(set, "SELECT 1");
+  ck_assert_uint_ne(a, b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_connection_held_past_leak_threshold_is_reported) {
+  odbcpool_set *set = open_with("leak_threshold = 100ms\n");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  ck_assert_eventually(testenv_stats(set, "sqlite").leaks == 1);
+  usleep(300000); /* reported once, not at every sweep */
+  ck_assert_uint_eq(testenv_stats(set, "sqlite").leaks, 1);
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_failed_validation_replaces_the_connection) {
+  odbcpool_set *set = open_with("validation_idle = 1ms\n"
+                                "validation_query = SELECT * FROM nothing\n");
+  uint64_t a = use_and_return(set, "SELECT 1");
+  usleep(20000);
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  ck_assert_uint_ne(odbcpool_conn_id(c), a);
+  odbcpool_return(c);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.validations_failed, 1);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_BROKEN], 1);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_forked_child_never_uses_parent_connections) {
+  odbcpool_set *set = open_with("");
+  use_and_return(set, "CREATE TABLE t (x INTEGER)");
+  uint64_t parent_id = use_and_return(set, "INSERT INTO t VALUES (1)");
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int code = 0;
+    odbcpool_conn *c = NULL;
+    if (odbcpool_borrow(set, "sqlite", NULL, &c, NULL) != ODBCPOOL_OK)
+      _exit(10);
+    if (odbcpool_conn_id(c) == parent_id)
+      code = 11;
+    else if (testenv_query_long(c, "SELECT count(*) FROM t", NULL) != 1)
+      code = 12;
+    odbcpool_return(c);
+    odbcpool_stats st;
+    if (odbcpool_stats_get(set, "sqlite", &st, NULL) != ODBCPOOL_OK ||
+        st.closes[ODBCPOOL_CLOSE_FORKED] != 1 || st.connects != 2)
+      code = code ? code : 13;
+    odbcpool_close(set);
+    _exit(code);
+  }
+  int status = 0;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child failed with status %d", WEXITSTATUS(status));
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  ck_assert_uint_eq(odbcpool_conn_id(c), parent_id);
+  ck_assert_int_eq(testenv_query_long(c, "SELECT count(*) FROM t", NULL), 1);
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
+struct load_arg {
+  odbcpool_set *set;
+  int n;
+  int failures;
+};
+
+static void *load_worker(void *p) {
+  struct load_arg *a = p;
+  for (int i = 0; i < a->n; i++) {
+    odbcpool_conn *c;
+    if (odbcpool_borrow(a->set, "sqlite", NULL, &c, NULL) != ODBCPOOL_OK) {
+      a->failures++;
+      continue;
+    }
+    if (testenv_query_long(c, "SELECT 1", NULL) != 1)
+      a->failures++;
+    odbcpool_return(c);
+  }
+  return NULL;
+}
+
+START_TEST(test_many_threads_keep_statistics_consistent) {
+  odbcpool_set *set = open_with("max_connections = 4\n");
+  enum { T = 8, N = 500 };
+  pthread_t t[T];
+  struct load_arg a[T];
+  for (int i = 0; i < T; i++) {
+    a[i] = (struct load_arg){set, N, 0};
+    pthread_create(&t[i], NULL, load_worker, &a[i]);
+  }
+  for (int i = 0; i < T; i++) {
+    pthread_join(t[i], NULL);
+    ck_assert_int_eq(a[i].failures, 0);
+  }
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.borrows, T * N);
+  ck_assert_uint_eq(st.resets, T * N);
+  ck_assert_uint_eq(st.reset_failures, 0);
+  ck_assert_uint_eq(st.in_use, 0);
+  ck_assert_uint_eq(st.resetting, 0);
+  ck_assert_uint_eq(st.waiting, 0);
+  ck_assert_uint_eq(st.open, st.idle);
+  ck_assert_uint_le(st.open, 4);
+  ck_assert_uint_eq(st.connects, st.open);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_different_credentials_never_share_a_connection) {
+  odbcpool_set *set = open_with("");
+  odbcpool_borrow_opts alice = {.uid = "alice", .pwd = "a-secret"};
+  odbcpool_borrow_opts bob = {.uid = "bob", .pwd = "b-secret"};
+  odbcpool_borrow_opts alice2 = {.uid = "alice", .pwd = "other"};
+  odbcpool_conn *c;
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice, &c, NULL), 0);
+  uint64_t a = odbcpool_conn_id(c);
+  odbcpool_return(c);
+  odbcpool_quiesce(set, 10000);
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &bob, &c, NULL), 0);
+  ck_assert_uint_ne(odbcpool_conn_id(c), a);
+  odbcpool_return(c);
+  odbcpool_quiesce(set, 10000);
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice2, &c, NULL), 0);
+  ck_assert_uint_ne(odbcpool_conn_id(c), a);
+  odbcpool_return(c);
+  odbcpool_quiesce(set, 10000);
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice, &c, NULL), 0);
+  ck_assert_uint_eq(odbcpool_conn_id(c), a);
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_bad_config_does_not_open) {
+  const char *path = testenv_write("bad.ini", "[sqlite]\nmax_connections = "
+                                              "lots\n");
+  odbcpool_set *set = (odbcpool_set *)1;
+  odbcpool_error err;
+  ck_assert_int_eq(odbcpool_open(path, &set, &err), ODBCPOOL_ECONFIG);
+  ck_assert_ptr_null(set);
+  ck_assert_msg(strstr(err.message, "bad.ini:2") != NULL, "message: %s",
+                err.message);
+}
+END_TEST
+
+static Suite *pool_suite(void) {
+  Suite *s = suite_create("pool");
+  TCase *tc = tcase_create("sqlite");
+  tcase_add_checked_fixture(tc, testenv_setup, testenv_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_borrowed_connection_runs_queries);
+  tcase_add_test(tc, test_return_reuses_the_physical_connection);
+  tcase_add_test(tc, test_reset_frees_statements_left_open);
+  tcase_add_test(tc, test_reset_rolls_back_open_transaction);
+  tcase_add_test(tc, test_reset_script_drops_temp_table_with_personal_datum);
+  tcase_add_test(tc, test_failing_reset_closes_the_connection);
+  tcase_add_test(tc, test_verify_query_residue_closes_the_connection);
+  tcase_add_test(tc, test_exhausted_pool_times_out_with_hyt00);
+  tcase_add_test(tc, test_waiters_are_served_first_come_first_served);
+  tcase_add_test(tc, test_connect_failure_reports_the_driver_diagnostics);
+  tcase_add_test(tc, test_unknown_dsn_is_im002);
+  tcase_add_test(tc, test_idle_connections_are_closed_after_idle_timeout);
+  tcase_add_test(tc, test_min_idle_connections_are_kept_open);
+  tcase_add_test(tc, test_max_lifetime_retires_connections);
+  tcase_add_test(tc, test_connection_held_past_leak_threshold_is_reported);
+  tcase_add_test(tc, test_failed_validation_replaces_the_connection);
+  tcase_add_test(tc, test_forked_child_never_uses_parent_connections);
+  tcase_add_test(tc, test_many_threads_keep_statistics_consistent);
+  tcase_add_test(tc, test_different_credentials_never_share_a_connection);
+  tcase_add_test(tc, test_bad_config_does_not_open);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(pool_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

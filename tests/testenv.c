@@ -1,0 +1,98 @@
+/* testenv.c — shared set-up of the Check tests. */
+#include "build.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include "scratch.h"
+#include "testenv.h"
+
+static struct odbcpool__scratch scratch;
+
+void testenv_setup(void) {
+  odbcpool_error err;
+  ck_assert_msg(odbcpool__scratch_init(&scratch, "odbcpool-test-", &err) ==
+                    ODBCPOOL_OK,
+                "scratch: %s", err.message);
+  ck_assert_int_eq(
+      odbcpool__scratch_add_sqlite_dsn(&scratch, "sqlite", "t.db", &err), 0);
+  ck_assert_int_eq(odbcpool__scratch_add_sqlite_dsn(
+                       &scratch, "sqlite_missing",
+                       "/nonexistent-odbcpool-dir/x.db", &err),
+                   0);
+}
+
+void testenv_teardown(void) {
+  odbcpool__scratch_remove(&scratch);
+}
+
+const char *testenv_dir(void) {
+  return scratch.dir;
+}
+
+const char *testenv_write(const char *name, const char *body) {
+  static char path[640];
+  odbcpool_error err;
+  ck_assert_msg(odbcpool__scratch_write(&scratch, name, body, path,
+                                        sizeof path, &err) == ODBCPOOL_OK,
+                "%s", err.message);
+  return path;
+}
+
+odbcpool_set *testenv_open(const char *body) {
+  const char *path = testenv_write("pool.ini", body);
+  odbcpool_set *set = NULL;
+  odbcpool_error err;
+  int rc = odbcpool_open(path, &set, &err);
+  ck_assert_msg(rc == ODBCPOOL_OK, "odbcpool_open: %s", err.message);
+  return set;
+}
+
+bool testenv_exec(odbcpool_conn *c, const char *sql) {
+  SQLHSTMT st;
+  if (odbcpool_stmt_alloc(c, &st) != ODBCPOOL_OK)
+    return false;
+  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+  odbcpool_stmt_free(c, st);
+  return SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA;
+}
+
+long testenv_query_long(odbcpool_conn *c, const char *sql, bool *ok) {
+  SQLHSTMT st;
+  long value = -1;
+  bool good = false;
+  if (odbcpool_stmt_alloc(c, &st) == ODBCPOOL_OK) {
+    SQLINTEGER v = 0;
+    SQLLEN ind = 0;
+    if (SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)) &&
+        SQL_SUCCEEDED(SQLFetch(st)) &&
+        SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SLONG, &v, 0, &ind))) {
+      value = ind == SQL_NULL_DATA ? 0 : v;
+      good = true;
+    }
+    odbcpool_stmt_free(c, st);
+  }
+  if (ok != NULL)
+    *ok = good;
+  return value;
+}
+
+odbcpool_conn *testenv_borrow(odbcpool_set *set, const char *dsn) {
+  odbcpool_conn *c = NULL;
+  odbcpool_error err;
+  int rc = odbcpool_borrow(set, dsn, NULL, &c, &err);
+  ck_assert_msg(rc == ODBCPOOL_OK, "borrow %s: %s", dsn, err.message);
+  return c;
+}
+
+odbcpool_stats testenv_stats(odbcpool_set *set, const char *dsn) {
+  odbcpool_stats st;
+  odbcpool_error err;
+  int rc = odbcpool_stats_get(set, dsn, &st, &err);
+  ck_assert_msg(rc == ODBCPOOL_OK, "stats %s: %s", dsn, err.message);
+  return st;
+}
