@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# run-tests.sh — builds odbcpool and runs every test: the Check unit
+# tests, the driver tests against SQLite and a PostgreSQL server they
+# start themselves, the same under ASan+UBSan, and make distcheck.
+# Installs what it needs with apt-get when run as root. Prints the Check
+# summary lines; exits non-zero on any failure or skipped test.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+scripts/deps.sh test || exit 1
+
+status=0
+summary=()
+
+# Runs `make check` in build dir $1 (configured with the rest of the
+# arguments) and collects the Check summary lines of its logs.
+check_build() {
+  local dir=$1 label=$2
+  shift 2
+  mkdir -p "$dir"
+  (cd "$dir" && "$top/configure" --quiet --enable-werror "$@" &&
+    make -j"$(nproc)" >/dev/null) || { echo "build failed: $label"; return 1; }
+  local rc=0
+  (cd "$dir" && ODBCPOOL_REQUIRE_ALL=1 make -j1 check) || rc=1
+  while IFS= read -r line; do
+    summary+=("[$label] $line")
+  done < <(cd "$dir" && grep -h -E '^[0-9]+%: Checks:' \
+    tests/*.log drivers-test/*.log 2>/dev/null)
+  # A skipped test is a failure here: CI installs everything.
+  if grep -l -E '^SKIP' "$dir"/tests/*.trs "$dir"/drivers-test/*.trs \
+    2>/dev/null | grep -q .; then
+    echo "tests were skipped in $label build"; rc=1
+  fi
+  if [ $rc -ne 0 ]; then
+    for f in "$dir"/tests/*.log "$dir"/drivers-test/*.log; do
+      [ -f "$f" ] && grep -q -E ':[FE]:|FAIL|ERROR' "$f" &&
+        { echo "==== $f"; tail -n 60 "$f"; }
+    done
+  fi
+  return $rc
+}
+
+[ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen failed"; exit 1; }
+
+check_build build/plain plain || status=1
+
+# ASan + UBSan: same tests, valgrind left out (it cannot run under ASan).
+san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0" \
+ODBCPOOL_NO_VALGRIND=1 \
+  check_build build/asan asan CC=clang CFLAGS="$san" LDFLAGS="$san" ||
+  status=1
+
+# distcheck: the tarball builds, installs under DESTDIR and passes its
+# tests from a read-only source tree.
+(cd build/plain && ODBCPOOL_NO_VALGRIND=1 make distcheck >distcheck.log 2>&1) ||
+  { echo "make distcheck failed:"; tail -n 40 build/plain/distcheck.log; status=1; }
+
+echo
+echo "==== Check summaries"
+printf '%s\n' "${summary[@]}"
+if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "TESTS FAILED"; fi
+exit $status
