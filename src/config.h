@@ -81,7 +81,9 @@ int odbcpool__cfg_load(const char *path, struct cfg **out /* OUT */,
                        odbcpool_error *err);
 
 /* Same, from a buffer of `len` bytes (may contain NUL bytes, which are an
- * error). `name` is used in messages in place of a file name. */
+ * error). `name` is used in messages in place of a file name, and a
+ * relative reset_script is resolved against its directory part (the
+ * current directory if it has none). */
 int odbcpool__cfg_parse(const char *name, const char *buf, size_t len,
                         struct cfg **out /* OUT */, odbcpool_error *err);
 

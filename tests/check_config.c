@@ -1,0 +1,1312 @@
+/* check_config.c — unit tests of the config file parser (src/config.c). */
+#include "build.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* The name every in-memory config is parsed under; errors must carry it. */
+#define NAME "test.ini"
+
+/* Asserts that string `hay` contains `needle`, printing both if not. */
+#define ck_assert_contains(hay, needle)                                        \
+  ck_assert_msg(strstr((hay), (needle)) != NULL,                               \
+                "message \"%s\" should contain \"%s\"", (hay), (needle))
+
+/* ------------------------------------------------------------- helpers */
+
+static struct cfg *parse_ok_len(const char *text, size_t len) {
+  odbcpool_error err = {0};
+  struct cfg *cfg = (struct cfg *)&err; /* must be overwritten */
+  int rc = odbcpool__cfg_parse(NAME, text, len, &cfg, &err);
+
+  ck_assert_msg(rc == ODBCPOOL_OK, "parse failed with %d: %s", rc, err.message);
+  ck_assert_ptr_nonnull(cfg);
+  return cfg;
+}
+
+static struct cfg *parse_ok(const char *text) {
+  return parse_ok_len(text, strlen(text));
+}
+
+/* Parses `len` bytes that must fail with ECONFIG; returns the message. */
+static const char *parse_fail_len(const char *text, size_t len) {
+  static odbcpool_error err;
+  struct cfg *cfg = (struct cfg *)&err;
+  int rc;
+
+  memset(&err, 0, sizeof err);
+  rc = odbcpool__cfg_parse(NAME, text, len, &cfg, &err);
+  ck_assert_msg(rc == ODBCPOOL_ECONFIG, "expected ECONFIG (%d), got %d: %s",
+                ODBCPOOL_ECONFIG, rc, err.message);
+  ck_assert_int_eq(err.code, ODBCPOOL_ECONFIG);
+  ck_assert_str_eq(err.sqlstate, "HY000");
+  ck_assert_ptr_null(cfg);
+  return err.message;
+}
+
+/* Asserts that `text` is rejected with a message naming the file, `line`
+ * (0: no line), `key` (NULL: none) and containing `frag`. */
+static void expect_error_len(const char *text, size_t len, unsigned line,
+                             const char *key, const char *frag) {
+  const char *msg = parse_fail_len(text, len);
+  char where[64];
+
+  if (line)
+    snprintf(where, sizeof where, NAME ":%u: ", line);
+  else
+    snprintf(where, sizeof where, NAME ": ");
+  ck_assert_msg(strncmp(msg, where, strlen(where)) == 0,
+                "message \"%s\" should start with \"%s\"", msg, where);
+  if (key) {
+    char k[128];
+
+    snprintf(k, sizeof k, "key '%s': ", key);
+    ck_assert_contains(msg, k);
+  } else {
+    ck_assert_msg(strstr(msg, "key '") == NULL,
+                  "message \"%s\" should name no key", msg);
+  }
+  ck_assert_contains(msg, frag);
+}
+
+static void expect_error(const char *text, unsigned line, const char *key,
+                         const char *frag) {
+  expect_error_len(text, strlen(text), line, key, frag);
+}
+
+/* A temporary directory per test case, removed by the (unchecked)
+ * teardown, which runs in the parent even when a test fails. */
+static char tmpdir[64];
+
+static void tmpdir_setup(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/check_config.XXXXXX");
+  if (!mkdtemp(tmpdir)) {
+    perror("mkdtemp");
+    abort();
+  }
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+static void tmpdir_teardown(void) {
+  nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Writes `len` bytes to tmpdir/rel and returns the path (static). */
+static const char *write_file_len(const char *rel, const char *data,
+                                  size_t len) {
+  static char path[PATH_MAX];
+  FILE *f;
+
+  snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
+  f = fopen(path, "wb");
+  ck_assert_msg(f != NULL, "fopen %s: %s", path, strerror(errno));
+  ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+  ck_assert_int_eq(fclose(f), 0);
+  return path;
+}
+
+static const char *write_file(const char *rel, const char *text) {
+  return write_file_len(rel, text, strlen(text));
+}
+
+static struct cfg *load_ok(const char *path) {
+  odbcpool_error err = {0};
+  struct cfg *cfg = NULL;
+  int rc = odbcpool__cfg_load(path, &cfg, &err);
+
+  ck_assert_msg(rc == ODBCPOOL_OK, "load failed with %d: %s", rc, err.message);
+  ck_assert_ptr_nonnull(cfg);
+  return cfg;
+}
+
+/* Loads `path`, which must fail with `code`; returns the message. */
+static const char *load_fail(const char *path, int code) {
+  static odbcpool_error err;
+  struct cfg *cfg = (struct cfg *)&err;
+  int rc;
+
+  memset(&err, 0, sizeof err);
+  rc = odbcpool__cfg_load(path, &cfg, &err);
+  ck_assert_msg(rc == code, "expected %d, got %d: %s", code, rc, err.message);
+  ck_assert_int_eq(err.code, code);
+  ck_assert_ptr_null(cfg);
+  return err.message;
+}
+
+/* ------------------------------------------------------------ defaults */
+
+static void assert_table_defaults(const struct cfg_pool *p) {
+  ck_assert_int_eq(p->max_connections, 10);
+  ck_assert_int_eq(p->min_idle, 0);
+  ck_assert_int_eq(p->idle_timeout, 10 * 60 * 1000L);
+  ck_assert_int_eq(p->max_lifetime, 30 * 60 * 1000L);
+  ck_assert_int_eq(p->lifetime_jitter, 60 * 1000L);
+  ck_assert_int_eq(p->borrow_timeout, 5000);
+  ck_assert_int_eq(p->validation_idle, 30000);
+  ck_assert_ptr_null(p->validation_query);
+  ck_assert_ptr_null(p->reset_script);
+  ck_assert_ptr_null(p->reset_sql);
+  ck_assert(p->reset_connection);
+  ck_assert_ptr_null(p->verify_query);
+  ck_assert_int_eq(p->leak_threshold, 0);
+  ck_assert_ptr_null(p->reset);
+  ck_assert_uint_eq(p->nreset, 0);
+}
+
+START_TEST(test_config_empty_file_gives_table_defaults) {
+  struct cfg *cfg = parse_ok("");
+
+  ck_assert_str_eq(cfg->path, NAME);
+  ck_assert_uint_eq(cfg->npools, 0);
+  ck_assert_ptr_null(cfg->defaults.dsn);
+  ck_assert_uint_eq(cfg->defaults.line, 0);
+  ck_assert_int_eq(cfg->reset_workers, 2);
+  assert_table_defaults(&cfg->defaults);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_comments_and_blank_lines_only_give_defaults) {
+  struct cfg *cfg = parse_ok("; comment\n\n   # another\n\t\n");
+
+  ck_assert_uint_eq(cfg->npools, 0);
+  assert_table_defaults(&cfg->defaults);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_dsn_section_without_keys_gets_table_defaults) {
+  struct cfg *cfg = parse_ok("\n[sales]\n");
+
+  ck_assert_uint_eq(cfg->npools, 1);
+  ck_assert_str_eq(cfg->pools[0].dsn, "sales");
+  ck_assert_uint_eq(cfg->pools[0].line, 2);
+  assert_table_defaults(&cfg->pools[0]);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_section_overrides_defaults) {
+  struct cfg *cfg = parse_ok("[defaults]\n"
+                             "max_connections = 20\n"
+                             "borrow_timeout = 250ms\n"
+                             "reset_workers = 4\n"
+                             "validation_query = SELECT 1\n"
+                             "[sales]\n"
+                             "max_connections = 5\n"
+                             "idle_timeout = 2h\n"
+                             "reset_connection = no\n"
+                             "validation_query = SELECT 2\n"
+                             "[hr]\n");
+  const struct cfg_pool *sales, *hr;
+
+  ck_assert_int_eq(cfg->reset_workers, 4);
+  ck_assert_int_eq(cfg->defaults.max_connections, 20);
+  ck_assert_uint_eq(cfg->defaults.line, 1);
+  ck_assert_uint_eq(cfg->npools, 2);
+  sales = &cfg->pools[0];
+  hr = &cfg->pools[1];
+  ck_assert_str_eq(sales->dsn, "sales");
+  ck_assert_uint_eq(sales->line, 6);
+  ck_assert_int_eq(sales->max_connections, 5);
+  ck_assert_int_eq(sales->idle_timeout, 2 * 3600 * 1000L);
+  ck_assert(!sales->reset_connection);
+  ck_assert_str_eq(sales->validation_query, "SELECT 2");
+  ck_assert_int_eq(sales->borrow_timeout, 250); /* inherited */
+  ck_assert_int_eq(sales->max_lifetime, 30 * 60 * 1000L);
+  ck_assert_str_eq(hr->dsn, "hr");
+  ck_assert_int_eq(hr->max_connections, 20);
+  ck_assert_int_eq(hr->idle_timeout, 10 * 60 * 1000L);
+  ck_assert(hr->reset_connection);
+  ck_assert_str_eq(hr->validation_query, "SELECT 1");
+  /* Inherited strings are copies, not shared. */
+  ck_assert_ptr_ne(hr->validation_query, cfg->defaults.validation_query);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_dsn_inherits_defaults_written_after_it) {
+  struct cfg *cfg = parse_ok("[sales]\n"
+                             "max_connections = 3\n"
+                             "[defaults]\n"
+                             "max_connections = 50\n"
+                             "borrow_timeout = 1s\n"
+                             "verify_query = SELECT 1 FROM t\n");
+
+  ck_assert_uint_eq(cfg->npools, 1);
+  ck_assert_int_eq(cfg->pools[0].max_connections, 3);
+  ck_assert_int_eq(cfg->pools[0].borrow_timeout, 1000);
+  ck_assert_str_eq(cfg->pools[0].verify_query, "SELECT 1 FROM t");
+  ck_assert_uint_eq(cfg->defaults.line, 3);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_empty_string_value_clears_inherited_value) {
+  struct cfg *cfg = parse_ok("[defaults]\nverify_query = SELECT 1\n"
+                             "[a]\nverify_query =\n");
+
+  ck_assert_str_eq(cfg->defaults.verify_query, "SELECT 1");
+  ck_assert_ptr_null(cfg->pools[0].verify_query);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_pool_lookup_is_exact_else_defaults) {
+  struct cfg *cfg = parse_ok("[sales]\nmax_connections = 3\n[hr]\n");
+
+  ck_assert_ptr_eq(odbcpool__cfg_pool(cfg, "sales"), &cfg->pools[0]);
+  ck_assert_ptr_eq(odbcpool__cfg_pool(cfg, "hr"), &cfg->pools[1]);
+  ck_assert_ptr_eq(odbcpool__cfg_pool(cfg, "Sales"), &cfg->defaults);
+  ck_assert_ptr_eq(odbcpool__cfg_pool(cfg, "sale"), &cfg->defaults);
+  ck_assert_ptr_eq(odbcpool__cfg_pool(cfg, NULL), &cfg->defaults);
+  ck_assert_ptr_null(odbcpool__cfg_pool(cfg, "nope")->dsn);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_accepts_crlf_bom_tabs_and_trailing_comments) {
+  struct cfg *cfg = parse_ok("\xEF\xBB\xBF; comment\r\n"
+                             "# comment\r\n"
+                             "  [ sales db ]  ; the sales DSN\r\n"
+                             "\tmax_connections\t=\t7 ; seven\r\n"
+                             "reset_connection = off # no\r\n"
+                             "idle_timeout = 90 s\r\n"
+                             "validation_query = SELECT 1 ; # kept\r\n"
+                             "[x]");
+
+  ck_assert_uint_eq(cfg->npools, 2);
+  ck_assert_str_eq(cfg->pools[0].dsn, "sales db");
+  ck_assert_uint_eq(cfg->pools[0].line, 3);
+  ck_assert_int_eq(cfg->pools[0].max_connections, 7);
+  ck_assert_int_eq(cfg->pools[0].idle_timeout, 90000);
+  ck_assert(!cfg->pools[0].reset_connection);
+  ck_assert_str_eq(cfg->pools[0].validation_query, "SELECT 1 ; # kept");
+  ck_assert_str_eq(cfg->pools[1].dsn, "x");
+  ck_assert_uint_eq(cfg->pools[1].line, 8);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_min_idle_with_hash_and_no_blank_is_rejected) {
+  /* '#' starts a comment only after a blank; otherwise it is the value. */
+  expect_error("[a]\nmin_idle=1#one\n", 2, "min_idle",
+               "'1#one' is not a whole number");
+}
+END_TEST
+
+START_TEST(test_config_bool_spellings) {
+  static const struct {
+    const char *text;
+    bool value;
+  } cases[] = {
+      {"yes", true},    {"YES", true},  {"true", true},
+      {"on", true},     {"1", true},    {"no", false},
+      {"False", false}, {"off", false}, {"0", false},
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[128];
+    struct cfg *cfg;
+
+    snprintf(text, sizeof text, "[a]\nreset_connection = %s\n", cases[i].text);
+    cfg = parse_ok(text);
+    ck_assert_msg(cfg->pools[0].reset_connection == cases[i].value,
+                  "'%s' should be %d", cases[i].text, cases[i].value);
+    odbcpool__cfg_free(cfg);
+  }
+}
+END_TEST
+
+START_TEST(test_config_int_bounds_are_inclusive) {
+  struct cfg *cfg = parse_ok("[defaults]\nreset_workers = 64\n"
+                             "[a]\nmax_connections = 100000\n"
+                             "min_idle = 100000\n"
+                             "[b]\nmax_connections = 1\nmin_idle = 1\n"
+                             "leak_threshold = 365d\n");
+
+  ck_assert_int_eq(cfg->reset_workers, 64);
+  ck_assert_int_eq(cfg->pools[0].max_connections, 100000);
+  ck_assert_int_eq(cfg->pools[0].min_idle, 100000);
+  ck_assert_int_eq(cfg->pools[1].max_connections, 1);
+  ck_assert_int_eq(cfg->pools[1].leak_threshold, 365 * 86400000L);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_section_name_of_32_chars_is_accepted) {
+  struct cfg *cfg = parse_ok("[abcdefghijklmnopqrstuvwxyz012345]\n");
+
+  ck_assert_str_eq(cfg->pools[0].dsn, "abcdefghijklmnopqrstuvwxyz012345");
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_line_of_64_kib_is_accepted) {
+  size_t n = 65536;
+  char *text = malloc(n + 16);
+  struct cfg *cfg;
+
+  ck_assert_ptr_nonnull(text);
+  memcpy(text, "[a]\n", 4);
+  text[4] = ';';
+  memset(text + 5, 'x', n - 1);
+  memcpy(text + 4 + n, "\n[b]\n", 5);
+  cfg = parse_ok_len(text, 4 + n + 5);
+  ck_assert_uint_eq(cfg->npools, 2);
+  ck_assert_uint_eq(cfg->pools[1].line, 3);
+  odbcpool__cfg_free(cfg);
+  free(text);
+}
+END_TEST
+
+/* -------------------------------------------------------------- errors */
+
+START_TEST(test_config_rejects_unknown_key) {
+  expect_error("[defaults]\nmax_conections = 3\n", 2, "max_conections",
+               "unknown key");
+}
+END_TEST
+
+START_TEST(test_config_rejects_key_in_other_letter_case) {
+  expect_error("[a]\n\nMax_Connections = 3\n", 3, "Max_Connections",
+               "unknown key");
+}
+END_TEST
+
+START_TEST(test_config_rejects_key_outside_section) {
+  expect_error("; top\nmax_connections = 3\n[a]\n", 2, "max_connections",
+               "outside of any section");
+}
+END_TEST
+
+START_TEST(test_config_rejects_non_number) {
+  expect_error("[a]\nmax_connections = ten\n", 2, "max_connections",
+               "'ten' is not a whole number");
+}
+END_TEST
+
+START_TEST(test_config_rejects_number_with_junk) {
+  expect_error("[a]\nmax_connections = 10x\n", 2, "max_connections",
+               "'10x' is not a whole number");
+  expect_error("[a]\nmax_connections = 1.5\n", 2, "max_connections",
+               "'1.5' is not a whole number");
+  expect_error("[a]\nmax_connections = +5\n", 2, "max_connections",
+               "'+5' is not a whole number");
+}
+END_TEST
+
+START_TEST(test_config_rejects_negative_number) {
+  expect_error("[a]\nmin_idle = -1\n", 2, "min_idle",
+               "'-1' must not be negative");
+}
+END_TEST
+
+START_TEST(test_config_rejects_number_overflowing_long) {
+  expect_error("[a]\n[b]\nmax_connections = 99999999999999999999999\n", 3,
+               "max_connections",
+               "'99999999999999999999999' is too large (max 100000)");
+}
+END_TEST
+
+START_TEST(test_config_rejects_number_above_table_max) {
+  expect_error("[a]\nmax_connections = 100001\n", 2, "max_connections",
+               "'100001' is too large (max 100000)");
+  expect_error("[defaults]\nreset_workers = 65\n", 2, "reset_workers",
+               "'65' is too large (max 64)");
+}
+END_TEST
+
+START_TEST(test_config_rejects_number_below_table_min) {
+  expect_error("[a]\nmax_connections = 0\n", 2, "max_connections",
+               "'0' is too small (min 1)");
+  expect_error("[defaults]\nreset_workers = 0\n", 2, "reset_workers",
+               "'0' is too small (min 1)");
+}
+END_TEST
+
+START_TEST(test_config_rejects_empty_number) {
+  expect_error("[a]\nmax_connections =   \n", 2, "max_connections",
+               "value is empty");
+  expect_error("[a]\nidle_timeout = ; comment\n", 2, "idle_timeout",
+               "value is empty");
+}
+END_TEST
+
+START_TEST(test_config_rejects_duration_without_unit) {
+  expect_error("[a]\nidle_timeout = 10\n", 2, "idle_timeout",
+               "'10' needs a unit: ms, s, min, h or d");
+}
+END_TEST
+
+START_TEST(test_config_rejects_duration_with_unknown_unit) {
+  expect_error("[a]\nmax_lifetime = 3w\n", 2, "max_lifetime",
+               "'3w' has an unknown unit");
+  expect_error("[a]\nmax_lifetime = 3 sec\n", 2, "max_lifetime",
+               "'3 sec' has an unknown unit");
+  expect_error("[a]\nmax_lifetime = 3S\n", 2, "max_lifetime",
+               "'3S' has an unknown unit");
+}
+END_TEST
+
+START_TEST(test_config_rejects_ambiguous_m_unit) {
+  expect_error("[a]\nidle_timeout = 10m\n", 2, "idle_timeout",
+               "unit 'm' is ambiguous; write min for minutes");
+}
+END_TEST
+
+START_TEST(test_config_rejects_negative_duration) {
+  expect_error("[a]\nborrow_timeout = -5s\n", 2, "borrow_timeout",
+               "'-5s' must not be negative");
+}
+END_TEST
+
+START_TEST(test_config_rejects_duration_overflow) {
+  expect_error("[a]\nidle_timeout = 9999999999999999d\n", 2, "idle_timeout",
+               "'9999999999999999d' is too large (max 365d)");
+  expect_error("[a]\nidle_timeout = 99999999999999999999ms\n", 2,
+               "idle_timeout", "is too large (max 365d)");
+  expect_error("[a]\nidle_timeout = 366d\n", 2, "idle_timeout",
+               "'366d' is too large (max 365d)");
+}
+END_TEST
+
+START_TEST(test_config_rejects_bad_bool) {
+  expect_error("[a]\nreset_connection = maybe\n", 2, "reset_connection",
+               "'maybe' is not a boolean (use yes or no)");
+  expect_error("[a]\nreset_connection =\n", 2, "reset_connection",
+               "value is empty");
+}
+END_TEST
+
+START_TEST(test_config_rejects_duplicate_key) {
+  expect_error("[a]\nmax_connections = 3\nmin_idle = 1\n"
+               "max_connections = 4\n",
+               4, "max_connections", "duplicate key (first set on line 2)");
+}
+END_TEST
+
+START_TEST(test_config_rejects_duplicate_string_key) {
+  /* The first value is owned by the half-built config: no leak. */
+  expect_error("[a]\nreset_sql = SELECT 1\nreset_sql = SELECT 2\n", 3,
+               "reset_sql", "duplicate key (first set on line 2)");
+}
+END_TEST
+
+START_TEST(test_config_allows_same_key_in_different_sections) {
+  struct cfg *cfg = parse_ok("[a]\nmin_idle = 1\n[b]\nmin_idle = 2\n");
+
+  ck_assert_int_eq(cfg->pools[0].min_idle, 1);
+  ck_assert_int_eq(cfg->pools[1].min_idle, 2);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_rejects_duplicate_section) {
+  expect_error("[a]\n[b]\n[a]\n", 3, NULL,
+               "duplicate section [a] (first on line 1)");
+}
+END_TEST
+
+START_TEST(test_config_rejects_duplicate_defaults_section) {
+  expect_error("[defaults]\nmin_idle = 1\n[defaults]\n", 3, NULL,
+               "duplicate section [defaults] (first on line 1)");
+}
+END_TEST
+
+START_TEST(test_config_rejects_unterminated_section_header) {
+  expect_error("[a]\n[abc\nmin_idle = 1\n", 2, NULL,
+               "unterminated section header");
+}
+END_TEST
+
+START_TEST(test_config_rejects_file_that_is_only_open_bracket) {
+  expect_error("[", 1, NULL, "unterminated section header");
+}
+END_TEST
+
+START_TEST(test_config_rejects_junk_after_section_header) {
+  expect_error("[a] b\n", 1, NULL, "unexpected text after ']': 'b'");
+  expect_error("[a]]\n", 1, NULL, "unexpected text after ']'");
+}
+END_TEST
+
+START_TEST(test_config_rejects_empty_section_name) {
+  expect_error("[ \t]\n", 1, NULL, "empty section name");
+}
+END_TEST
+
+START_TEST(test_config_rejects_section_name_longer_than_dsn_limit) {
+  expect_error("\n[abcdefghijklmnopqrstuvwxyz0123456]\n", 2, NULL,
+               "is longer than 32 characters");
+}
+END_TEST
+
+START_TEST(test_config_rejects_characters_odbc_forbids_in_dsn) {
+  static const char bad[] = "[]{}(),;?*=!@\\";
+
+  for (const char *c = bad; *c; c++) {
+    char text[32], frag[32];
+
+    if (*c == ']')
+      continue; /* ends the header: junk after ']' instead */
+    snprintf(text, sizeof text, "[a%cb]\n", *c);
+    snprintf(frag, sizeof frag, "contains '%c'", *c);
+    expect_error(text, 1, NULL, frag);
+  }
+}
+END_TEST
+
+START_TEST(test_config_rejects_reserved_audit_section) {
+  expect_error("[audit]\n", 1, NULL, "section [audit] is reserved");
+}
+END_TEST
+
+START_TEST(test_config_rejects_line_without_equals) {
+  expect_error("[a]\nmax_connections 3\n", 2, NULL,
+               "expected 'key = value' or '[section]'");
+}
+END_TEST
+
+START_TEST(test_config_rejects_empty_key) {
+  expect_error("[a]\n  = 3\n", 2, NULL, "empty key before '='");
+}
+END_TEST
+
+START_TEST(test_config_rejects_nul_byte_mid_file) {
+  static const char text[] = "[a]\nmax_connections = 1\0 0\nmin_idle = 0\n";
+
+  expect_error_len(text, sizeof text - 1, 2, NULL, "NUL byte");
+}
+END_TEST
+
+START_TEST(test_config_rejects_nul_byte_on_last_line) {
+  static const char text[] = "[a]\n\nmin_idle = 0\n\0";
+
+  expect_error_len(text, sizeof text - 1, 4, NULL, "NUL byte");
+}
+END_TEST
+
+START_TEST(test_config_rejects_control_characters) {
+  expect_error("[a]\nvalidation_query = SELECT \x01\n", 2, NULL,
+               "control character 0x01");
+  expect_error("[a]\nvalidation_query = SELECT \x1b[31m\n", 2, NULL,
+               "control character 0x1b");
+  expect_error("[a]\nmin_idle = 1\x7f\n", 2, NULL, "control character 0x7f");
+  /* A CR is a line ending only right before LF (or at the end). */
+  expect_error("[a]\rmin_idle = 1\n", 1, NULL, "control character 0x0d");
+}
+END_TEST
+
+START_TEST(test_config_rejects_1_mib_single_line) {
+  size_t n = 1 << 20;
+  char *text = malloc(n + 16);
+  size_t len;
+
+  ck_assert_ptr_nonnull(text);
+  memcpy(text, "[a]\nreset_sql = ", 16);
+  memset(text + 16, 'x', n);
+  len = 16 + n;
+  expect_error_len(text, len, 2, NULL, "line is longer than 65536 bytes");
+  free(text);
+}
+END_TEST
+
+START_TEST(test_config_rejects_line_one_byte_over_64_kib) {
+  size_t n = 65537;
+  char *text = malloc(n + 8);
+
+  ck_assert_ptr_nonnull(text);
+  memcpy(text, "[a]\n", 4);
+  text[4] = ';';
+  memset(text + 5, 'x', n - 1);
+  text[4 + n] = '\n';
+  expect_error_len(text, 4 + n + 1, 2, NULL, "line is longer than 65536 bytes");
+  free(text);
+}
+END_TEST
+
+START_TEST(test_config_rejects_buffer_larger_than_16_mib) {
+  size_t n = ((size_t)16 << 20) + 1;
+  char *text = malloc(n);
+
+  ck_assert_ptr_nonnull(text);
+  memset(text, '\n', n);
+  expect_error_len(text, n, 0, NULL, "file is larger than 16 MiB");
+  free(text);
+}
+END_TEST
+
+START_TEST(test_config_rejects_defaults_only_key_in_dsn_section) {
+  expect_error("[defaults]\n[a]\nreset_workers = 4\n", 3, "reset_workers",
+               "only allowed in [defaults]");
+}
+END_TEST
+
+START_TEST(test_config_rejects_min_idle_above_max_connections) {
+  expect_error("[defaults]\nmin_idle = 5\n\n[sales]\nmax_connections = 2\n", 4,
+               NULL,
+               "[sales]: min_idle (5) is greater than max_connections (2)");
+  expect_error("[defaults]\nmin_idle = 11\n", 1, NULL,
+               "[defaults]: min_idle (11) is greater than max_connections "
+               "(10)");
+}
+END_TEST
+
+START_TEST(test_config_rejects_too_many_sections) {
+  size_t n = 10001, len = 0;
+  char *text = malloc(n * 10);
+
+  ck_assert_ptr_nonnull(text);
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(text + len, 10, "[s%zu]\n", i);
+  expect_error_len(text, len, 10001, NULL, "too many sections (max 10000)");
+  free(text);
+}
+END_TEST
+
+START_TEST(test_config_error_without_error_struct_still_fails) {
+  struct cfg *cfg = (struct cfg *)&cfg;
+
+  ck_assert_int_eq(odbcpool__cfg_parse(NAME, "[a\n", 3, &cfg, NULL),
+                   ODBCPOOL_ECONFIG);
+  ck_assert_ptr_null(cfg);
+}
+END_TEST
+
+START_TEST(test_config_reports_first_error_in_file_order) {
+  expect_error("[a]\nmin_idle = x\nbogus = 1\n", 2, "min_idle",
+               "not a whole number");
+}
+END_TEST
+
+START_TEST(test_config_free_null_is_noop) {
+  odbcpool__cfg_free(NULL);
+}
+END_TEST
+
+/* ------------------------------------------------------- reset scripts */
+
+START_TEST(test_config_reset_sql_is_split_into_statements) {
+  struct cfg *cfg = parse_ok(
+      "[a]\nreset_sql = DISCARD ALL; SELECT ';' ; SET x = 'a;b'; ;  \n");
+  const struct cfg_pool *p = &cfg->pools[0];
+
+  ck_assert_str_eq(p->reset_sql, "DISCARD ALL; SELECT ';' ; SET x = 'a;b'; ;");
+  ck_assert_uint_eq(p->nreset, 3);
+  ck_assert_str_eq(p->reset[0].sql, "DISCARD ALL");
+  ck_assert_str_eq(p->reset[1].sql, "SELECT ';'");
+  ck_assert_str_eq(p->reset[2].sql, "SET x = 'a;b'");
+  ck_assert(!p->reset[0].gexec && !p->reset[1].gexec && !p->reset[2].gexec);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_reset_sql_unterminated_quote_names_key_and_line) {
+  expect_error("[a]\n\nreset_sql = SELECT 'abc; SELECT 1\n", 3, "reset_sql",
+               "unterminated ' quote");
+}
+END_TEST
+
+START_TEST(test_config_reset_script_relative_to_config_directory) {
+  char dir[PATH_MAX], ini[PATH_MAX], expect[PATH_MAX];
+  struct cfg *cfg;
+  const struct cfg_pool *p;
+
+  snprintf(dir, sizeof dir, "%s/reset", tmpdir);
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  write_file("reset/pg.sql", "-- erase everything\n"
+                             "DISCARD ALL;\n"
+                             "SELECT format('DROP TABLE %I', n) FROM t\n"
+                             "\\gexec\n"
+                             "RESET ROLE\n");
+  snprintf(ini, sizeof ini, "%s",
+           write_file("pool.ini", "[defaults]\n"
+                                  "reset_script = reset/pg.sql ; relative\n"
+                                  "[sales]\n"
+                                  "reset_sql = SELECT 1\n"
+                                  "[hr]\n"
+                                  "reset_script =\n"));
+  snprintf(expect, sizeof expect, "%s/reset/pg.sql", tmpdir);
+  cfg = load_ok(ini);
+  ck_assert_str_eq(cfg->path, ini);
+  ck_assert_str_eq(cfg->defaults.reset_script, expect);
+  ck_assert_uint_eq(cfg->defaults.nreset, 3);
+  ck_assert_str_eq(cfg->defaults.reset[0].sql, "DISCARD ALL");
+  ck_assert(!cfg->defaults.reset[0].gexec);
+  ck_assert_str_eq(cfg->defaults.reset[1].sql,
+                   "SELECT format('DROP TABLE %I', n) FROM t");
+  ck_assert(cfg->defaults.reset[1].gexec);
+  ck_assert_str_eq(cfg->defaults.reset[2].sql, "RESET ROLE");
+  ck_assert(!cfg->defaults.reset[2].gexec);
+
+  /* Inherited script first, then the section's own reset_sql. */
+  p = odbcpool__cfg_pool(cfg, "sales");
+  ck_assert_str_eq(p->reset_script, expect);
+  ck_assert_uint_eq(p->nreset, 4);
+  ck_assert_str_eq(p->reset[0].sql, "DISCARD ALL");
+  ck_assert_str_eq(p->reset[3].sql, "SELECT 1");
+
+  /* An empty value turns the inherited script off. */
+  p = odbcpool__cfg_pool(cfg, "hr");
+  ck_assert_ptr_null(p->reset_script);
+  ck_assert_uint_eq(p->nreset, 0);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_reset_script_absolute_path_is_kept) {
+  char ini[PATH_MAX], script[PATH_MAX], text[PATH_MAX + 32];
+  struct cfg *cfg;
+
+  snprintf(script, sizeof script, "%s",
+           write_file("abs.sql", "SELECT 1;SELECT 2;"));
+  snprintf(text, sizeof text, "[a]\nreset_script = %s\n", script);
+  snprintf(ini, sizeof ini, "%s", write_file("abs.ini", text));
+  cfg = load_ok(ini);
+  ck_assert_str_eq(cfg->pools[0].reset_script, script);
+  ck_assert_uint_eq(cfg->pools[0].nreset, 2);
+  ck_assert_str_eq(cfg->pools[0].reset[1].sql, "SELECT 2");
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_rejects_missing_reset_script) {
+  char ini[PATH_MAX], frag[2 * PATH_MAX];
+  const char *msg;
+
+  snprintf(ini, sizeof ini, "%s",
+           write_file("missing.ini", "[a]\n\nreset_script = nope.sql\n"));
+  msg = load_fail(ini, ODBCPOOL_ECONFIG);
+  snprintf(frag, sizeof frag,
+           "%s:3: key 'reset_script': cannot read '%s/nope.sql': No such "
+           "file or directory",
+           ini, tmpdir);
+  ck_assert_str_eq(msg, frag);
+}
+END_TEST
+
+START_TEST(test_config_rejects_reset_script_that_is_a_directory) {
+  char ini[PATH_MAX];
+  const char *msg;
+
+  snprintf(ini, sizeof ini, "%s",
+           write_file("dir.ini", "[defaults]\nreset_script = .\n[a]\n"));
+  msg = load_fail(ini, ODBCPOOL_ECONFIG);
+  ck_assert_contains(msg, ":2: key 'reset_script': cannot read");
+  ck_assert_contains(msg, "Is a directory");
+}
+END_TEST
+
+START_TEST(test_config_rejects_reset_script_larger_than_1_mib) {
+  size_t n = ((size_t)1 << 20) + 1;
+  char ini[PATH_MAX], *big = malloc(n);
+  const char *msg;
+
+  ck_assert_ptr_nonnull(big);
+  memset(big, ' ', n);
+  write_file_len("big.sql", big, n);
+  free(big);
+  snprintf(ini, sizeof ini, "%s",
+           write_file("big.ini", "[a]\nreset_script = big.sql\n"));
+  msg = load_fail(ini, ODBCPOOL_ECONFIG);
+  ck_assert_contains(msg, ":2: key 'reset_script': ");
+  ck_assert_contains(msg, "big.sql' is larger than 1 MiB");
+}
+END_TEST
+
+START_TEST(test_config_reset_script_error_names_script_line_and_key_line) {
+  char ini[PATH_MAX], script[PATH_MAX], frag[3 * PATH_MAX];
+  const char *msg;
+
+  snprintf(script, sizeof script, "%s",
+           write_file("bad.sql", "SELECT 1;\n\nSELECT 'oops;\nSELECT 2;\n"));
+  snprintf(ini, sizeof ini, "%s",
+           write_file("bad.ini", "[defaults]\n[sales]\nreset_script = "
+                                 "bad.sql\n"));
+  msg = load_fail(ini, ODBCPOOL_ECONFIG);
+  snprintf(frag, sizeof frag,
+           "%s:3: unterminated ' quote (reset_script of [sales] at %s:3)",
+           script, ini);
+  ck_assert_str_eq(msg, frag);
+}
+END_TEST
+
+START_TEST(test_config_rejects_missing_config_file) {
+  char path[PATH_MAX];
+  const char *msg;
+
+  snprintf(path, sizeof path, "%s/absent.ini", tmpdir);
+  msg = load_fail(path, ODBCPOOL_EIO);
+  ck_assert_contains(msg, path);
+  ck_assert_contains(msg, "No such file or directory");
+}
+END_TEST
+
+START_TEST(test_config_rejects_config_file_larger_than_16_mib) {
+  size_t n = ((size_t)16 << 20) + 1;
+  char *big = malloc(n), path[PATH_MAX], frag[2 * PATH_MAX];
+  const char *msg;
+
+  ck_assert_ptr_nonnull(big);
+  memset(big, '\n', n);
+  snprintf(path, sizeof path, "%s", write_file_len("huge.ini", big, n));
+  free(big);
+  msg = load_fail(path, ODBCPOOL_ECONFIG);
+  snprintf(frag, sizeof frag, "%s: file is larger than 16 MiB", path);
+  ck_assert_str_eq(msg, frag);
+}
+END_TEST
+
+START_TEST(test_config_load_reports_file_name_in_errors) {
+  char path[PATH_MAX], frag[2 * PATH_MAX];
+  const char *msg;
+
+  snprintf(path, sizeof path, "%s",
+           write_file("err.ini", "[a]\r\nmin_idle = 1\r\nmin_idle = 2\r\n"));
+  msg = load_fail(path, ODBCPOOL_ECONFIG);
+  snprintf(frag, sizeof frag,
+           "%s:3: key 'min_idle': duplicate key (first set on line 2)", path);
+  ck_assert_str_eq(msg, frag);
+}
+END_TEST
+
+/* ------------------------------------------------------------ splitter */
+
+/* Splits `sql` (first line 1) expecting success; returns the count. */
+static size_t split_ok(const char *sql, struct cfg_stmt **v, size_t *n) {
+  odbcpool_error err = {0};
+  int rc = odbcpool__cfg_split_sql("s.sql", 1, sql, strlen(sql), v, n, &err);
+
+  ck_assert_msg(rc == ODBCPOOL_OK, "split failed with %d: %s", rc, err.message);
+  return *n;
+}
+
+static void free_stmts(struct cfg_stmt *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(v[i].sql);
+  free(v);
+}
+
+START_TEST(test_split_respects_quotes_containing_semicolons) {
+  struct cfg_stmt *v = NULL;
+  size_t n = 0;
+
+  split_ok("SELECT ';' ; SELECT \"a;b\" FROM `c;d`;"
+           "SELECT 'it''s; ok', \"x\"\";\"",
+           &v, &n);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_str_eq(v[0].sql, "SELECT ';'");
+  ck_assert_str_eq(v[1].sql, "SELECT \"a;b\" FROM `c;d`");
+  ck_assert_str_eq(v[2].sql, "SELECT 'it''s; ok', \"x\"\";\"");
+  free_stmts(v, n);
+}
+END_TEST
+
+START_TEST(test_split_skips_comments_and_empty_statements) {
+  struct cfg_stmt *v = NULL;
+  size_t n = 0;
+
+  split_ok("-- drop; all\n"
+           "SELECT 1; /* ; */ SELECT 2 -- two; really\n"
+           ";\n"
+           "-- only a comment;\n"
+           " ; ;\n"
+           "/* block\n comment; */\n",
+           &v, &n);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_str_eq(v[0].sql, "SELECT 1");
+  ck_assert_str_eq(v[1].sql, "SELECT 2 -- two; really");
+  free_stmts(v, n);
+}
+END_TEST
+
+START_TEST(test_split_marks_gexec_statements) {
+  struct cfg_stmt *v = NULL;
+  size_t n = 0;
+
+  split_ok("SELECT format('DROP TABLE %I;', c) FROM t \\gexec\n"
+           "SELECT 'x'\\gexec;\n"
+           "DISCARD ALL",
+           &v, &n);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_str_eq(v[0].sql, "SELECT format('DROP TABLE %I;', c) FROM t");
+  ck_assert(v[0].gexec);
+  ck_assert_str_eq(v[1].sql, "SELECT 'x'");
+  ck_assert(v[1].gexec);
+  ck_assert_str_eq(v[2].sql, "DISCARD ALL");
+  ck_assert(!v[2].gexec);
+  free_stmts(v, n);
+}
+END_TEST
+
+START_TEST(test_split_accepts_dollar_quotes) {
+  struct cfg_stmt *v = NULL;
+  size_t n = 0;
+
+  split_ok("DO $$ BEGIN PERFORM 1; END $$;\n"
+           "SELECT $tag$;$$;$tag$;\n"
+           "PREPARE p AS SELECT $1; SELECT a$b$c FROM t",
+           &v, &n);
+  ck_assert_uint_eq(n, 4);
+  ck_assert_str_eq(v[0].sql, "DO $$ BEGIN PERFORM 1; END $$");
+  ck_assert_str_eq(v[1].sql, "SELECT $tag$;$$;$tag$");
+  ck_assert_str_eq(v[2].sql, "PREPARE p AS SELECT $1");
+  ck_assert_str_eq(v[3].sql, "SELECT a$b$c FROM t");
+  free_stmts(v, n);
+}
+END_TEST
+
+START_TEST(test_split_appends_and_grows) {
+  struct cfg_stmt *v = NULL;
+  size_t n = 0;
+  char last[16];
+
+  split_ok("first", &v, &n);
+  for (int i = 0; i < 1000; i++) {
+    char sql[16];
+
+    snprintf(sql, sizeof sql, "S%d;", i);
+    split_ok(sql, &v, &n);
+  }
+  ck_assert_uint_eq(n, 1001);
+  ck_assert_str_eq(v[0].sql, "first");
+  snprintf(last, sizeof last, "S%d", 999);
+  ck_assert_str_eq(v[1000].sql, last);
+  ck_assert_str_eq(v[500].sql, "S499");
+  free_stmts(v, n);
+}
+END_TEST
+
+/* Splits `sql` with first line 10, expecting an error at `line`. */
+static void expect_split_error(const char *sql, size_t len, unsigned line,
+                               const char *frag) {
+  odbcpool_error err = {0};
+  struct cfg_stmt *v = NULL;
+  size_t n = 0;
+  char where[32];
+  int rc;
+
+  split_ok("KEEP ME;", &v, &n);
+  rc = odbcpool__cfg_split_sql("s.sql", 10, sql, len, &v, &n, &err);
+  ck_assert_msg(rc == ODBCPOOL_ECONFIG, "expected ECONFIG, got %d: %s", rc,
+                err.message);
+  snprintf(where, sizeof where, "s.sql:%u: ", line);
+  ck_assert_msg(strncmp(err.message, where, strlen(where)) == 0,
+                "message \"%s\" should start with \"%s\"", err.message, where);
+  ck_assert_contains(err.message, frag);
+  /* Statements split before the error are taken back. */
+  ck_assert_uint_eq(n, 1);
+  ck_assert_str_eq(v[0].sql, "KEEP ME");
+  free_stmts(v, n);
+}
+
+START_TEST(test_split_rejects_unterminated_quote_at_its_line) {
+  static const char sql[] = "SELECT 1;\nSELECT 2;\nSELECT 'abc;\n\n";
+
+  expect_split_error(sql, sizeof sql - 1, 12, "unterminated ' quote");
+}
+END_TEST
+
+START_TEST(test_split_rejects_unterminated_identifier_quotes) {
+  static const char dq[] = "SELECT \"a\nb";
+  static const char bq[] = "\nSELECT `a";
+  static const char dl[] = "SELECT 1;\nDO $body$ BEGIN END $bod$;";
+
+  expect_split_error(dq, sizeof dq - 1, 10, "unterminated \" quote");
+  expect_split_error(bq, sizeof bq - 1, 11, "unterminated ` quote");
+  expect_split_error(dl, sizeof dl - 1, 11, "unterminated $body$ quote");
+}
+END_TEST
+
+START_TEST(test_split_rejects_unterminated_block_comment) {
+  static const char sql[] = "SELECT 1;\n/* no end\n;\n";
+
+  expect_split_error(sql, sizeof sql - 1, 11, "unterminated /* comment");
+}
+END_TEST
+
+START_TEST(test_split_counts_lines_inside_quotes_and_comments) {
+  static const char sql[] = "SELECT 'a\nb';\n/* c\nd */ SELECT \"e\nf\";\n"
+                            "SELECT 'bad";
+
+  expect_split_error(sql, sizeof sql - 1, 15, "unterminated ' quote");
+}
+END_TEST
+
+START_TEST(test_split_rejects_gexec_without_statement) {
+  static const char sql[] = "SELECT 1;\n  \\gexec\n";
+
+  expect_split_error(sql, sizeof sql - 1, 11,
+                     "\\gexec without a statement before it");
+}
+END_TEST
+
+START_TEST(test_split_rejects_other_backslash_commands) {
+  static const char set[] = "\\set x 1\n";
+  static const char gx[] = "SELECT 1 \\gexecute\n";
+
+  expect_split_error(set, sizeof set - 1, 10, "unsupported backslash command");
+  expect_split_error(gx, sizeof gx - 1, 10, "unsupported backslash command");
+}
+END_TEST
+
+START_TEST(test_split_rejects_nul_byte) {
+  static const char sql[] = "SELECT 1;\nSELECT '\0';";
+
+  expect_split_error(sql, sizeof sql - 1, 11, "NUL byte");
+}
+END_TEST
+
+/* ----------------------------------------------------------- durations */
+
+START_TEST(test_duration_parses_each_unit) {
+  static const struct {
+    const char *text;
+    long ms;
+  } ok[] = {
+      {"0", 0},         {"0s", 0},         {"500ms", 500},
+      {"5s", 5000},     {"10min", 600000}, {"2h", 7200000},
+      {"1d", 86400000}, {"90 s", 90000},   {"007s", 7000},
+  };
+  static const char *const bad[] = {
+      "",
+      "5",
+      "5m",
+      "-1s",
+      "1.5s",
+      "s",
+      "5 s x",
+      " 5s",
+      "5sec",
+      "5MS",
+      "9999999999999999d",
+      "99999999999999999999ms",
+  };
+
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    long ms = -1;
+
+    ck_assert_msg(odbcpool__cfg_duration(ok[i].text, &ms), "'%s' should parse",
+                  ok[i].text);
+    ck_assert_msg(ms == ok[i].ms, "'%s': got %ld, expected %ld", ok[i].text, ms,
+                  ok[i].ms);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    long ms = -1;
+
+    ck_assert_msg(!odbcpool__cfg_duration(bad[i], &ms),
+                  "'%s' should be rejected", bad[i]);
+  }
+  ck_assert(!odbcpool__cfg_duration(NULL, NULL));
+}
+END_TEST
+
+START_TEST(test_duration_formats_with_largest_exact_unit) {
+  static const struct {
+    long ms;
+    const char *text;
+  } cases[] = {
+      {0, "0"},        {500, "500ms"},   {1500, "1500ms"},
+      {5000, "5s"},    {90000, "90s"},   {600000, "10min"},
+      {3600000, "1h"}, {86400000, "1d"}, {90000000, "25h"},
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char buf[32];
+
+    odbcpool__cfg_format_duration(cases[i].ms, buf, sizeof buf);
+    ck_assert_str_eq(buf, cases[i].text);
+  }
+}
+END_TEST
+
+/* -------------------------------------------------------- the table */
+
+START_TEST(test_settings_table_is_consistent) {
+  ck_assert_uint_eq(odbcpool__cfg_nsettings, 14);
+  for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
+    const struct cfg_setting *s = &odbcpool__cfg_settings[i];
+
+    ck_assert_msg(s->help && strlen(s->help) > 20, "%s: no help", s->name);
+    for (size_t j = 0; j < i; j++)
+      ck_assert_str_ne(s->name, odbcpool__cfg_settings[j].name);
+    if (s->type == CFG_DURATION) {
+      char buf[32];
+      long ms;
+
+      /* Defaults read back as written, so `check` prints them so. */
+      ck_assert_msg(odbcpool__cfg_duration(s->def, &ms), "%s", s->name);
+      odbcpool__cfg_format_duration(ms, buf, sizeof buf);
+      ck_assert_str_eq(buf, s->def);
+    }
+    if (s->type == CFG_STRING || s->type == CFG_PATH)
+      ck_assert_ptr_null(s->def);
+    else
+      ck_assert_ptr_nonnull(s->def);
+  }
+}
+END_TEST
+
+START_TEST(test_settings_value_points_into_pool_or_cfg) {
+  struct cfg *cfg = parse_ok("[defaults]\nreset_workers = 7\n"
+                             "[a]\nmax_connections = 9\n");
+
+  for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
+    const struct cfg_setting *s = &odbcpool__cfg_settings[i];
+    const void *v = odbcpool__cfg_value(cfg, &cfg->pools[0], s);
+
+    if (strcmp(s->name, "reset_workers") == 0) {
+      ck_assert(s->defaults_only);
+      ck_assert_ptr_eq(v, &cfg->reset_workers);
+      ck_assert_int_eq(*(const long *)v, 7);
+    } else {
+      ck_assert(!s->defaults_only);
+    }
+    if (strcmp(s->name, "max_connections") == 0) {
+      ck_assert_ptr_eq(v, &cfg->pools[0].max_connections);
+      ck_assert_int_eq(*(const long *)v, 9);
+    }
+  }
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- suite */
+
+Suite *config_suite(void);
+
+Suite *config_suite(void) {
+  Suite *s = suite_create("config");
+  TCase *tc;
+
+  tc = tcase_create("values");
+  tcase_add_test(tc, test_config_empty_file_gives_table_defaults);
+  tcase_add_test(tc, test_config_comments_and_blank_lines_only_give_defaults);
+  tcase_add_test(tc, test_config_dsn_section_without_keys_gets_table_defaults);
+  tcase_add_test(tc, test_config_section_overrides_defaults);
+  tcase_add_test(tc, test_config_dsn_inherits_defaults_written_after_it);
+  tcase_add_test(tc, test_config_empty_string_value_clears_inherited_value);
+  tcase_add_test(tc, test_config_pool_lookup_is_exact_else_defaults);
+  tcase_add_test(tc, test_config_accepts_crlf_bom_tabs_and_trailing_comments);
+  tcase_add_test(tc, test_config_bool_spellings);
+  tcase_add_test(tc, test_config_int_bounds_are_inclusive);
+  tcase_add_test(tc, test_config_section_name_of_32_chars_is_accepted);
+  tcase_add_test(tc, test_config_line_of_64_kib_is_accepted);
+  tcase_add_test(tc, test_config_allows_same_key_in_different_sections);
+  tcase_add_test(tc, test_config_free_null_is_noop);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_config_min_idle_with_hash_and_no_blank_is_rejected);
+  tcase_add_test(tc, test_config_rejects_unknown_key);
+  tcase_add_test(tc, test_config_rejects_key_in_other_letter_case);
+  tcase_add_test(tc, test_config_rejects_key_outside_section);
+  tcase_add_test(tc, test_config_rejects_non_number);
+  tcase_add_test(tc, test_config_rejects_number_with_junk);
+  tcase_add_test(tc, test_config_rejects_negative_number);
+  tcase_add_test(tc, test_config_rejects_number_overflowing_long);
+  tcase_add_test(tc, test_config_rejects_number_above_table_max);
+  tcase_add_test(tc, test_config_rejects_number_below_table_min);
+  tcase_add_test(tc, test_config_rejects_empty_number);
+  tcase_add_test(tc, test_config_rejects_duration_without_unit);
+  tcase_add_test(tc, test_config_rejects_duration_with_unknown_unit);
+  tcase_add_test(tc, test_config_rejects_ambiguous_m_unit);
+  tcase_add_test(tc, test_config_rejects_negative_duration);
+  tcase_add_test(tc, test_config_rejects_duration_overflow);
+  tcase_add_test(tc, test_config_rejects_bad_bool);
+  tcase_add_test(tc, test_config_rejects_duplicate_key);
+  tcase_add_test(tc, test_config_rejects_duplicate_string_key);
+  tcase_add_test(tc, test_config_rejects_duplicate_section);
+  tcase_add_test(tc, test_config_rejects_duplicate_defaults_section);
+  tcase_add_test(tc, test_config_rejects_unterminated_section_header);
+  tcase_add_test(tc, test_config_rejects_file_that_is_only_open_bracket);
+  tcase_add_test(tc, test_config_rejects_junk_after_section_header);
+  tcase_add_test(tc, test_config_rejects_empty_section_name);
+  tcase_add_test(tc, test_config_rejects_section_name_longer_than_dsn_limit);
+  tcase_add_test(tc, test_config_rejects_characters_odbc_forbids_in_dsn);
+  tcase_add_test(tc, test_config_rejects_reserved_audit_section);
+  tcase_add_test(tc, test_config_rejects_line_without_equals);
+  tcase_add_test(tc, test_config_rejects_empty_key);
+  tcase_add_test(tc, test_config_rejects_nul_byte_mid_file);
+  tcase_add_test(tc, test_config_rejects_nul_byte_on_last_line);
+  tcase_add_test(tc, test_config_rejects_control_characters);
+  tcase_add_test(tc, test_config_rejects_1_mib_single_line);
+  tcase_add_test(tc, test_config_rejects_line_one_byte_over_64_kib);
+  tcase_add_test(tc, test_config_rejects_buffer_larger_than_16_mib);
+  tcase_add_test(tc, test_config_rejects_defaults_only_key_in_dsn_section);
+  tcase_add_test(tc, test_config_rejects_min_idle_above_max_connections);
+  tcase_add_test(tc, test_config_rejects_too_many_sections);
+  tcase_add_test(tc, test_config_error_without_error_struct_still_fails);
+  tcase_add_test(tc, test_config_reports_first_error_in_file_order);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("reset");
+  tcase_set_timeout(tc, 60);
+  tcase_add_unchecked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+  tcase_add_test(tc, test_config_reset_sql_is_split_into_statements);
+  tcase_add_test(tc,
+                 test_config_reset_sql_unterminated_quote_names_key_and_line);
+  tcase_add_test(tc, test_config_reset_script_relative_to_config_directory);
+  tcase_add_test(tc, test_config_reset_script_absolute_path_is_kept);
+  tcase_add_test(tc, test_config_rejects_missing_reset_script);
+  tcase_add_test(tc, test_config_rejects_reset_script_that_is_a_directory);
+  tcase_add_test(tc, test_config_rejects_reset_script_larger_than_1_mib);
+  tcase_add_test(tc,
+                 test_config_reset_script_error_names_script_line_and_key_line);
+  tcase_add_test(tc, test_config_rejects_missing_config_file);
+  tcase_add_test(tc, test_config_rejects_config_file_larger_than_16_mib);
+  tcase_add_test(tc, test_config_load_reports_file_name_in_errors);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("split");
+  tcase_add_test(tc, test_split_respects_quotes_containing_semicolons);
+  tcase_add_test(tc, test_split_skips_comments_and_empty_statements);
+  tcase_add_test(tc, test_split_marks_gexec_statements);
+  tcase_add_test(tc, test_split_accepts_dollar_quotes);
+  tcase_add_test(tc, test_split_appends_and_grows);
+  tcase_add_test(tc, test_split_rejects_unterminated_quote_at_its_line);
+  tcase_add_test(tc, test_split_rejects_unterminated_identifier_quotes);
+  tcase_add_test(tc, test_split_rejects_unterminated_block_comment);
+  tcase_add_test(tc, test_split_counts_lines_inside_quotes_and_comments);
+  tcase_add_test(tc, test_split_rejects_gexec_without_statement);
+  tcase_add_test(tc, test_split_rejects_other_backslash_commands);
+  tcase_add_test(tc, test_split_rejects_nul_byte);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("durations");
+  tcase_add_test(tc, test_duration_parses_each_unit);
+  tcase_add_test(tc, test_duration_formats_with_largest_exact_unit);
+  tcase_add_test(tc, test_settings_table_is_consistent);
+  tcase_add_test(tc, test_settings_value_points_into_pool_or_cfg);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(config_suite());
+  int failed;
+
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
