@@ -1,0 +1,83 @@
+-- postgresql.sql — odbcpool reset script for PostgreSQL DSNs (psqlODBC,
+-- "PostgreSQL Unicode" driver).
+--
+-- The pool runs this on every returned connection, after it has freed the
+-- borrower's statements, rolled back and restored the ODBC connection
+-- attributes (autocommit on, isolation level, ...). One statement per
+-- SQLExecDirect; a statement ends at ";" or at "\gexec" (each value of
+-- each row that statement returns is then executed as a statement, as
+-- psql's \gexec does). No ";" or "--" inside literals. Any failure closes
+-- the connection (fail closed). Checked with PostgreSQL 15 and psqlODBC
+-- 13.02; see doc/RESET.md for how each step was verified.
+--
+-- ERASES:
+--   * DISCARD ALL: temp tables, views, sequences and functions (DISCARD
+--     TEMP); every setting changed with SET or set_config(), including
+--     search_path, role (SET ROLE), application_name, timeouts, session
+--     transaction characteristics and custom variables such as app.user
+--     (RESET ALL + SET SESSION AUTHORIZATION DEFAULT); prepared statements
+--     (DEALLOCATE ALL); open cursors, WITH HOLD included (CLOSE ALL);
+--     session advisory locks (pg_advisory_unlock_all); LISTEN
+--     registrations (UNLISTEN *); cached plans and currval()/lastval()
+--     (DISCARD PLANS, DISCARD SEQUENCES).
+--   * dblink connections the borrower opened (they may carry the
+--     borrower's credentials) and postgres_fdw's cached connections, when
+--     those extensions are installed.
+--
+-- RE-ESTABLISHES what psqlODBC sends at connect and DISCARD ALL undoes:
+--   SET DateStyle = 'ISO', SET extra_float_digits = 2 (LIBPQ_CC_connect),
+--   and SET client_encoding = 'UTF8' (the Unicode driver sends it when the
+--   database encoding differs). Without them, on a database whose DateStyle
+--   is not ISO, dates come back wrong; on a LATIN1 database non-ASCII text
+--   comes back garbled; with extra_float_digits = 0, floats lose digits.
+--   For the ANSI driver replace 'UTF8' by the client's locale encoding.
+--   A DSN's ConnSettings are lost too: append them at the end of this
+--   file, or move them to the DSN's pqopt (options=-c name=value), which is
+--   part of the startup packet and survives DISCARD ALL.
+--
+-- DOES NOT ERASE (see doc/RESET.md): custom variable NAMES (after RESET,
+-- current_setting('app.user', true) is '' rather than NULL: the value is
+-- gone, the placeholder is not); data written to ordinary tables; prepared
+-- (two-phase) transactions; session state of procedural languages
+-- (plperl %_SHARED, plpython GD/SD); driver-side caches in psqlODBC;
+-- total counters such as pg_stat_* of the backend.
+--
+-- DISCARD ALL cannot run inside a transaction block: the pool rolls back
+-- and restores autocommit first. With autocommit off, psqlODBC would open
+-- a transaction before it and the script would fail (the connection would
+-- then be closed, not pooled).
+
+DISCARD ALL;
+
+-- psqlODBC's connect-time settings (connection.c, LIBPQ_CC_connect and
+-- CC_send_client_encoding).
+SET DateStyle = 'ISO';
+SET extra_float_digits = 2;
+SET client_encoding = 'UTF8';
+
+-- The generating queries below run with only pg_catalog on the path, so
+-- a function or operator the borrower defined elsewhere cannot stand in
+-- for a built-in one. RESET search_path at the end.
+SET search_path = pg_catalog;
+
+-- dblink: close every named connection, then the unnamed one if any (a
+-- DO block, generated so that its ";" never reaches the script parser).
+SELECT format('SELECT %I.dblink_disconnect(c) FROM unnest(%I.dblink_get_connections()) AS c',
+              n.nspname, n.nspname)
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'dblink'
+\gexec
+SELECT format('DO $odbcpool$BEGIN PERFORM %I.dblink_disconnect()%s EXCEPTION WHEN OTHERS THEN NULL%s END$odbcpool$',
+              n.nspname, chr(59), chr(59))
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'dblink'
+\gexec
+
+-- postgres_fdw (14 and later): drop cached connections to remote servers.
+SELECT format('SELECT %I.postgres_fdw_disconnect_all()', n.nspname)
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'postgres_fdw'
+   AND current_setting('server_version_num')::int >= 140000
+\gexec
+
+RESET search_path;
