@@ -243,7 +243,6 @@ void *odbcpool__reset_worker(void *arg) {
       code = odbcpool__reset(c, &err);
       pthread_mutex_lock(&s->lock);
     }
-    s->resets_running--;
     uint64_t now = odbcpool__now_ms();
     if (closing || s->closing) {
       odbcpool__close_locked(c, ODBCPOOL_CLOSE_SHUTDOWN);
@@ -263,6 +262,9 @@ void *odbcpool__reset_worker(void *arg) {
         odbcpool__pool_dispatch(p);
       }
     }
+    /* Counted as running until the connection is idle or closed, so
+     * that odbcpool_quiesce sees the outcome, not a half-way state. */
+    s->resets_running--;
     if (s->reset_head == NULL && s->resets_running == 0)
       pthread_cond_broadcast(&s->idle_cv);
   }

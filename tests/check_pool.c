@@ -137,6 +137,34 @@ START_TEST(test_reset_rolls_back_open_transaction) {
 }
 END_TEST
 
+START_TEST(test_reset_rolls_back_transaction_begun_in_sql) {
+  odbcpool_set *set = open_with(sqlite_script_line());
+  use_and_return(set, "CREATE TABLE money (amount INTEGER)");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  uint64_t id = odbcpool_conn_id(c);
+  /* Autocommit stays on; the transaction is opened by SQL text. */
+  ck_assert(testenv_exec(c, "BEGIN"));
+  ck_assert(testenv_exec(c, "INSERT INTO money VALUES (1000)"));
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  c = testenv_borrow(set, "sqlite");
+  if (odbcpool_conn_id(c) == id) {
+    printf("transaction begun in SQL: rolled back on the reused connection\n");
+    ck_assert_int_eq(
+        testenv_query_long(c, "SELECT count(*) FROM money", NULL), 0);
+    /* No transaction is open any more: BEGIN works again. */
+    ck_assert(testenv_exec(c, "BEGIN"));
+    ck_assert(testenv_exec(c, "ROLLBACK"));
+  } else {
+    /* Closed instead of reused is also erasure: it must say so. */
+    printf("transaction begun in SQL: connection closed by the reset\n");
+    ck_assert_uint_eq(testenv_stats(set, "sqlite").reset_failures, 1);
+  }
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
 START_TEST(test_reset_script_drops_temp_table_with_personal_datum) {
   odbcpool_set *set = open_with(sqlite_script_line());
   odbcpool_conn *c = testenv_borrow(set, "sqlite");
@@ -490,6 +518,7 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_return_reuses_the_physical_connection);
   tcase_add_test(tc, test_reset_frees_statements_left_open);
   tcase_add_test(tc, test_reset_rolls_back_open_transaction);
+  tcase_add_test(tc, test_reset_rolls_back_transaction_begun_in_sql);
   tcase_add_test(tc, test_reset_script_drops_temp_table_with_personal_datum);
   tcase_add_test(tc, test_failing_reset_closes_the_connection);
   tcase_add_test(tc, test_verify_query_residue_closes_the_connection);

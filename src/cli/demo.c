@@ -49,7 +49,7 @@ static int request_pooled(const struct odbcpool__dm *dm, odbcpool_set *set,
   odbcpool_conn *c;
   odbcpool_error err;
   if (odbcpool_borrow(set, "demo", NULL, &c, &err) != ODBCPOOL_OK) {
-    snprintf(error, errlen, "%s", err.message);
+    snprintf(error, errlen, "%.400s", err.message);
     return -1;
   }
   SQLHSTMT st;
