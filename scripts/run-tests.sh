@@ -21,7 +21,12 @@ check_build() {
   (cd "$dir" && "$top/configure" --quiet --enable-werror "$@" &&
     make -j"$(nproc)" >/dev/null) || { echo "build failed: $label"; return 1; }
   local rc=0
-  (cd "$dir" && ODBCPOOL_REQUIRE_ALL=1 make -j1 check) || rc=1
+  if [ -n "${CHECK_TESTS:-}" ]; then
+    (cd "$dir" && ODBCPOOL_REQUIRE_ALL=1 make -j1 check TESTS="$CHECK_TESTS") ||
+      rc=1
+  else
+    (cd "$dir" && ODBCPOOL_REQUIRE_ALL=1 make -j1 check) || rc=1
+  fi
   while IFS= read -r line; do
     summary+=("[$label] $line")
   done < <(cd "$dir" && grep -h -E '^[0-9]+%: Checks:' \
@@ -51,6 +56,15 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0" \
 ODBCPOOL_NO_VALGRIND=1 \
   check_build build/asan asan CC=clang CFLAGS="$san" LDFLAGS="$san" ||
+  status=1
+
+# TSan on the unit tests (the pool's own threads; the drivers are not
+# built with TSan). die_after_fork=0: the fork test starts the pool's
+# threads again in the child, which TSan otherwise refuses outright.
+tsan="-fsanitize=thread -fno-omit-frame-pointer -g -O1"
+TSAN_OPTIONS="die_after_fork=0:halt_on_error=1:second_deadlock_stack=1" \
+CHECK_TESTS="tests/check_config tests/check_pool" \
+  check_build build/tsan tsan CC=clang CFLAGS="$tsan" LDFLAGS="$tsan" ||
   status=1
 
 # distcheck: the tarball builds, installs under DESTDIR and passes its
