@@ -47,37 +47,45 @@
 -- a transaction before it and the script would fail (the connection would
 -- then be closed, not pooled).
 
+
 DISCARD ALL;
 
 -- psqlODBC's connect-time settings (connection.c, LIBPQ_CC_connect and
--- CC_send_client_encoding).
-SET DateStyle = 'ISO';
-SET extra_float_digits = 2;
-SET client_encoding = 'UTF8';
+-- CC_send_client_encoding), which DISCARD ALL (through RESET ALL) undid:
+-- one round trip for all three.
+SELECT pg_catalog.set_config('DateStyle', 'ISO', false),
+       pg_catalog.set_config('extra_float_digits', '2', false),
+       pg_catalog.set_config('client_encoding', 'UTF8', false);
 
--- The generating queries below run with only pg_catalog on the path, so
--- a function or operator the borrower defined elsewhere cannot stand in
--- for a built-in one. RESET search_path at the end.
-SET search_path = pg_catalog;
-
--- dblink: close every named connection, then the unnamed one if any (a
--- DO block, generated so that its ";" never reaches the script parser).
-SELECT format('SELECT %I.dblink_disconnect(c) FROM unnest(%I.dblink_get_connections()) AS c',
-              n.nspname, n.nspname)
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
- WHERE e.extname = 'dblink'
+-- Connections a borrower opened with dblink (named and unnamed) or that
+-- postgres_fdw cached: they may carry the borrower's credentials. One
+-- query generates the statements, only where the extension is installed.
+-- Everything is qualified with pg_catalog, and after DISCARD ALL the
+-- search_path is the default one, in which pg_catalog comes first, so a
+-- function the borrower defined cannot stand in for a built-in.
+SELECT g.stmt FROM (
+  SELECT 1 AS o,
+         pg_catalog.format('SELECT %I.dblink_disconnect(c) FROM '
+                           'pg_catalog.unnest(%I.dblink_get_connections()) '
+                           'AS c', n.nspname, n.nspname) AS stmt
+    FROM pg_catalog.pg_extension e
+    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'dblink'
+  UNION ALL
+  SELECT 2,
+         pg_catalog.format('DO $odbcpool$BEGIN PERFORM %I.dblink_disconnect()'
+                           '%s EXCEPTION WHEN OTHERS THEN NULL%s '
+                           'END$odbcpool$', n.nspname, pg_catalog.chr(59),
+                           pg_catalog.chr(59))
+    FROM pg_catalog.pg_extension e
+    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'dblink'
+  UNION ALL
+  SELECT 3, pg_catalog.format('SELECT %I.postgres_fdw_disconnect_all()',
+                              n.nspname)
+    FROM pg_catalog.pg_extension e
+    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'postgres_fdw'
+     AND pg_catalog.current_setting('server_version_num')::int >= 140000
+) AS g ORDER BY g.o
 \gexec
-SELECT format('DO $odbcpool$BEGIN PERFORM %I.dblink_disconnect()%s EXCEPTION WHEN OTHERS THEN NULL%s END$odbcpool$',
-              n.nspname, chr(59), chr(59))
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
- WHERE e.extname = 'dblink'
-\gexec
-
--- postgres_fdw (14 and later): drop cached connections to remote servers.
-SELECT format('SELECT %I.postgres_fdw_disconnect_all()', n.nspname)
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
- WHERE e.extname = 'postgres_fdw'
-   AND current_setting('server_version_num')::int >= 140000
-\gexec
-
-RESET search_path;
