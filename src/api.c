@@ -26,6 +26,7 @@ static void set_free(odbcpool_set *s) {
     s->pools = p->next;
     free(p->dsn);
     free(p->uid);
+    free(p->extra);
     free(p);
   }
   odbcpool__cfg_free(s->cfg);
@@ -76,8 +77,8 @@ int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
   /* Pools that keep connections open before any borrow exist from the
    * start, so the housekeeper can fill them. */
   for (size_t i = 0; i < cfg->npools; i++) {
-    if (cfg->pools[i].min_idle > 0 &&
-        odbcpool__pool_get(s, cfg->pools[i].dsn, NULL, NULL) == NULL) {
+    struct odbcpool__key key = {.dsn = cfg->pools[i].dsn};
+    if (cfg->pools[i].min_idle > 0 && odbcpool__pool_get(s, &key) == NULL) {
       pthread_mutex_unlock(&s->lock);
       set_free(s);
       return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");

@@ -53,14 +53,21 @@ void odbcpool__attrs_snapshot(SQLHDBC hdbc, struct odbcpool__attrs *a) {
     a->v[i].supported = dm != NULL && read_attr(dm, hdbc, i, &a->v[i]);
 }
 
+int odbcpool__attr_index(SQLINTEGER attr) {
+  for (int i = 0; i < ODBCPOOL_ATTR_COUNT; i++)
+    if (attr_table[i].attr == attr)
+      return i;
+  return -1;
+}
+
 int odbcpool__attrs_restore(SQLHDBC hdbc, const struct odbcpool__attrs *a,
-                            odbcpool_error *err) {
+                            unsigned mask, odbcpool_error *err) {
   const struct odbcpool__dm *dm = odbcpool__dm(err);
   if (dm == NULL)
     return ODBCPOOL_EDM;
   for (int i = 0; i < ODBCPOOL_ATTR_COUNT; i++) {
     const struct odbcpool__attr_value *want = &a->v[i];
-    if (!want->supported)
+    if (!want->supported || !(mask & (1u << i)))
       continue;
     struct odbcpool__attr_value now;
     if (!read_attr(dm, hdbc, i, &now)) {

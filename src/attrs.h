@@ -49,11 +49,14 @@ struct odbcpool__attrs {
  * later. Never fails. */
 void odbcpool__attrs_snapshot(SQLHDBC hdbc, struct odbcpool__attrs *a);
 
-/* Sets back every supported attribute whose current value differs from
- * the snapshot. Returns OK, or EODBC with the driver's diagnostics in err
+/* Sets back every supported attribute whose bit is set in `mask` and
+ * whose current value differs from the snapshot. Returns OK, or EODBC with the driver's diagnostics in err
  * (the caller must then close the connection). */
 int odbcpool__attrs_restore(SQLHDBC hdbc, const struct odbcpool__attrs *a,
-                            odbcpool_error *err);
+                            unsigned mask, odbcpool_error *err);
+
+/* Index of SQL_ATTR_x in the list, or -1 if it is not listed. */
+int odbcpool__attr_index(SQLINTEGER attr);
 
 /* Name of attribute index i ("AUTOCOMMIT"), for messages. */
 const char *odbcpool__attr_name(int i);

@@ -60,8 +60,75 @@ static uint64_t jitter_ms(long jitter) {
   return r % (uint64_t)jitter;
 }
 
+/* Converts UTF-8 to a freshly allocated, NUL-terminated UTF-16 string
+ * (unixODBC's SQLWCHAR). Invalid bytes become U+FFFD. */
+static SQLWCHAR *utf16_dup(const char *s) {
+  size_t n = strlen(s);
+  SQLWCHAR *w = malloc((2 * n + 1) * sizeof *w);
+  if (w == NULL)
+    return NULL;
+  size_t o = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    uint32_t cp = 0xFFFD;
+    int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
+                               : (*p >> 3) == 30 ? 4 : 0;
+    if (len == 0) {
+      p++;
+    } else {
+      int i;
+      cp = len == 1 ? *p : *p & (0x7F >> len);
+      for (i = 1; i < len && (p[i] & 0xC0) == 0x80; i++)
+        cp = (cp << 6) | (p[i] & 0x3F);
+      if (i < len)
+        cp = 0xFFFD;
+      p += i;
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      w[o++] = (SQLWCHAR)(0xD800 + (cp >> 10));
+      w[o++] = (SQLWCHAR)(0xDC00 + (cp & 0x3FF));
+    } else {
+      w[o++] = (SQLWCHAR)cp;
+    }
+  }
+  w[o] = 0;
+  return w;
+}
+
+/* Connects `dbc` with connection string `cs`, in the pool's mode. The
+ * caller wipes `cs`; this wipes its own copies. */
+static SQLRETURN driver_connect(const struct odbcpool__dm *dm, SQLHDBC dbc,
+                                const char *cs, bool wide) {
+  if (!wide) {
+    SQLCHAR out[1024];
+    SQLSMALLINT outlen = 0;
+    SQLRETURN rc = dm->SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS,
+                                        out, sizeof out, &outlen,
+                                        SQL_DRIVER_NOPROMPT);
+    /* The completed connection string may echo the password. */
+    OPENSSL_cleanse(out, sizeof out);
+    return rc;
+  }
+  SQLWCHAR *w = utf16_dup(cs);
+  if (w == NULL)
+    return SQL_ERROR;
+  size_t wlen = 0;
+  while (w[wlen])
+    wlen++;
+  SQLWCHAR out[1024];
+  SQLSMALLINT outlen = 0;
+  SQLRETURN rc = dm->SQLDriverConnectW(dbc, NULL, w, SQL_NTS, out,
+                                       sizeof out / sizeof out[0], &outlen,
+                                       SQL_DRIVER_NOPROMPT);
+  OPENSSL_cleanse(out, sizeof out);
+  OPENSSL_cleanse(w, (wlen + 1) * sizeof *w);
+  free(w);
+  return rc;
+}
+
 int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
-                        odbcpool_error *err) {
+                        odbcpool_error *err, struct odbcpool__diag *diag) {
   struct pool *p = c->pool;
   const struct odbcpool__dm *dm = odbcpool__dm(err);
   if (dm == NULL)
@@ -82,23 +149,20 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     odbcpool__buf_connattr(&cs, "UID", p->uid);
   if (pwd != NULL)
     odbcpool__buf_connattr(&cs, "PWD", pwd);
+  if (p->extra != NULL)
+    odbcpool__buf_puts(&cs, p->extra);
   if (cs.failed) {
     odbcpool__buf_wipe(&cs);
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   }
-  SQLCHAR out[1024];
-  SQLSMALLINT outlen = 0;
-  SQLRETURN rc = dm->SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs.data, SQL_NTS,
-                                      out, sizeof out, &outlen,
-                                      SQL_DRIVER_NOPROMPT);
-  /* The completed connection string may echo the password: wipe both. */
-  OPENSSL_cleanse(out, sizeof out);
+  SQLRETURN rc = driver_connect(dm, dbc, cs.data, p->wide);
   odbcpool__buf_wipe(&cs);
   if (!SQL_SUCCEEDED(rc)) {
     char what[160];
     snprintf(what, sizeof what, "cannot connect to DSN '%s'", p->dsn);
     /* Copy the records before the handle (and they) go away. */
+    odbcpool__diag_capture(SQL_HANDLE_DBC, dbc, diag);
     code = odbcpool__err_odbc(err, ODBCPOOL_ECONNECT, SQL_HANDLE_DBC, dbc,
                               what);
     if (err != NULL && err->sqlstate[0] == '\0')

@@ -25,14 +25,14 @@ static void load(void) {
              ODBCPOOL_DM_SONAME, dlerror());
     return;
   }
-#define RESOLVE(ret, name, params)                                           \
+#define RESOLVE(kind, name, params, args)                                           \
   *(void **)&table.name = dlsym(h, #name);                                   \
   if (table.name == NULL) {                                                  \
     snprintf(load_error, sizeof load_error, "%s has no %s",                 \
              ODBCPOOL_DM_SONAME, #name);                                     \
     return;                                                                  \
   }
-  ODBCPOOL_DM_FUNCS(RESOLVE)
+  ODBCPOOL_ODBC_API(RESOLVE)
 #undef RESOLVE
   /* The handle is kept open for the life of the process on purpose. */
   loaded = 1;

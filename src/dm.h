@@ -6,43 +6,17 @@
 #include <sqlext.h>
 #include <sqlucode.h>
 
+#include "odbcapi.h"
 #include "odbcpool.h"
 
-/* Every driver manager function the core uses: (return, name, params).
- * Entries are resolved with dlsym on the DM loaded by soname, never by
- * linking, so that the driver module cannot bind a call to itself and a
- * host that loaded the DM RTLD_LOCAL still works (see DESIGN.md). */
-#define ODBCPOOL_DM_FUNCS(X)                                                  \
-  X(SQLRETURN, SQLAllocHandle,                                                \
-    (SQLSMALLINT, SQLHANDLE, SQLHANDLE *))                                    \
-  X(SQLRETURN, SQLFreeHandle, (SQLSMALLINT, SQLHANDLE))                       \
-  X(SQLRETURN, SQLSetEnvAttr, (SQLHENV, SQLINTEGER, SQLPOINTER, SQLINTEGER))  \
-  X(SQLRETURN, SQLDriverConnect,                                              \
-    (SQLHDBC, SQLHWND, SQLCHAR *, SQLSMALLINT, SQLCHAR *, SQLSMALLINT,        \
-     SQLSMALLINT *, SQLUSMALLINT))                                            \
-  X(SQLRETURN, SQLDisconnect, (SQLHDBC))                                      \
-  X(SQLRETURN, SQLGetDiagRec,                                                 \
-    (SQLSMALLINT, SQLHANDLE, SQLSMALLINT, SQLCHAR *, SQLINTEGER *,            \
-     SQLCHAR *, SQLSMALLINT, SQLSMALLINT *))                                  \
-  X(SQLRETURN, SQLSetConnectAttr,                                             \
-    (SQLHDBC, SQLINTEGER, SQLPOINTER, SQLINTEGER))                            \
-  X(SQLRETURN, SQLGetConnectAttr,                                             \
-    (SQLHDBC, SQLINTEGER, SQLPOINTER, SQLINTEGER, SQLINTEGER *))              \
-  X(SQLRETURN, SQLEndTran, (SQLSMALLINT, SQLHANDLE, SQLSMALLINT))             \
-  X(SQLRETURN, SQLExecDirect, (SQLHSTMT, SQLCHAR *, SQLINTEGER))              \
-  X(SQLRETURN, SQLFetch, (SQLHSTMT))                                          \
-  X(SQLRETURN, SQLMoreResults, (SQLHSTMT))                                    \
-  X(SQLRETURN, SQLNumResultCols, (SQLHSTMT, SQLSMALLINT *))                   \
-  X(SQLRETURN, SQLGetData,                                                    \
-    (SQLHSTMT, SQLUSMALLINT, SQLSMALLINT, SQLPOINTER, SQLLEN, SQLLEN *))      \
-  X(SQLRETURN, SQLFreeStmt, (SQLHSTMT, SQLUSMALLINT))                         \
-  X(SQLRETURN, SQLCancel, (SQLHSTMT))                                         \
-  X(SQLRETURN, SQLGetInfo,                                                    \
-    (SQLHDBC, SQLUSMALLINT, SQLPOINTER, SQLSMALLINT, SQLSMALLINT *))
-
+/* Every driver manager function the project calls, one pointer per entry
+ * of the ODBC API table. Entries are resolved with dlsym on the DM loaded
+ * by soname, never by linking, so that the driver module cannot bind a
+ * call to itself and a host that loaded the DM RTLD_LOCAL still works
+ * (see DESIGN.md). */
 struct odbcpool__dm {
-#define ODBCPOOL_DM_FIELD_(ret, name, params) ret(*name) params;
-  ODBCPOOL_DM_FUNCS(ODBCPOOL_DM_FIELD_)
+#define ODBCPOOL_DM_FIELD_(kind, name, params, args) SQLRETURN(*name) params;
+  ODBCPOOL_ODBC_API(ODBCPOOL_DM_FIELD_)
 #undef ODBCPOOL_DM_FIELD_
 };
 

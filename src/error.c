@@ -98,3 +98,28 @@ int odbcpool__err_odbc(odbcpool_error *err, int code, SQLSMALLINT type,
   }
   return code;
 }
+
+void odbcpool__diag_capture(SQLSMALLINT type, SQLHANDLE handle,
+                            struct odbcpool__diag *diag) {
+  if (diag == NULL)
+    return;
+  diag->n = 0;
+  const struct odbcpool__dm *dm = odbcpool__dm(NULL);
+  if (dm == NULL || handle == SQL_NULL_HANDLE)
+    return;
+  while (diag->n < ODBCPOOL_DIAG_MAX) {
+    SQLSMALLINT tlen = 0;
+    SQLCHAR state[6];
+    SQLINTEGER native = 0;
+    SQLRETURN rc = dm->SQLGetDiagRec(
+        type, handle, (SQLSMALLINT)(diag->n + 1), state, &native,
+        (SQLCHAR *)diag->rec[diag->n].text,
+        (SQLSMALLINT)sizeof diag->rec[diag->n].text, &tlen);
+    if (!SQL_SUCCEEDED(rc))
+      break;
+    memcpy(diag->rec[diag->n].state, state, 6);
+    diag->rec[diag->n].state[5] = '\0';
+    diag->rec[diag->n].native = native;
+    diag->n++;
+  }
+}

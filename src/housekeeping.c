@@ -72,7 +72,7 @@ static void fill_min_idle(struct pool *p) {
       return;
     odbcpool_error err;
     pthread_mutex_unlock(&s->lock);
-    int code = odbcpool__conn_open(c, NULL, &err);
+    int code = odbcpool__conn_open(c, NULL, &err, NULL);
     pthread_mutex_lock(&s->lock);
     if (code != ODBCPOOL_OK) {
       odbcpool__open_failed(c);

@@ -308,15 +308,16 @@ static bool same_str(const char *a, const char *b) {
   return strcmp(a, b) == 0;
 }
 
-/* Finds or creates the pool for (dsn, uid, password verifier). Verifiers
- * are compared in constant time. Called with the lock held. */
-struct pool *odbcpool__pool_get(odbcpool_set *s, const char *dsn,
-                                const char *uid, const char *pwd) {
+/* Finds or creates the pool for `key`. Verifiers are compared in
+ * constant time. Called with the lock held. */
+struct pool *odbcpool__pool_get(odbcpool_set *s,
+                                const struct odbcpool__key *key) {
   unsigned char v[32];
-  verifier(s, pwd, v);
-  bool has_pwd = pwd != NULL;
+  verifier(s, key->pwd, v);
+  bool has_pwd = key->pwd != NULL;
   for (struct pool *p = s->pools; p; p = p->next) {
-    if (strcmp(p->dsn, dsn) == 0 && same_str(p->uid, uid) &&
+    if (strcmp(p->dsn, key->dsn) == 0 && same_str(p->uid, key->uid) &&
+        same_str(p->extra, key->extra) && p->wide == key->wide &&
         p->has_pwd == has_pwd &&
         CRYPTO_memcmp(p->verifier, v, sizeof v) == 0)
       return p;
@@ -324,18 +325,22 @@ struct pool *odbcpool__pool_get(odbcpool_set *s, const char *dsn,
   struct pool *p = calloc(1, sizeof *p);
   if (p == NULL)
     return NULL;
-  p->dsn = odbcpool__strdup(dsn);
-  p->uid = odbcpool__strdup(uid);
-  if (p->dsn == NULL || (uid != NULL && p->uid == NULL)) {
+  p->dsn = odbcpool__strdup(key->dsn);
+  p->uid = odbcpool__strdup(key->uid);
+  p->extra = odbcpool__strdup(key->extra);
+  if (p->dsn == NULL || (key->uid != NULL && p->uid == NULL) ||
+      (key->extra != NULL && p->extra == NULL)) {
     free(p->dsn);
     free(p->uid);
+    free(p->extra);
     free(p);
     return NULL;
   }
   p->set = s;
-  p->cfg = odbcpool__cfg_pool(s->cfg, dsn);
+  p->cfg = odbcpool__cfg_pool(s->cfg, key->dsn);
   memcpy(p->verifier, v, sizeof v);
   p->has_pwd = has_pwd;
+  p->wide = key->wide;
   p->reset_conn_support = -1;
   p->next = s->pools;
   s->pools = p;
@@ -396,15 +401,25 @@ static odbcpool_conn *wait_for_grant(struct pool *p, uint64_t deadline_ms) {
 int odbcpool_borrow(odbcpool_set *s, const char *dsn,
                     const odbcpool_borrow_opts *opts, odbcpool_conn **out,
                     odbcpool_error *err) {
+  struct odbcpool__key key = {.dsn = dsn,
+                              .uid = opts ? opts->uid : NULL,
+                              .pwd = opts ? opts->pwd : NULL};
+  return odbcpool__borrow(s, &key, opts ? opts->purpose : NULL,
+                          opts ? opts->timeout_ms : -1, out, err, NULL);
+}
+
+int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
+                     const char *purpose, long timeout, odbcpool_conn **out,
+                     odbcpool_error *err, struct odbcpool__diag *diag) {
   odbcpool__err_clear(err);
   if (out != NULL)
     *out = NULL;
-  if (s == NULL || dsn == NULL || *dsn == '\0' || out == NULL)
+  if (s == NULL || key == NULL || key->dsn == NULL || *key->dsn == '\0' ||
+      out == NULL)
     return odbcpool__err(err, ODBCPOOL_EINVAL, "HY009",
                          "odbcpool_borrow: set, dsn and conn are required");
-  const char *uid = opts ? opts->uid : NULL;
-  const char *pwd = opts ? opts->pwd : NULL;
-  long timeout = opts ? opts->timeout_ms : -1;
+  const char *dsn = key->dsn;
+  const char *pwd = key->pwd;
 
   pthread_mutex_lock(&s->lock);
   odbcpool__fork_check(s);
@@ -413,7 +428,7 @@ int odbcpool_borrow(odbcpool_set *s, const char *dsn,
     return odbcpool__err(err, ODBCPOOL_ECLOSED, "HY000",
                          "the pool set is closing");
   }
-  struct pool *p = odbcpool__pool_get(s, dsn, uid, pwd);
+  struct pool *p = odbcpool__pool_get(s, key);
   if (p == NULL) {
     pthread_mutex_unlock(&s->lock);
     return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
@@ -461,7 +476,7 @@ int odbcpool_borrow(odbcpool_set *s, const char *dsn,
     }
     if (c->state == CONN_OPENING) {
       pthread_mutex_unlock(&s->lock);
-      int code = odbcpool__conn_open(c, pwd, err);
+      int code = odbcpool__conn_open(c, pwd, err, diag);
       pthread_mutex_lock(&s->lock);
       if (code != ODBCPOOL_OK) {
         odbcpool__open_failed(c);
@@ -494,8 +509,7 @@ int odbcpool_borrow(odbcpool_set *s, const char *dsn,
   c->borrowed_ms = odbcpool__now_ms();
   c->leak_reported = false;
   c->sqlstate[0] = c->errmsg[0] = '\0';
-  snprintf(c->purpose, sizeof c->purpose, "%s",
-           opts && opts->purpose ? opts->purpose : "");
+  snprintf(c->purpose, sizeof c->purpose, "%s", purpose ? purpose : "");
   pthread_mutex_unlock(&s->lock);
   *out = c;
   return ODBCPOOL_OK;

@@ -35,6 +35,16 @@ struct tracked_handle {
 
 struct pool;
 
+/* What a pool is keyed by: connections made with different values of
+ * any field are never mixed. */
+struct odbcpool__key {
+  const char *dsn;   /* target DSN */
+  const char *uid;   /* NULL: the DSN's own */
+  const char *pwd;   /* used to connect, then only its verifier is kept */
+  const char *extra; /* further "KEY=value;" attributes for the target */
+  bool wide;         /* open with SQLDriverConnectW (see DESIGN.md) */
+};
+
 struct odbcpool_conn {
   odbcpool_conn *prev, *next; /* in pool->lists[state] */
   odbcpool_conn *reset_next;  /* in set->reset queue while RESETTING */
@@ -49,7 +59,10 @@ struct odbcpool_conn {
   unsigned generation;  /* set->generation when opened (fork detection) */
   bool orphan;          /* inherited across fork(): never touch hdbc */
   bool leak_reported;
-  bool validated_dead;  /* set by validation: close instead of reuse */
+  bool tracked_attrs;   /* restore only attributes in attrs_touched */
+  bool untracked_change;/* an attribute outside the list was set: the
+                           reset cannot restore it, so it closes */
+  unsigned attrs_touched;  /* bit i: attribute i may have changed */
   struct tracked_handle *handles;
   size_t nhandles, caphandles;
   struct odbcpool__attrs attrs;
@@ -74,6 +87,8 @@ struct pool {
   const struct cfg_pool *cfg;
   char *dsn;
   char *uid;                   /* NULL: the DSN's own */
+  char *extra;                 /* NULL: none */
+  bool wide;
   unsigned char verifier[32];  /* HMAC(set key, password), or zero */
   bool has_pwd;
   int reset_conn_support;      /* -1 unknown, 0 no, 1 yes */
@@ -111,7 +126,7 @@ struct odbcpool_set {
  * `pwd` may be NULL; it is wiped from every buffer this call made. Called
  * without the set lock. On error fills err and returns a code. */
 int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
-                        odbcpool_error *err);
+                        odbcpool_error *err, struct odbcpool__diag *diag);
 /* Disconnects and frees the handle of `c` (not the struct). Called
  * without the set lock. Orphans are left untouched. */
 void odbcpool__conn_disconnect(odbcpool_conn *c);
@@ -148,10 +163,16 @@ unsigned odbcpool__pool_total(const struct pool *p);
 /* Closes `c` for `reason`: the caller holds set->lock, which is released
  * during the disconnect and taken again before returning. */
 void odbcpool__close_locked(odbcpool_conn *c, int reason);
-/* Finds or creates the pool for (dsn, uid, password verifier); the
- * password itself is not kept. NULL on ENOMEM. Lock held. */
-struct pool *odbcpool__pool_get(odbcpool_set *s, const char *dsn,
-                                const char *uid, const char *pwd);
+/* Finds or creates the pool for `key`; the password itself is not kept,
+ * only its verifier. NULL on ENOMEM. Lock held. */
+struct pool *odbcpool__pool_get(odbcpool_set *s,
+                                const struct odbcpool__key *key);
+/* odbcpool_borrow with a full key. `diag` (may be NULL) receives the
+ * target's diagnostic records when the connect fails. */
+int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
+                     const char *purpose, long timeout_ms,
+                     odbcpool_conn **out, odbcpool_error *err,
+                     struct odbcpool__diag *diag);
 /* In a forked child, abandons the parent's connections without sending
  * anything on them and restarts the threads. Lock held. */
 void odbcpool__fork_check(odbcpool_set *s);

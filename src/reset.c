@@ -181,10 +181,18 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
     return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, c->hdbc,
                               "rollback failed");
 
-  /* Step 3. */
-  code = odbcpool__attrs_restore(c->hdbc, &c->attrs, err);
+  /* Step 3: every listed attribute, or (driver module) those the
+   * borrower set; one outside the list cannot be restored. */
+  if (c->untracked_change)
+    return odbcpool__err(err, ODBCPOOL_EODBC, "HY000",
+                         "the borrower set a connection attribute the "
+                         "reset cannot restore");
+  code = odbcpool__attrs_restore(c->hdbc, &c->attrs,
+                                 c->tracked_attrs ? c->attrs_touched : ~0u,
+                                 err);
   if (code != ODBCPOOL_OK)
     return code;
+  c->attrs_touched = 0;
 
   /* Step 4. */
   code = reset_connection(dm, c, err);
