@@ -60,42 +60,6 @@ static uint64_t jitter_ms(long jitter) {
   return r % (uint64_t)jitter;
 }
 
-/* Converts UTF-8 to a freshly allocated, NUL-terminated UTF-16 string
- * (unixODBC's SQLWCHAR). Invalid bytes become U+FFFD. */
-static SQLWCHAR *utf16_dup(const char *s) {
-  size_t n = strlen(s);
-  SQLWCHAR *w = malloc((2 * n + 1) * sizeof *w);
-  if (w == NULL)
-    return NULL;
-  size_t o = 0;
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    uint32_t cp = 0xFFFD;
-    int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
-                               : (*p >> 3) == 30 ? 4 : 0;
-    if (len == 0) {
-      p++;
-    } else {
-      int i;
-      cp = len == 1 ? *p : *p & (0x7F >> len);
-      for (i = 1; i < len && (p[i] & 0xC0) == 0x80; i++)
-        cp = (cp << 6) | (p[i] & 0x3F);
-      if (i < len)
-        cp = 0xFFFD;
-      p += i;
-    }
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      w[o++] = (SQLWCHAR)(0xD800 + (cp >> 10));
-      w[o++] = (SQLWCHAR)(0xDC00 + (cp & 0x3FF));
-    } else {
-      w[o++] = (SQLWCHAR)cp;
-    }
-  }
-  w[o] = 0;
-  return w;
-}
-
 /* Connects `dbc` with connection string `cs`, in the pool's mode. The
  * caller wipes `cs`; this wipes its own copies. */
 static SQLRETURN driver_connect(const struct odbcpool__dm *dm, SQLHDBC dbc,
@@ -110,7 +74,7 @@ static SQLRETURN driver_connect(const struct odbcpool__dm *dm, SQLHDBC dbc,
     OPENSSL_cleanse(out, sizeof out);
     return rc;
   }
-  SQLWCHAR *w = utf16_dup(cs);
+  SQLWCHAR *w = odbcpool__utf16_dup(cs, NULL);
   if (w == NULL)
     return SQL_ERROR;
   size_t wlen = 0;
@@ -242,4 +206,30 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
     return false;
   }
   return true;
+}
+
+void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr) {
+  int idx = odbcpool__attr_index(attr);
+  if (idx >= 0) {
+    c->attrs_touched |= 1u << idx;
+    return;
+  }
+  for (int i = 0; i < c->nextra_attrs; i++)
+    if (c->extra_attrs[i].attr == attr)
+      return;
+  const struct odbcpool__dm *dm = odbcpool__dm(NULL);
+  SQLULEN v = 0;
+  if (dm == NULL || c->nextra_attrs == (int)(sizeof c->extra_attrs /
+                                             sizeof c->extra_attrs[0]) ||
+      !SQL_SUCCEEDED(dm->SQLGetConnectAttr(c->hdbc, attr, &v, 0, NULL))) {
+    odbcpool__log(ODBCPOOL_LOG_INFO,
+                  "pool %s: connection %llu: attribute %d cannot be read "
+                  "back; the connection will be closed on return",
+                  c->pool->dsn, (unsigned long long)c->id, (int)attr);
+    c->untracked_change = true;
+    return;
+  }
+  c->extra_attrs[c->nextra_attrs].attr = attr;
+  c->extra_attrs[c->nextra_attrs].value = v;
+  c->nextra_attrs++;
 }

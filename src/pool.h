@@ -63,6 +63,13 @@ struct odbcpool_conn {
   bool untracked_change;/* an attribute outside the list was set: the
                            reset cannot restore it, so it closes */
   unsigned attrs_touched;  /* bit i: attribute i may have changed */
+  /* Attributes outside the list that a borrower set, with the value each
+   * had before, read back from the driver. */
+  struct {
+    SQLINTEGER attr;
+    SQLULEN value;
+  } extra_attrs[8];
+  int nextra_attrs;
   struct tracked_handle *handles;
   size_t nhandles, caphandles;
   struct odbcpool__attrs attrs;
@@ -132,6 +139,12 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
 void odbcpool__conn_disconnect(odbcpool_conn *c);
 /* Frees the struct and its tracking array. */
 void odbcpool__conn_free(odbcpool_conn *c);
+/* Notes that the borrower is about to set connection attribute `attr`,
+ * so the reset restores it: a listed attribute is marked touched; for
+ * another one, its current (integer) value is read and kept, and if it
+ * cannot be read the connection is marked to be closed on return. Called
+ * by the borrowing thread, before the set. */
+void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr);
 /* Sets the per-connection error text. */
 void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err);
 /* Checks an idle connection before hand-out: SQL_ATTR_CONNECTION_DEAD

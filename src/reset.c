@@ -187,6 +187,15 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
     return odbcpool__err(err, ODBCPOOL_EODBC, "HY000",
                          "the borrower set a connection attribute the "
                          "reset cannot restore");
+  for (int i = c->nextra_attrs - 1; i >= 0; i--) {
+    rc = dm->SQLSetConnectAttr(c->hdbc, c->extra_attrs[i].attr,
+                               (SQLPOINTER)(uintptr_t)c->extra_attrs[i].value,
+                               0);
+    if (!SQL_SUCCEEDED(rc))
+      return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, c->hdbc,
+                                "cannot restore a connection attribute");
+  }
+  c->nextra_attrs = 0;
   code = odbcpool__attrs_restore(c->hdbc, &c->attrs,
                                  c->tracked_attrs ? c->attrs_touched : ~0u,
                                  err);

@@ -117,3 +117,78 @@ void odbcpool__buf_wipe(struct odbcpool__buf *b) {
   b->len = b->cap = 0;
   b->failed = false;
 }
+
+/* Decodes one UTF-8 sequence at *p (advancing it); invalid or truncated
+ * sequences decode to U+FFFD, one byte at a time. */
+static uint32_t utf8_next(const unsigned char **pp) {
+  const unsigned char *p = *pp;
+  int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
+                             : (*p >> 3) == 30 ? 4 : 0;
+  if (len == 0) {
+    *pp = p + 1;
+    return 0xFFFD;
+  }
+  uint32_t cp = len == 1 ? *p : (uint32_t)(*p & (0x7F >> len));
+  int i;
+  for (i = 1; i < len && (p[i] & 0xC0) == 0x80; i++)
+    cp = (cp << 6) | (p[i] & 0x3F);
+  *pp = p + i;
+  return i < len ? 0xFFFD : cp;
+}
+
+uint16_t *odbcpool__utf16_dup(const char *s, size_t *units) {
+  size_t n = strlen(s);
+  uint16_t *w = malloc((2 * n + 1) * sizeof *w);
+  if (w == NULL)
+    return NULL;
+  size_t o = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    uint32_t cp = utf8_next(&p);
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      w[o++] = (uint16_t)(0xD800 + (cp >> 10));
+      w[o++] = (uint16_t)(0xDC00 + (cp & 0x3FF));
+    } else {
+      w[o++] = (uint16_t)cp;
+    }
+  }
+  w[o] = 0;
+  if (units != NULL)
+    *units = o;
+  return w;
+}
+
+char *odbcpool__utf8_dup(const uint16_t *w, size_t units) {
+  char *s = malloc(3 * units + 1);
+  if (s == NULL)
+    return NULL;
+  size_t o = 0;
+  for (size_t i = 0; i < units; i++) {
+    uint32_t cp = w[i];
+    if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < units && w[i + 1] >= 0xDC00 &&
+        w[i + 1] < 0xE000) {
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (w[i + 1] - 0xDC00);
+      i++;
+    } else if (cp >= 0xD800 && cp < 0xE000) {
+      cp = 0xFFFD; /* a lone surrogate */
+    }
+    if (cp < 0x80) {
+      s[o++] = (char)cp;
+    } else if (cp < 0x800) {
+      s[o++] = (char)(0xC0 | (cp >> 6));
+      s[o++] = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      s[o++] = (char)(0xE0 | (cp >> 12));
+      s[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+      s[o++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+      s[o++] = (char)(0xF0 | (cp >> 18));
+      s[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+      s[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+      s[o++] = (char)(0x80 | (cp & 0x3F));
+    }
+  }
+  s[o] = '\0';
+  return s;
+}

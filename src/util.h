@@ -39,4 +39,12 @@ void odbcpool__buf_connattr(struct odbcpool__buf *b, const char *key,
 /* Wipes (OPENSSL_cleanse) and frees the buffer's memory. */
 void odbcpool__buf_wipe(struct odbcpool__buf *b);
 
+/* UTF-8 to a malloc'ed, NUL-terminated UTF-16 string (unixODBC's
+ * SQLWCHAR); *units (may be NULL) gets its length without the NUL.
+ * Invalid bytes become U+FFFD. NULL on ENOMEM. */
+uint16_t *odbcpool__utf16_dup(const char *s, size_t *units);
+/* `units` UTF-16 code units to a malloc'ed NUL-terminated UTF-8 string;
+ * lone surrogates become U+FFFD. NULL on ENOMEM. */
+char *odbcpool__utf8_dup(const uint16_t *w, size_t units);
+
 #endif /* ODBCPOOL_UTIL_H */

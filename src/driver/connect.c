@@ -1,0 +1,376 @@
+/* connect.c — SQLConnect / SQLDriverConnect borrow from the pool,
+ * SQLDisconnect returns to it. */
+#include "build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <odbcinst.h>
+#include <openssl/crypto.h>
+
+#include "connstr.h"
+#include "driver.h"
+#include "util.h"
+
+#ifndef ODBCPOOL_SYSCONFDIR
+#define ODBCPOOL_SYSCONFDIR "/etc"
+#endif
+
+/* ------------------------------------------------- process-wide pools */
+
+/* One pool set per config file, for the life of the process: the driver
+ * manager unloads and reloads the module as connections come and go
+ * (it is linked -z nodelete, so this survives), and the pooled
+ * connections must outlive every driver environment. */
+struct set_entry {
+  struct set_entry *next;
+  char *path;
+  odbcpool_set *set;
+};
+static pthread_mutex_t sets_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct set_entry *sets;
+
+static int set_for(const char *path, odbcpool_set **out,
+                   odbcpool_error *err) {
+  pthread_mutex_lock(&sets_lock);
+  for (struct set_entry *e = sets; e; e = e->next) {
+    if (strcmp(e->path, path) == 0) {
+      *out = e->set;
+      pthread_mutex_unlock(&sets_lock);
+      return ODBCPOOL_OK;
+    }
+  }
+  /* A failed open is not remembered: the operator may fix the file. */
+  odbcpool_set *set = NULL;
+  int code = odbcpool_open(path, &set, err);
+  struct set_entry *e = NULL;
+  if (code == ODBCPOOL_OK) {
+    e = calloc(1, sizeof *e);
+    if (e == NULL || (e->path = odbcpool__strdup(path)) == NULL) {
+      free(e);
+      odbcpool_close(set);
+      code = odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+    } else {
+      e->set = set;
+      e->next = sets;
+      sets = e;
+      *out = set;
+    }
+  }
+  pthread_mutex_unlock(&sets_lock);
+  return code;
+}
+
+/* --------------------------------------------------------- requests */
+
+/* What one connect asks for, from the connection string, the arguments
+ * of SQLConnect and the odbcpool DSN's entry in odbc.ini. */
+struct request {
+  char dsn[SQL_MAX_DSN_LENGTH + 1];
+  char target[SQL_MAX_DSN_LENGTH + 1];
+  char config[1024];
+  const char *uid;
+  const char *pwd;
+  const char *purpose;
+  struct odbcpool__buf extra; /* keywords passed on to the target */
+};
+
+/* Keywords odbcpool consumes; every other one goes to the target. */
+static bool own_keyword(const char *k) {
+  static const char *const own[] = {"DSN",        "DRIVER",  "TargetDSN",
+                                    "PoolConfig", "UID",     "PWD",
+                                    "Purpose",    "FILEDSN", "SAVEFILE"};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    if (strcasecmp(k, own[i]) == 0)
+      return true;
+  return false;
+}
+
+/* Fills target and config from the odbcpool DSN's odbc.ini entry where
+ * the connection string did not give them. */
+static void from_odbc_ini(struct request *rq) {
+  if (rq->dsn[0] == '\0')
+    return;
+  if (rq->target[0] == '\0')
+    SQLGetPrivateProfileString(rq->dsn, "TargetDSN", "", rq->target,
+                               sizeof rq->target, "odbc.ini");
+  if (rq->config[0] == '\0')
+    SQLGetPrivateProfileString(rq->dsn, "PoolConfig", "", rq->config,
+                               sizeof rq->config, "odbc.ini");
+}
+
+static void default_config(struct request *rq) {
+  if (rq->config[0] != '\0')
+    return;
+  const char *env = getenv("ODBCPOOL_CONFIG");
+  snprintf(rq->config, sizeof rq->config, "%s",
+           env && *env ? env : ODBCPOOL_SYSCONFDIR "/odbcpool.ini");
+}
+
+/* Guards against a TargetDSN that leads back into odbcpool: the nested
+ * connect would wait on the very pool it is filling. */
+static __thread int connect_depth;
+
+static void apply_preattrs(struct drv_dbc *d) {
+  for (int i = 0; i < d->npre; i++) {
+    struct drv_preattr *a = &d->pre[i];
+    SQLPOINTER v = a->str ? (SQLPOINTER)a->str : (SQLPOINTER)(uintptr_t)a->num;
+    odbcpool__conn_note_attr(d->conn, a->attr);
+    if (d->wide && a->str)
+      drv_dm->SQLSetConnectAttrW(d->target, a->attr, v, a->len);
+    else
+      drv_dm->SQLSetConnectAttr(d->target, a->attr, v, a->len);
+  }
+}
+
+/* Borrows the connection `rq` describes for `d`. */
+static SQLRETURN borrow(struct drv_dbc *d, struct request *rq, bool wide) {
+  if (d->conn != NULL)
+    return drv_error(&d->h, "08002", "connection already in use");
+  from_odbc_ini(rq);
+  default_config(rq);
+  if (rq->target[0] == '\0')
+    return drv_error(&d->h, "IM002",
+                     "DSN '%s' names no TargetDSN: set TargetDSN in its "
+                     "odbc.ini entry or the connection string",
+                     rq->dsn[0] ? rq->dsn : "(none)");
+  if (connect_depth > 0)
+    return drv_error(&d->h, "HY000",
+                     "TargetDSN '%s' leads back into the odbcpool driver",
+                     rq->target);
+  odbcpool_error err;
+  odbcpool_set *set = NULL;
+  if (set_for(rq->config, &set, &err) != ODBCPOOL_OK)
+    return drv_error_pool(&d->h, &err, NULL);
+  if (drv_dm == NULL && (drv_dm = odbcpool__dm(&err)) == NULL)
+    return drv_error_pool(&d->h, &err, NULL);
+
+  struct odbcpool__key key = {.dsn = rq->target,
+                              .uid = rq->uid,
+                              .pwd = rq->pwd,
+                              .extra = rq->extra.len ? rq->extra.data : NULL,
+                              .wide = wide};
+  struct odbcpool__diag diag = {0};
+  odbcpool_conn *c = NULL;
+  connect_depth++;
+  int code = odbcpool__borrow(set, &key, rq->purpose, -1, &c, &err, &diag);
+  connect_depth--;
+  if (code != ODBCPOOL_OK)
+    return drv_error_pool(&d->h, &err, code == ODBCPOOL_ECONNECT ? &diag
+                                                                 : NULL);
+  c->tracked_attrs = true;
+  d->conn = c;
+  d->target = odbcpool_hdbc(c);
+  d->wide = wide;
+  apply_preattrs(d);
+  return SQL_SUCCESS;
+}
+
+static void request_init(struct request *rq) {
+  memset(rq, 0, sizeof *rq);
+}
+
+/* Takes the attributes of a parsed connection string into `rq`. The
+ * strings stay owned by `cs`. */
+static SQLRETURN request_from_connstr(struct drv_dbc *d, struct request *rq,
+                                      const struct odbcpool__connstr *cs) {
+  const char *v;
+  if ((v = odbcpool__connstr_get(cs, "DSN")) != NULL)
+    snprintf(rq->dsn, sizeof rq->dsn, "%s", v);
+  if ((v = odbcpool__connstr_get(cs, "TargetDSN")) != NULL)
+    snprintf(rq->target, sizeof rq->target, "%s", v);
+  if ((v = odbcpool__connstr_get(cs, "PoolConfig")) != NULL)
+    snprintf(rq->config, sizeof rq->config, "%s", v);
+  rq->uid = odbcpool__connstr_get(cs, "UID");
+  rq->pwd = odbcpool__connstr_get(cs, "PWD");
+  rq->purpose = odbcpool__connstr_get(cs, "Purpose");
+  for (size_t i = 0; i < cs->n; i++)
+    if (!own_keyword(cs->kv[i].key))
+      odbcpool__buf_connattr(&rq->extra, cs->kv[i].key, cs->kv[i].value);
+  if (rq->extra.failed)
+    return drv_error(&d->h, "HY001", "out of memory");
+  return SQL_SUCCESS;
+}
+
+/* Returns the completed connection string: the one the application gave
+ * (the driver completes nothing, it never prompts). */
+static SQLRETURN put_connstr_out(struct drv_dbc *d, const char *in,
+                                 SQLPOINTER out, SQLSMALLINT outmax,
+                                 SQLSMALLINT *outlen, bool wide) {
+  SQLINTEGER len = 0;
+  bool cut = drv_put_text(in, out, outmax, wide, &len);
+  if (outlen != NULL)
+    *outlen = (SQLSMALLINT)len;
+  if (cut && out != NULL) {
+    drv_error(&d->h, "01004", "string data, right truncated");
+    d->h.diag.rc = SQL_SUCCESS_WITH_INFO;
+    return SQL_SUCCESS_WITH_INFO;
+  }
+  return SQL_SUCCESS;
+}
+
+static SQLRETURN driver_connect(struct drv_dbc *d, char *in, SQLPOINTER out,
+                                SQLSMALLINT outmax, SQLSMALLINT *outlen,
+                                SQLUSMALLINT completion, bool wide) {
+  if (completion != SQL_DRIVER_NOPROMPT && completion != SQL_DRIVER_COMPLETE &&
+      completion != SQL_DRIVER_COMPLETE_REQUIRED &&
+      completion != SQL_DRIVER_PROMPT)
+    return drv_error(&d->h, "HY110", "invalid driver completion");
+  struct odbcpool__connstr cs;
+  odbcpool_error err;
+  if (odbcpool__connstr_parse(in, (size_t)-1, &cs, &err) != ODBCPOOL_OK)
+    return drv_error(&d->h, "HY000", "%s", err.message);
+  struct request rq;
+  request_init(&rq);
+  SQLRETURN rc = request_from_connstr(d, &rq, &cs);
+  if (SQL_SUCCEEDED(rc))
+    rc = borrow(d, &rq, wide);
+  odbcpool__buf_wipe(&rq.extra);
+  odbcpool__connstr_free(&cs);
+  if (SQL_SUCCEEDED(rc)) {
+    /* The output echoes the password the application itself passed;
+     * nothing here keeps a copy. */
+    rc = put_connstr_out(d, in, out, outmax, outlen, wide);
+  }
+  return rc;
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLDriverConnect(SQLHDBC h, SQLHWND hwnd,
+                                              SQLCHAR *in, SQLSMALLINT inlen,
+                                              SQLCHAR *out,
+                                              SQLSMALLINT outmax,
+                                              SQLSMALLINT *outlen,
+                                              SQLUSMALLINT completion) {
+  (void)hwnd;
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  char *s = drv_utf8_narrow(in, inlen);
+  if (s == NULL)
+    return drv_error(&d->h, "HY001", "out of memory");
+  SQLRETURN rc = driver_connect(d, s, out, outmax, outlen, completion, false);
+  OPENSSL_cleanse(s, strlen(s));
+  free(s);
+  return rc;
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLDriverConnectW(SQLHDBC h, SQLHWND hwnd,
+                                               SQLWCHAR *in,
+                                               SQLSMALLINT inlen,
+                                               SQLWCHAR *out,
+                                               SQLSMALLINT outmax,
+                                               SQLSMALLINT *outlen,
+                                               SQLUSMALLINT completion) {
+  (void)hwnd;
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  char *s = drv_utf8(in, inlen);
+  if (s == NULL)
+    return drv_error(&d->h, "HY001", "out of memory");
+  SQLRETURN rc = driver_connect(d, s, out, outmax, outlen, completion, true);
+  OPENSSL_cleanse(s, strlen(s));
+  free(s);
+  return rc;
+}
+
+static SQLRETURN connect_dsn(struct drv_dbc *d, char *dsn, char *uid,
+                             char *pwd, bool wide) {
+  struct request rq;
+  request_init(&rq);
+  snprintf(rq.dsn, sizeof rq.dsn, "%s", dsn ? dsn : "");
+  rq.uid = uid && *uid ? uid : NULL;
+  rq.pwd = pwd && *pwd ? pwd : NULL;
+  SQLRETURN rc = borrow(d, &rq, wide);
+  odbcpool__buf_wipe(&rq.extra);
+  return rc;
+}
+
+static void wipe_free(char *s) {
+  if (s != NULL) {
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+  }
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLConnect(SQLHDBC h, SQLCHAR *dsn,
+                                        SQLSMALLINT dsnlen, SQLCHAR *uid,
+                                        SQLSMALLINT uidlen, SQLCHAR *pwd,
+                                        SQLSMALLINT pwdlen) {
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  char *a = drv_utf8_narrow(dsn, dsnlen), *b = drv_utf8_narrow(uid, uidlen),
+       *c = drv_utf8_narrow(pwd, pwdlen);
+  SQLRETURN rc = connect_dsn(d, a, b, c, false);
+  wipe_free(a);
+  wipe_free(b);
+  wipe_free(c);
+  return rc;
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLConnectW(SQLHDBC h, SQLWCHAR *dsn,
+                                         SQLSMALLINT dsnlen, SQLWCHAR *uid,
+                                         SQLSMALLINT uidlen, SQLWCHAR *pwd,
+                                         SQLSMALLINT pwdlen) {
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  char *a = drv_utf8(dsn, dsnlen), *b = drv_utf8(uid, uidlen),
+       *c = drv_utf8(pwd, pwdlen);
+  SQLRETURN rc = connect_dsn(d, a, b, c, true);
+  wipe_free(a);
+  wipe_free(b);
+  wipe_free(c);
+  return rc;
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLBrowseConnect(SQLHDBC h, SQLCHAR *in,
+                                              SQLSMALLINT inlen,
+                                              SQLCHAR *out,
+                                              SQLSMALLINT outmax,
+                                              SQLSMALLINT *outlen) {
+  (void)in, (void)inlen, (void)out, (void)outmax, (void)outlen;
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  return drv_error(&d->h, "HYC00",
+                   "SQLBrowseConnect is not supported through odbcpool");
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLBrowseConnectW(SQLHDBC h, SQLWCHAR *in,
+                                               SQLSMALLINT inlen,
+                                               SQLWCHAR *out,
+                                               SQLSMALLINT outmax,
+                                               SQLSMALLINT *outlen) {
+  (void)in, (void)inlen, (void)out, (void)outmax, (void)outlen;
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  return drv_error(&d->h, "HYC00",
+                   "SQLBrowseConnect is not supported through odbcpool");
+}
+
+/* Gives the connection back to the pool. Statements and descriptors the
+ * application left are freed by the reset, which runs in the
+ * background; this returns at once. */
+DRV_EXPORT SQLRETURN SQL_API SQLDisconnect(SQLHDBC h) {
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  if (d->conn == NULL)
+    return drv_error(&d->h, "08003", "connection not open");
+  pthread_mutex_lock(&d->lock);
+  while (d->stmts)
+    drv_stmt_destroy(d->stmts, false);
+  while (d->descs)
+    drv_desc_destroy(d->descs, false);
+  odbcpool_conn *c = d->conn;
+  d->conn = NULL;
+  d->target = SQL_NULL_HDBC;
+  pthread_mutex_unlock(&d->lock);
+  odbcpool_return(c);
+  return SQL_SUCCESS;
+}
