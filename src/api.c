@@ -131,6 +131,7 @@ void odbcpool_close(odbcpool_set *s) {
       odbcpool__close_locked(c, ODBCPOOL_CLOSE_SHUTDOWN);
     borrowed += p->lists[CONN_IN_USE].n;
   }
+  odbcpool__stats_write(s);
   pthread_mutex_unlock(&s->lock);
   if (borrowed > 0) {
     /* Their holders may still use them: leave them be. */

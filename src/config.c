@@ -90,6 +90,13 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      true,
      "Background threads that erase returned connections, per pool set. "
      "Only in [defaults]."},
+    {"stats_file", CFG_STRING, NULL, 0, 0, offsetof(struct cfg, stats_file),
+     true,
+     "File the pool statistics are written to, in Prometheus' text format "
+     "(for node_exporter's textfile collector), at most once a second and "
+     "when the pool set closes; %p in the name is replaced by the process "
+     "id, so processes sharing this config do not overwrite each other's. "
+     "Only in [defaults]." VERBATIM},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])
@@ -1035,6 +1042,7 @@ void odbcpool__cfg_free(struct cfg *cfg) {
     free_pool(&cfg->pools[i]);
   free(cfg->pools);
   free(cfg->path);
+  free(cfg->stats_file);
   free(cfg);
 }
 

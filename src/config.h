@@ -52,6 +52,7 @@ struct cfg_pool {
 struct cfg {
   char *path;                /* file the config came from */
   long reset_workers;        /* [defaults] only: reset threads per set */
+  char *stats_file;          /* [defaults] only: statistics file or NULL */
   struct cfg_pool defaults;
   struct cfg_pool *pools;    /* one per DSN section, in file order */
   size_t npools;

@@ -99,6 +99,11 @@ void *odbcpool__housekeeper(void *arg) {
     }
     if (s->closing)
       break;
+    uint64_t now = odbcpool__now_ms();
+    if (now - s->stats_written_ms >= 1000) {
+      s->stats_written_ms = now;
+      odbcpool__stats_write(s);
+    }
     odbcpool__cond_wait_until(&s->hk_cv, &s->lock,
                               odbcpool__now_ms() + tick_ms(s));
   }

@@ -9,6 +9,7 @@
 
 #include "attrs.h"
 #include "config.h"
+#include "error.h"
 #include "odbcpool.h"
 
 /* Each connection is in exactly one state, and each state is one list of
@@ -125,6 +126,8 @@ struct odbcpool_set {
   unsigned generation;         /* bumped in a forked child */
   unsigned char key[32];       /* per-process key for password verifiers */
   odbcpool_set *reg_next;      /* registry of live sets (fork handlers) */
+  bool stats_error_logged;
+  uint64_t stats_written_ms;
 };
 
 /* --- conn.c --------------------------------------------------------- */
@@ -202,6 +205,12 @@ int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err);
 odbcpool_conn *odbcpool__conn_new(struct pool *p);
 /* Reset worker thread body. */
 void *odbcpool__reset_worker(void *arg);
+
+/* --- stats.c -------------------------------------------------------- */
+
+/* Writes the stats_file, if configured. Called with the lock held, which
+ * is released while the file is written. */
+void odbcpool__stats_write(odbcpool_set *s);
 
 /* --- housekeeping.c ------------------------------------------------- */
 

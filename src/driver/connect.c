@@ -32,8 +32,29 @@ struct set_entry {
 static pthread_mutex_t sets_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct set_entry *sets;
 
+static void register_exit_hook(void);
+
+/* At exit, the statistics of every pool set are written one last time,
+ * if a stats_file is configured: nothing in the driver closes the pools,
+ * because the driver manager may already be gone then. A set whose lock
+ * another thread holds is skipped rather than waited for. */
+static void write_stats_at_exit(void) {
+  for (struct set_entry *e = sets; e; e = e->next) {
+    if (pthread_mutex_trylock(&e->set->lock) != 0)
+      continue;
+    odbcpool__stats_write(e->set);
+    pthread_mutex_unlock(&e->set->lock);
+  }
+}
+
+static void register_exit_hook(void) {
+  atexit(write_stats_at_exit);
+}
+
 static int set_for(const char *path, odbcpool_set **out,
                    odbcpool_error *err) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, register_exit_hook);
   pthread_mutex_lock(&sets_lock);
   for (struct set_entry *e = sets; e; e = e->next) {
     if (strcmp(e->path, path) == 0) {

@@ -1,0 +1,158 @@
+/* stats.c — the statistics file: every pool's counters in Prometheus'
+ * text exposition format, replaced atomically. */
+#include "build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+#include "util.h"
+
+/* Gauges and counters of odbcpool_stats: (field, name, type, help). */
+#define STATS_FIELDS(X)                                                       \
+  X(open, "connections", "gauge", "Physical connections, all states.")       \
+  X(idle, "idle", "gauge", "Connections ready to hand out.")                 \
+  X(in_use, "in_use", "gauge", "Borrowed connections.")                      \
+  X(resetting, "resetting", "gauge", "Returned connections being erased.")   \
+  X(waiting, "waiting", "gauge", "Borrowers waiting for a connection.")      \
+  X(borrows, "borrows_total", "counter", "Successful borrows.")              \
+  X(timeouts, "timeouts_total", "counter", "Borrows that timed out.")        \
+  X(connects, "connects_total", "counter", "Physical connects.")             \
+  X(connect_failures, "connect_failures_total", "counter",                   \
+    "Physical connects that failed.")                                        \
+  X(resets, "resets_total", "counter", "Returns erased successfully.")       \
+  X(reset_failures, "reset_failures_total", "counter",                       \
+    "Returns whose erasure failed; the connection was closed.")              \
+  X(validations_failed, "validations_failed_total", "counter",               \
+    "Idle connections that failed validation.")                              \
+  X(leaks, "leaks_total", "counter", "Borrows held past leak_threshold.")    \
+  X(wait_us_total, "wait_microseconds_total", "counter",                     \
+    "Time borrowers spent waiting.")
+
+/* Writes `s` as a label value: backslash, quote and newline escaped. */
+static void put_label(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == '\\' || *s == '"')
+      fprintf(f, "\\%c", *s);
+    else if (*s == '\n')
+      fputs("\\n", f);
+    else
+      fputc(*s, f);
+  }
+}
+
+/* A snapshot of one DSN's statistics (summed over its credentials). */
+struct snap {
+  char *dsn;
+  odbcpool_stats st;
+};
+
+/* Takes the snapshot. Called with the lock held; returns a malloc'ed
+ * array of *n entries (NULL when there are none or on ENOMEM). */
+static struct snap *snapshot(odbcpool_set *s, size_t *n) {
+  size_t cap = 0;
+  for (struct pool *p = s->pools; p; p = p->next)
+    cap++;
+  *n = 0;
+  if (cap == 0)
+    return NULL;
+  struct snap *v = calloc(cap, sizeof *v);
+  if (v == NULL)
+    return NULL;
+  for (struct pool *p = s->pools; p; p = p->next) {
+    size_t i;
+    for (i = 0; i < *n && strcmp(v[i].dsn, p->dsn) != 0; i++)
+      ;
+    if (i == *n) {
+      v[i].dsn = p->dsn; /* pools live as long as the set */
+      (*n)++;
+    }
+    odbcpool_stats *o = &v[i].st;
+    const odbcpool_stats *st = &p->stats;
+    o->open += odbcpool__pool_total(p);
+    o->idle += p->lists[CONN_IDLE].n;
+    o->in_use += p->lists[CONN_IN_USE].n;
+    o->resetting += p->lists[CONN_RESETTING].n;
+    o->waiting += p->nwaiting;
+#define SUM(field, name, type, help)                                          \
+  if (strcmp(type, "counter") == 0)                                           \
+    o->field += st->field;
+    STATS_FIELDS(SUM)
+#undef SUM
+    for (int r = 0; r < ODBCPOOL_CLOSE_MAX_; r++)
+      o->closes[r] += st->closes[r];
+  }
+  return v;
+}
+
+static int write_file(const char *path, const struct snap *v, size_t n) {
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (f == NULL)
+    return errno;
+#define EMIT(field, name, type, help)                                         \
+  fprintf(f, "# HELP odbcpool_%s %s\n# TYPE odbcpool_%s %s\n", name, help,    \
+          name, type);                                                        \
+  for (size_t i = 0; i < n; i++) {                                            \
+    fputs("odbcpool_" name "{dsn=\"", f);                                     \
+    put_label(f, v[i].dsn);                                                   \
+    fprintf(f, "\"} %llu\n", (unsigned long long)v[i].st.field);             \
+  }
+  STATS_FIELDS(EMIT)
+#undef EMIT
+  fputs("# HELP odbcpool_closes_total Connections closed, by reason.\n"
+        "# TYPE odbcpool_closes_total counter\n",
+        f);
+  for (size_t i = 0; i < n; i++) {
+    for (int r = 0; r < ODBCPOOL_CLOSE_MAX_; r++) {
+      fputs("odbcpool_closes_total{dsn=\"", f);
+      put_label(f, v[i].dsn);
+      fprintf(f, "\",reason=\"%s\"} %llu\n", odbcpool_close_reason_name(r),
+              (unsigned long long)v[i].st.closes[r]);
+    }
+  }
+  int e = ferror(f) ? EIO : 0;
+  if (fclose(f) != 0 && e == 0)
+    e = errno;
+  if (e == 0 && rename(tmp, path) != 0)
+    e = errno;
+  if (e != 0)
+    remove(tmp);
+  return e;
+}
+
+void odbcpool__stats_write(odbcpool_set *s) {
+  const char *pattern = s->cfg->stats_file;
+  if (pattern == NULL || *pattern == '\0')
+    return;
+  /* %p: the process id. */
+  char path[1024];
+  size_t o = 0;
+  for (const char *c = pattern; *c && o + 24 < sizeof path; c++) {
+    if (c[0] == '%' && c[1] == 'p') {
+      o += (size_t)snprintf(path + o, sizeof path - o, "%ld", (long)getpid());
+      c++;
+    } else {
+      path[o++] = *c;
+    }
+  }
+  path[o] = '\0';
+  size_t n = 0;
+  struct snap *v = snapshot(s, &n);
+  /* The file is written without the lock; pools and their names live as
+   * long as the set, so the snapshot's names stay valid. */
+  pthread_mutex_unlock(&s->lock);
+  int e = write_file(path, v, n);
+  pthread_mutex_lock(&s->lock);
+  free(v);
+  if (e != 0 && !s->stats_error_logged) {
+    s->stats_error_logged = true;
+    odbcpool__log(ODBCPOOL_LOG_WARN, "cannot write stats_file %s: %s", path,
+                  strerror(e));
+  }
+}
