@@ -1,0 +1,845 @@
+/* check_drivers.c — erasure on return proven against a real driver and
+ * server (SQLite through sqlite3odbc, PostgreSQL through psqlODBC): each
+ * test leaves state on a borrowed connection, returns it, borrows the same
+ * physical connection again and reads the state back.
+ *
+ * Run by drivers-test/sqlite.sh and drivers-test/postgresql.sh, which set
+ * up the ODBC configuration (ODBCSYSINI, ODBCINI) and the pool config:
+ *   ODBCPOOL_TEST_DSN         the DSN under test (its config section has the
+ *                             database's reset script)
+ *   ODBCPOOL_TEST_FAIL_DSN    a DSN whose section has a failing reset
+ *                             (default: <DSN>_fail)
+ *   ODBCPOOL_TEST_DB          sqlite or postgresql
+ *   ODBCPOOL_TEST_CONFIG      the pool config file
+ *   ODBCPOOL_TEST_MAX_CONNECTIONS  max_connections of the DSN (default 4)
+ *   ODBCPOOL_TEST_ITERATIONS  borrows per thread in the load test (10000)
+ */
+#include "build.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include "../tests/testenv.h"
+
+static const char *dsn;
+static char fail_dsn[256];
+static const char *db;
+static const char *config;
+static bool is_pg;
+static unsigned max_connections = 4;
+static long iterations = 10000;
+
+/* ---------------------------------------------------------- helpers */
+
+/* Copies every diagnostic record of `h` into buf as "[SQLSTATE] text". */
+static void diag_text(SQLSMALLINT type, SQLHANDLE h, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (SQLSMALLINT i = 1; used + 1 < len; i++) {
+    SQLCHAR state[6] = "", msg[512] = "";
+    SQLINTEGER native = 0;
+    SQLSMALLINT mlen = 0;
+    if (!SQL_SUCCEEDED(
+            SQLGetDiagRec(type, h, i, state, &native, msg, sizeof msg, &mlen)))
+      break;
+    int n = snprintf(buf + used, len - used, "%s[%s] %s", used ? "; " : "",
+                     (char *)state, (char *)msg);
+    if (n < 0)
+      break;
+    used += (size_t)n;
+  }
+  if (buf[0] == '\0')
+    snprintf(buf, len, "(no diagnostics)");
+}
+
+/* Runs `sql` on a tracked statement of `c`, draining no results. Returns
+ * true on success; else the driver's diagnostics are in why. */
+static bool run(odbcpool_conn *c, const char *sql, char *why, size_t len) {
+  SQLHSTMT st;
+  if (odbcpool_stmt_alloc(c, &st) != ODBCPOOL_OK) {
+    snprintf(why, len, "stmt_alloc: %s", odbcpool_errmsg(c));
+    return false;
+  }
+  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+  bool ok = SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA;
+  if (!ok)
+    diag_text(SQL_HANDLE_STMT, st, why, len);
+  odbcpool_stmt_free(c, st);
+  return ok;
+}
+
+/* Runs `sql` and fails the test, naming the statement, if it fails. */
+static void exec_ok(odbcpool_conn *c, const char *sql) {
+  char why[1024];
+  ck_assert_msg(run(c, sql, why, sizeof why), "%s: %s", sql, why);
+}
+
+/* Runs `sql` and returns the first column of the first row as text in
+ * buf; fails the test if it does not return a row. */
+static const char *text(odbcpool_conn *c, const char *sql, char *buf,
+                        size_t len) {
+  SQLHSTMT st;
+  char why[1024] = "";
+  buf[0] = '\0';
+  ck_assert_msg(odbcpool_stmt_alloc(c, &st) == ODBCPOOL_OK, "%s",
+                odbcpool_errmsg(c));
+  SQLLEN ind = 0;
+  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+  if (SQL_SUCCEEDED(rc))
+    rc = SQLFetch(st);
+  if (SQL_SUCCEEDED(rc))
+    rc = SQLGetData(st, 1, SQL_C_CHAR, buf, (SQLLEN)len, &ind);
+  bool ok = SQL_SUCCEEDED(rc);
+  if (!ok)
+    diag_text(SQL_HANDLE_STMT, st, why, sizeof why);
+  else if (ind == SQL_NULL_DATA)
+    snprintf(buf, len, "(null)");
+  odbcpool_stmt_free(c, st);
+  ck_assert_msg(ok, "%s returned no row: %s", sql, why);
+  return buf;
+}
+
+/* Runs `sql` and returns the first column of the first row as a number;
+ * fails the test if it does not return one. */
+static long long num(odbcpool_conn *c, const char *sql) {
+  char buf[64];
+  text(c, sql, buf, sizeof buf);
+  char *end = NULL;
+  long long v = strtoll(buf, &end, 10);
+  ck_assert_msg(end != buf && *end == '\0', "%s: '%s' is not a number", sql,
+                buf);
+  return v;
+}
+
+static SQLULEN get_attr(odbcpool_conn *c, SQLINTEGER attr) {
+  SQLULEN v = 0; /* drivers write 32 bits of it */
+  SQLRETURN rc = SQLGetConnectAttr(odbcpool_hdbc(c), attr, &v, 0, NULL);
+  char why[1024] = "";
+  if (!SQL_SUCCEEDED(rc))
+    diag_text(SQL_HANDLE_DBC, odbcpool_hdbc(c), why, sizeof why);
+  ck_assert_msg(SQL_SUCCEEDED(rc), "SQLGetConnectAttr(%d): %s", (int)attr, why);
+  return v;
+}
+
+/* Sets an integer connection attribute; returns true if the driver took
+ * it, else its diagnostics are in why. */
+static bool set_attr(odbcpool_conn *c, SQLINTEGER attr, SQLULEN value,
+                     char *why, size_t len) {
+  SQLRETURN rc = SQLSetConnectAttr(odbcpool_hdbc(c), attr,
+                                   (SQLPOINTER)(uintptr_t)value, 0);
+  if (!SQL_SUCCEEDED(rc))
+    diag_text(SQL_HANDLE_DBC, odbcpool_hdbc(c), why, len);
+  return SQL_SUCCEEDED(rc);
+}
+
+static odbcpool_set *open_set(void) {
+  odbcpool_set *set = NULL;
+  odbcpool_error err;
+  int rc = odbcpool_open(config, &set, &err);
+  ck_assert_msg(rc == ODBCPOOL_OK, "odbcpool_open(%s): %s", config,
+                err.message);
+  return set;
+}
+
+/* A borrowed connection and who served it. */
+struct session {
+  odbcpool_conn *c;
+  uint64_t id;
+  long long pid; /* PostgreSQL backend, 0 for SQLite */
+};
+
+static struct session borrow_on(odbcpool_set *set, const char *name) {
+  struct session s = {0};
+  s.c = testenv_borrow(set, name);
+  s.id = odbcpool_conn_id(s.c);
+  if (is_pg)
+    s.pid = num(s.c, "SELECT pg_backend_pid()");
+  return s;
+}
+
+static struct session borrow(odbcpool_set *set) {
+  return borrow_on(set, dsn);
+}
+
+/* Returns the connection and waits until its reset has finished. */
+static void give_back(odbcpool_set *set, struct session *s) {
+  odbcpool_return(s->c);
+  s->c = NULL;
+  ck_assert_int_eq(odbcpool_quiesce(set, 30000), ODBCPOOL_OK);
+}
+
+/* Borrows again and checks that the same physical connection (and, on
+ * PostgreSQL, the same backend process) serves it: otherwise the test
+ * would prove nothing about the reset. */
+static struct session borrow_same(odbcpool_set *set,
+                                  const struct session *before) {
+  odbcpool_stats st = testenv_stats(set, dsn);
+  ck_assert_uint_eq(st.reset_failures, 0);
+  struct session s = borrow(set);
+  ck_assert_uint_eq(s.id, before->id);
+  if (is_pg)
+    ck_assert_int_eq(s.pid, before->pid);
+  return s;
+}
+
+/* Prints a line that a part of a test was skipped, and why: a skipped
+ * check is reported, never silently passed. */
+static void skip_part(const char *test, const char *why) {
+  printf("check_drivers: SKIP part of %s on %s: %s\n", test, db, why);
+  fflush(stdout);
+}
+
+/* --------------------------------------------------------------- tests */
+
+START_TEST(test_reset_drops_temp_table_with_personal_datum) {
+  const char *count_temp =
+      is_pg ? "SELECT count(*) FROM pg_class WHERE relpersistence = 't' "
+              "AND relnamespace = pg_my_temp_schema()"
+            : "SELECT count(*) FROM sqlite_temp_master";
+  const char *exists =
+      is_pg ? "SELECT (to_regclass('pg_temp.odbcpool_note') IS NOT NULL)::int"
+            : "SELECT count(*) FROM sqlite_temp_master "
+              "WHERE name = 'odbcpool_note'";
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  exec_ok(a.c, "CREATE TEMP TABLE odbcpool_note (name TEXT)");
+  exec_ok(a.c, "INSERT INTO odbcpool_note VALUES ('Erika Mustermann')");
+  ck_assert_int_eq(num(a.c, "SELECT count(*) FROM odbcpool_note "
+                            "WHERE name = 'Erika Mustermann'"),
+                   1);
+  ck_assert_int_eq(num(a.c, exists), 1);
+  ck_assert_int_eq(num(a.c, count_temp), 1);
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_int_eq(num(b.c, exists), 0);
+  ck_assert_int_eq(num(b.c, count_temp), 0);
+  char why[1024];
+  ck_assert_msg(!run(b.c, "SELECT name FROM odbcpool_note", why, sizeof why),
+                "the temp table is still readable");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_reset_rolls_back_uncommitted_row_and_restores_autocommit) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  exec_ok(a.c, "DROP TABLE IF EXISTS odbcpool_money");
+  exec_ok(a.c, "CREATE TABLE odbcpool_money (name TEXT, amount INTEGER)");
+  ck_assert_uint_eq(get_attr(a.c, SQL_ATTR_AUTOCOMMIT), SQL_AUTOCOMMIT_ON);
+  char why[1024];
+  ck_assert_msg(
+      set_attr(a.c, SQL_ATTR_AUTOCOMMIT, SQL_AUTOCOMMIT_OFF, why, sizeof why),
+      "autocommit off: %s", why);
+  exec_ok(a.c, "INSERT INTO odbcpool_money VALUES ('Erika Mustermann', 1000)");
+  ck_assert_int_eq(num(a.c, "SELECT count(*) FROM odbcpool_money"), 1);
+  give_back(set, &a); /* without commit */
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM odbcpool_money"), 0);
+  ck_assert_uint_eq(get_attr(b.c, SQL_ATTR_AUTOCOMMIT), SQL_AUTOCOMMIT_ON);
+  /* Autocommit is really on, not just reported so: another connection
+   * sees a row inserted without a commit. */
+  exec_ok(b.c, "INSERT INTO odbcpool_money VALUES ('probe', 1)");
+  struct session other = borrow(set);
+  ck_assert_uint_ne(other.id, b.id);
+  ck_assert_int_eq(num(other.c, "SELECT count(*) FROM odbcpool_money "
+                                "WHERE name = 'probe'"),
+                   1);
+  give_back(set, &other);
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+static const char *isolation_name(SQLULEN level) {
+  switch (level) {
+  case SQL_TXN_READ_UNCOMMITTED:
+    return "read uncommitted";
+  case SQL_TXN_READ_COMMITTED:
+    return "read committed";
+  case SQL_TXN_REPEATABLE_READ:
+    return "repeatable read";
+  case SQL_TXN_SERIALIZABLE:
+    return "serializable";
+  default:
+    return "?";
+  }
+}
+
+/* Asks the driver to change attribute `attr` from `initial` to `target`.
+ * Returns true if it did. A driver may refuse (an error) or substitute a
+ * value (SQL_SUCCESS_WITH_INFO, 01S02 "option value changed"; sqlite3odbc
+ * does that for isolation and access mode) or take the value and ignore
+ * it (psqlODBC 13.02 for the access mode): then nothing must have
+ * changed, the reason is printed, and the caller skips the check that
+ * needs the change. */
+static bool change_attr(odbcpool_conn *c, SQLINTEGER attr, const char *name,
+                        SQLULEN initial, SQLULEN target, const char *test) {
+  char why[1024] = "", msg[1400];
+  SQLRETURN rc = SQLSetConnectAttr(odbcpool_hdbc(c), attr,
+                                   (SQLPOINTER)(uintptr_t)target, 0);
+  if (rc != SQL_SUCCESS)
+    diag_text(SQL_HANDLE_DBC, odbcpool_hdbc(c), why, sizeof why);
+  SQLULEN now = get_attr(c, attr);
+  if (SQL_SUCCEEDED(rc) && now == target)
+    return true;
+  ck_assert_uint_eq(now, initial);
+  snprintf(msg, sizeof msg,
+           "the driver %s %s = %lu (connect-time value %lu, still %lu)%s%s",
+           SQL_SUCCEEDED(rc) ? "does not change" : "refuses", name,
+           (unsigned long)target, (unsigned long)initial, (unsigned long)now,
+           why[0] ? ": " : "", why);
+  skip_part(test, msg);
+  return false;
+}
+
+START_TEST(test_reset_restores_isolation_level) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set); /* a fresh connection: connect-time value */
+  SQLULEN initial = get_attr(a.c, SQL_ATTR_TXN_ISOLATION);
+  char show[64], initial_show[64] = "";
+  if (is_pg) {
+    text(a.c, "SHOW transaction_isolation", initial_show, sizeof initial_show);
+    ck_assert_str_eq(initial_show, isolation_name(initial));
+  }
+  SQLULEN target = initial == SQL_TXN_SERIALIZABLE ? SQL_TXN_READ_UNCOMMITTED
+                                                   : SQL_TXN_SERIALIZABLE;
+  if (!change_attr(a.c, SQL_ATTR_TXN_ISOLATION, "SQL_ATTR_TXN_ISOLATION",
+                   initial, target, "test_reset_restores_isolation_level")) {
+    give_back(set, &a);
+    odbcpool_close(set);
+    return;
+  }
+  if (is_pg)
+    ck_assert_str_eq(text(a.c, "SHOW transaction_isolation", show, sizeof show),
+                     isolation_name(target));
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_uint_eq(get_attr(b.c, SQL_ATTR_TXN_ISOLATION), initial);
+  if (is_pg)
+    ck_assert_str_eq(text(b.c, "SHOW transaction_isolation", show, sizeof show),
+                     initial_show);
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_reset_restores_access_mode) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  exec_ok(a.c, "DROP TABLE IF EXISTS odbcpool_rw");
+  exec_ok(a.c, "CREATE TABLE odbcpool_rw (x INTEGER)");
+  ck_assert_uint_eq(get_attr(a.c, SQL_ATTR_ACCESS_MODE), SQL_MODE_READ_WRITE);
+  change_attr(a.c, SQL_ATTR_ACCESS_MODE, "SQL_ATTR_ACCESS_MODE",
+              SQL_MODE_READ_WRITE, SQL_MODE_READ_ONLY,
+              "test_reset_restores_access_mode");
+  /* Whatever the driver did with the attribute, make the session
+   * read-only in SQL too, the way a borrower can without ODBC, so that
+   * the checks below can fail. */
+  char why[1024], show[64];
+  if (is_pg) {
+    exec_ok(a.c, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    ck_assert_str_eq(text(a.c, "SHOW transaction_read_only", show, sizeof show),
+                     "on");
+  } else {
+    exec_ok(a.c, "PRAGMA query_only = ON");
+    ck_assert_int_eq(num(a.c, "PRAGMA query_only"), 1);
+  }
+  ck_assert_msg(
+      !run(a.c, "INSERT INTO odbcpool_rw VALUES (1)", why, sizeof why),
+      "INSERT succeeded in a read-only session");
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_uint_eq(get_attr(b.c, SQL_ATTR_ACCESS_MODE), SQL_MODE_READ_WRITE);
+  if (is_pg)
+    ck_assert_str_eq(text(b.c, "SHOW transaction_read_only", show, sizeof show),
+                     "off");
+  else
+    ck_assert_int_eq(num(b.c, "PRAGMA query_only"), 0);
+  exec_ok(b.c, "INSERT INTO odbcpool_rw VALUES (2)");
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM odbcpool_rw"), 1);
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_reset_frees_statements_left_open) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  exec_ok(a.c, "DROP TABLE IF EXISTS odbcpool_stmt");
+  exec_ok(a.c, "CREATE TABLE odbcpool_stmt (name TEXT)");
+  exec_ok(a.c, "INSERT INTO odbcpool_stmt VALUES ('Erika Mustermann')");
+  exec_ok(a.c, "INSERT INTO odbcpool_stmt VALUES ('Max Mustermann')");
+  if (is_pg) {
+    /* Server-side residue of statements: a held cursor and a statement
+     * prepared through ODBC. */
+    exec_ok(a.c, "DECLARE odbcpool_cur CURSOR WITH HOLD FOR "
+                 "SELECT name FROM odbcpool_stmt");
+    ck_assert_int_eq(num(a.c, "SELECT count(*) FROM pg_cursors"), 1);
+  }
+
+  /* A statement with an open cursor, one row fetched of two. */
+  SQLHSTMT cur;
+  ck_assert_int_eq(odbcpool_stmt_alloc(a.c, &cur), ODBCPOOL_OK);
+  ck_assert_int_eq(
+      SQLExecDirect(cur, (SQLCHAR *)"SELECT name FROM odbcpool_stmt", SQL_NTS),
+      SQL_SUCCESS);
+  ck_assert_int_eq(SQLFetch(cur), SQL_SUCCESS);
+
+  /* A prepared statement, executed once. */
+  SQLHSTMT prep;
+  ck_assert_int_eq(odbcpool_stmt_alloc(a.c, &prep), ODBCPOOL_OK);
+  ck_assert(SQL_SUCCEEDED(SQLPrepare(
+      prep, (SQLCHAR *)"SELECT count(*) FROM odbcpool_stmt WHERE name <> ?",
+      SQL_NTS)));
+  char value[] = "x";
+  SQLLEN vlen = SQL_NTS;
+  ck_assert(
+      SQL_SUCCEEDED(SQLBindParameter(prep, 1, SQL_PARAM_INPUT, SQL_C_CHAR,
+                                     SQL_VARCHAR, 100, 0, value, 0, &vlen)));
+  ck_assert(SQL_SUCCEEDED(SQLExecute(prep)));
+  /* psqlODBC (13.02) prepares a named statement on the server. */
+  if (is_pg)
+    ck_assert_int_eq(num(a.c, "SELECT count(*) FROM pg_prepared_statements"),
+                     1);
+
+  /* A statement left waiting for data at execution: while it exists, the
+   * driver manager refuses transaction calls on the connection. */
+  SQLHSTMT need;
+  ck_assert_int_eq(odbcpool_stmt_alloc(a.c, &need), ODBCPOOL_OK);
+  SQLLEN ind = SQL_DATA_AT_EXEC;
+  ck_assert(SQL_SUCCEEDED(SQLBindParameter(need, 1, SQL_PARAM_INPUT, SQL_C_CHAR,
+                                           SQL_VARCHAR, 100, 0, (SQLPOINTER)1,
+                                           0, &ind)));
+  ck_assert_int_eq(SQLExecDirect(need,
+                                 (SQLCHAR *)"INSERT INTO odbcpool_stmt "
+                                            "VALUES (?)",
+                                 SQL_NTS),
+                   SQL_NEED_DATA);
+  SQLRETURN rc = SQLEndTran(SQL_HANDLE_DBC, odbcpool_hdbc(a.c), SQL_ROLLBACK);
+  ck_assert_msg(!SQL_SUCCEEDED(rc),
+                "SQLEndTran succeeded with a statement in SQL_NEED_DATA");
+  give_back(set, &a); /* with all three statements still allocated */
+
+  struct session b = borrow_same(set, &a);
+  rc = SQLEndTran(SQL_HANDLE_DBC, odbcpool_hdbc(b.c), SQL_ROLLBACK);
+  char why[1024] = "";
+  if (!SQL_SUCCEEDED(rc))
+    diag_text(SQL_HANDLE_DBC, odbcpool_hdbc(b.c), why, sizeof why);
+  ck_assert_msg(SQL_SUCCEEDED(rc), "SQLEndTran after the reset: %s", why);
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM odbcpool_stmt"), 2);
+  if (is_pg) {
+    ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_cursors"), 0);
+    ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_prepared_statements"),
+                     0);
+  }
+  /* Nothing reads the table any more: it can be dropped (SQLite and
+   * PostgreSQL both refuse while a statement of the session uses it). */
+  exec_ok(b.c, "DROP TABLE odbcpool_stmt");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+/* --- PostgreSQL session state ---------------------------------------- */
+
+START_TEST(test_pg_reset_restores_session_parameters) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  char before[256], after[256];
+  text(a.c, "SHOW search_path", before, sizeof before);
+  char dti[64], timeout[64], appname[256];
+  text(a.c, "SHOW default_transaction_isolation", dti, sizeof dti);
+  text(a.c, "SHOW statement_timeout", timeout, sizeof timeout);
+  text(a.c, "SHOW application_name", appname, sizeof appname);
+  exec_ok(a.c, "SET search_path = erika, pg_temp");
+  exec_ok(a.c, "SELECT set_config('app.user', 'Erika', false)");
+  exec_ok(a.c, "SET default_transaction_isolation = 'serializable'");
+  exec_ok(a.c, "SET statement_timeout = '1234s'");
+  exec_ok(a.c, "SET application_name = 'Erika Mustermann'");
+  ck_assert_str_eq(text(a.c, "SHOW search_path", after, sizeof after),
+                   "erika, pg_temp");
+  ck_assert_str_eq(
+      text(a.c, "SELECT current_setting('app.user')", after, sizeof after),
+      "Erika");
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_str_eq(text(b.c, "SHOW search_path", after, sizeof after), before);
+  /* RESET ALL leaves the placeholder of a custom variable with an empty
+   * value (data/reset/postgresql.sql, DOES NOT ERASE). */
+  ck_assert_str_eq(text(b.c,
+                        "SELECT coalesce(current_setting('app.user', true), "
+                        "'')",
+                        after, sizeof after),
+                   "");
+  ck_assert_str_eq(
+      text(b.c, "SHOW default_transaction_isolation", after, sizeof after),
+      dti);
+  ck_assert_str_eq(text(b.c, "SHOW statement_timeout", after, sizeof after),
+                   timeout);
+  ck_assert_str_eq(text(b.c, "SHOW application_name", after, sizeof after),
+                   appname);
+  /* The settings psqlODBC made at connect are back after DISCARD ALL. */
+  ck_assert_str_eq(text(b.c, "SHOW DateStyle", after, sizeof after),
+                   "ISO, MDY");
+  ck_assert_str_eq(text(b.c, "SHOW extra_float_digits", after, sizeof after),
+                   "2");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_pg_reset_deallocates_prepared_statements) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  exec_ok(a.c, "PREPARE odbcpool_p (text) AS SELECT $1 || ' Mustermann'");
+  ck_assert_int_eq(num(a.c, "SELECT count(*) FROM pg_prepared_statements "
+                            "WHERE name = 'odbcpool_p'"),
+                   1);
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_prepared_statements"), 0);
+  char why[1024];
+  ck_assert_msg(!run(b.c, "EXECUTE odbcpool_p('Erika')", why, sizeof why),
+                "the prepared statement still runs");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_pg_reset_unlistens) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  exec_ok(a.c, "LISTEN odbcpool_erika");
+  ck_assert_int_eq(num(a.c, "SELECT count(*) FROM pg_listening_channels()"), 1);
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_listening_channels()"), 0);
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_pg_reset_releases_advisory_locks) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  ck_assert_int_eq(num(a.c, "SELECT pg_try_advisory_lock(4711)::int"), 1);
+  /* Another session cannot have it while the borrower holds it. */
+  struct session other = borrow(set);
+  ck_assert_int_ne(other.pid, a.pid);
+  ck_assert_int_eq(num(other.c, "SELECT pg_try_advisory_lock(4711)::int"), 0);
+  give_back(set, &other);
+  give_back(set, &a); /* a is now the most recently returned */
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_locks WHERE "
+                            "locktype = 'advisory' AND pid = pg_backend_pid()"),
+                   0);
+  struct session o2 = borrow(set);
+  ck_assert_int_eq(o2.pid, other.pid);
+  ck_assert_int_eq(num(o2.c, "SELECT pg_try_advisory_lock(4711)::int"), 1);
+  ck_assert_int_eq(num(o2.c, "SELECT pg_advisory_unlock(4711)::int"), 1);
+  give_back(set, &o2);
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_pg_reset_ends_set_role) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  char buf[128];
+  ck_assert_str_eq(text(a.c, "SELECT current_user", buf, sizeof buf),
+                   "odbcpool");
+  exec_ok(a.c, "SET ROLE odbcpool_other");
+  ck_assert_str_eq(text(a.c, "SELECT current_user", buf, sizeof buf),
+                   "odbcpool_other");
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_str_eq(text(b.c, "SELECT current_user", buf, sizeof buf),
+                   "odbcpool");
+  ck_assert_str_eq(text(b.c, "SELECT session_user", buf, sizeof buf),
+                   "odbcpool");
+  ck_assert_str_eq(text(b.c, "SHOW role", buf, sizeof buf), "none");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+/* --- fail closed -------------------------------------------------------- */
+
+START_TEST(test_failing_reset_closes_the_connection) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow_on(set, fail_dsn);
+  exec_ok(a.c, "SELECT 1");
+  give_back(set, &a);
+  odbcpool_stats st = testenv_stats(set, fail_dsn);
+  ck_assert_uint_eq(st.reset_failures, 1);
+  ck_assert_uint_eq(st.resets, 0);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_RESET_FAILED], 1);
+  ck_assert_uint_eq(st.open, 0);
+
+  struct session b = borrow_on(set, fail_dsn);
+  ck_assert_uint_ne(b.id, a.id);
+  ck_assert_uint_eq(testenv_stats(set, fail_dsn).connects, 2);
+  if (is_pg) {
+    ck_assert_int_ne(b.pid, a.pid);
+    /* The old session is gone on the server, not just from the pool. */
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld", a.pid);
+    ck_assert_eventually(num(b.c, sql) == 0);
+  }
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+/* --- load --------------------------------------------------------------- */
+
+struct load {
+  odbcpool_set *set;
+  long iterations;
+  pthread_mutex_t mu;
+  unsigned failures;
+  char first[1200];
+};
+
+static void load_fail(struct load *l, const char *fmt, const char *detail) {
+  pthread_mutex_lock(&l->mu);
+  if (l->failures++ == 0)
+    snprintf(l->first, sizeof l->first, fmt, detail);
+  pthread_mutex_unlock(&l->mu);
+}
+
+/* Borrows, runs SELECT 1, returns; stops at the first failure. No Check
+ * assertions here: they belong to the test's own thread. */
+static void *load_thread(void *arg) {
+  struct load *l = arg;
+  for (long i = 0; i < l->iterations; i++) {
+    odbcpool_conn *c = NULL;
+    odbcpool_error err;
+    if (odbcpool_borrow(l->set, dsn, NULL, &c, &err) != ODBCPOOL_OK) {
+      load_fail(l, "borrow: %s", err.message);
+      return NULL;
+    }
+    SQLHSTMT st;
+    if (odbcpool_stmt_alloc(c, &st) != ODBCPOOL_OK) {
+      load_fail(l, "stmt_alloc: %s", odbcpool_errmsg(c));
+      odbcpool_return(c);
+      return NULL;
+    }
+    SQLINTEGER v = 0;
+    SQLLEN ind = 0;
+    bool ok =
+        SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)"SELECT 1", SQL_NTS)) &&
+        SQL_SUCCEEDED(SQLFetch(st)) &&
+        SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SLONG, &v, 0, &ind)) && v == 1;
+    if (!ok) {
+      char why[1024];
+      diag_text(SQL_HANDLE_STMT, st, why, sizeof why);
+      load_fail(l, "SELECT 1: %s", why);
+    }
+    odbcpool_stmt_free(c, st);
+    odbcpool_return(c);
+    if (!ok)
+      return NULL;
+  }
+  return NULL;
+}
+
+START_TEST(test_load_keeps_statistics_consistent) {
+  enum { THREADS = 8 };
+  odbcpool_set *set = open_set();
+  struct load l = {.set = set, .iterations = iterations, .failures = 0};
+  pthread_mutex_init(&l.mu, NULL);
+  pthread_t t[THREADS];
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int i = 0; i < THREADS; i++)
+    ck_assert_int_eq(pthread_create(&t[i], NULL, load_thread, &l), 0);
+  for (int i = 0; i < THREADS; i++)
+    pthread_join(t[i], NULL);
+  ck_assert_int_eq(odbcpool_quiesce(set, 60000), ODBCPOOL_OK);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double secs =
+      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  long total = THREADS * iterations;
+  printf("check_drivers: %s: load: %d threads x %ld borrows in %.2f s "
+         "(%.0f borrows/s)\n",
+         db, THREADS, iterations, secs, secs > 0 ? (double)total / secs : 0.0);
+  ck_assert_msg(l.failures == 0, "%u thread(s) failed; first: %s", l.failures,
+                l.first);
+
+  odbcpool_stats st = testenv_stats(set, dsn);
+  uint64_t closes = 0;
+  for (int i = 0; i < ODBCPOOL_CLOSE_MAX_; i++)
+    closes += st.closes[i];
+  printf("check_drivers: %s: load: open %u idle %u connects %" PRIu64
+         " closes %" PRIu64 " resets %" PRIu64 " wait max %" PRIu64 " us\n",
+         db, st.open, st.idle, st.connects, closes, st.resets, st.wait_us_max);
+  fflush(stdout);
+  ck_assert_uint_eq(st.borrows, (uint64_t)total);
+  ck_assert_uint_eq(st.resets, st.borrows);
+  ck_assert_uint_eq(st.reset_failures, 0);
+  ck_assert_uint_eq(st.timeouts, 0);
+  ck_assert_uint_eq(st.connect_failures, 0);
+  ck_assert_uint_eq(st.in_use, 0);
+  ck_assert_uint_eq(st.resetting, 0);
+  ck_assert_uint_eq(st.waiting, 0);
+  ck_assert_uint_eq(st.open, st.idle);
+  ck_assert_uint_le(st.open, max_connections);
+  ck_assert_uint_eq(st.connects, st.open + closes);
+
+  if (is_pg) {
+    /* The server agrees. Backends of earlier tests' closed connections
+     * may take a moment to exit, so wait for the count to settle. */
+    struct session s = borrow(set);
+    long long n = 0;
+    for (int i = 0; i < 500; i++) {
+      n = num(s.c, "SELECT count(*) FROM pg_stat_activity "
+                   "WHERE usename = 'odbcpool'");
+      if (n <= (long long)max_connections)
+        break;
+      usleep(10000);
+    }
+    ck_assert_int_le(n, (long long)max_connections);
+    give_back(set, &s);
+  }
+  pthread_mutex_destroy(&l.mu);
+  odbcpool_close(set);
+}
+END_TEST
+
+/* --- credentials -------------------------------------------------------- */
+
+START_TEST(test_pg_wrong_password_is_refused_with_server_reason) {
+  static const char bad[] = "wrong-Pa55word";
+  odbcpool_set *set = open_set();
+  odbcpool_borrow_opts opts = {.uid = "odbcpool", .pwd = bad, .timeout_ms = -1};
+  odbcpool_conn *c = NULL;
+  odbcpool_error err;
+  int rc = odbcpool_borrow(set, dsn, &opts, &c, &err);
+  printf("check_drivers: %s: wrong password: code %d sqlstate %s: %s\n", db, rc,
+         err.sqlstate, err.message);
+  fflush(stdout);
+  ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
+  ck_assert_ptr_null(c);
+  ck_assert_msg(strcmp(err.sqlstate, "08001") == 0 ||
+                    strcmp(err.sqlstate, "28P01") == 0 ||
+                    strcmp(err.sqlstate, "28000") == 0,
+                "sqlstate '%s', expected 08001, 28P01 or 28000", err.sqlstate);
+  ck_assert_msg(strstr(err.message, "password authentication failed") != NULL,
+                "the server's reason is missing: %s", err.message);
+  ck_assert_msg(strstr(err.message, bad) == NULL,
+                "the password appears in the message: %s", err.message);
+  odbcpool_stats st = testenv_stats(set, dsn);
+  ck_assert_uint_eq(st.open, 0);
+  ck_assert_uint_eq(st.connect_failures, 1);
+  ck_assert_uint_eq(st.borrows, 0);
+  odbcpool_close(set);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- main */
+
+static Suite *drivers_suite(void) {
+  Suite *s = suite_create("drivers");
+  TCase *tc = tcase_create(db);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_reset_drops_temp_table_with_personal_datum);
+  tcase_add_test(tc,
+                 test_reset_rolls_back_uncommitted_row_and_restores_autocommit);
+  tcase_add_test(tc, test_reset_restores_isolation_level);
+  tcase_add_test(tc, test_reset_restores_access_mode);
+  tcase_add_test(tc, test_reset_frees_statements_left_open);
+  if (is_pg) {
+    tcase_add_test(tc, test_pg_reset_restores_session_parameters);
+    tcase_add_test(tc, test_pg_reset_deallocates_prepared_statements);
+    tcase_add_test(tc, test_pg_reset_unlistens);
+    tcase_add_test(tc, test_pg_reset_releases_advisory_locks);
+    tcase_add_test(tc, test_pg_reset_ends_set_role);
+    tcase_add_test(tc, test_pg_wrong_password_is_refused_with_server_reason);
+  } else {
+    printf("check_drivers: %s: PostgreSQL session-state and wrong-password "
+           "tests do not apply\n",
+           db);
+  }
+  tcase_add_test(tc, test_failing_reset_closes_the_connection);
+  suite_add_tcase(s, tc);
+
+  TCase *load = tcase_create("load");
+  tcase_set_timeout(load, 600);
+  tcase_add_test(load, test_load_keeps_statistics_consistent);
+  suite_add_tcase(s, load);
+  return s;
+}
+
+/* Reads a required environment variable; exits with a message if unset. */
+static const char *need_env(const char *name) {
+  const char *v = getenv(name);
+  if (v == NULL || *v == '\0') {
+    fprintf(stderr,
+            "check_drivers: %s is not set (run me from "
+            "drivers-test/<db>.sh)\n",
+            name);
+    exit(2);
+  }
+  return v;
+}
+
+int main(void) {
+  dsn = need_env("ODBCPOOL_TEST_DSN");
+  db = need_env("ODBCPOOL_TEST_DB");
+  config = need_env("ODBCPOOL_TEST_CONFIG");
+  need_env("ODBCSYSINI");
+  need_env("ODBCINI");
+  if (strcmp(db, "postgresql") == 0) {
+    is_pg = true;
+  } else if (strcmp(db, "sqlite") != 0) {
+    fprintf(stderr,
+            "check_drivers: ODBCPOOL_TEST_DB=%s: want sqlite or "
+            "postgresql\n",
+            db);
+    return 2;
+  }
+  const char *v = getenv("ODBCPOOL_TEST_FAIL_DSN");
+  snprintf(fail_dsn, sizeof fail_dsn, "%s", v && *v ? v : "");
+  if (fail_dsn[0] == '\0')
+    snprintf(fail_dsn, sizeof fail_dsn, "%s_fail", dsn);
+  if ((v = getenv("ODBCPOOL_TEST_ITERATIONS")) != NULL && *v != '\0') {
+    iterations = strtol(v, NULL, 10);
+    if (iterations <= 0) {
+      fprintf(stderr, "check_drivers: bad ODBCPOOL_TEST_ITERATIONS=%s\n", v);
+      return 2;
+    }
+  }
+  if ((v = getenv("ODBCPOOL_TEST_MAX_CONNECTIONS")) != NULL && *v != '\0')
+    max_connections = (unsigned)strtoul(v, NULL, 10);
+  printf("check_drivers: testing DSN '%s' (%s), failing-reset DSN '%s', "
+         "config %s, %u max connections, load 8 x %ld\n",
+         dsn, db, fail_dsn, config, max_connections, iterations);
+  fflush(stdout);
+
+  SRunner *sr = srunner_create(drivers_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
