@@ -27,7 +27,7 @@
 #include <sql.h>
 #include <sqlext.h>
 
-#include "../tests/testenv.h"
+#include "testenv.h"
 
 static const char *dsn;
 static char fail_dsn[256];

@@ -29,6 +29,12 @@ static void set_free(odbcpool_set *s) {
     free(p->extra);
     free(p);
   }
+  while (s->dsns) {
+    struct dsn_stats *d = s->dsns;
+    s->dsns = d->next;
+    free(d->dsn);
+    free(d);
+  }
   odbcpool__cfg_free(s->cfg);
   free(s->workers);
   pthread_mutex_destroy(&s->lock);
@@ -250,29 +256,21 @@ int odbcpool_stats_get(odbcpool_set *s, const char *dsn,
   bool found = false;
   pthread_mutex_lock(&s->lock);
   odbcpool__fork_check(s);
-  for (struct pool *p = s->pools; p; p = p->next) {
+  for (struct dsn_stats *d = s->dsns; d; d = d->next) {
+    if (strcmp(d->dsn, dsn) == 0) {
+      *out = d->c;
+      found = true;
+    }
+  }
+  /* Gauges: counted over the DSN's pools, which come and go. */
+  for (struct pool *p = s->pools; found && p; p = p->next) {
     if (strcmp(p->dsn, dsn) != 0)
       continue;
-    found = true;
-    const odbcpool_stats *st = &p->stats;
     out->open += odbcpool__pool_total(p);
     out->idle += p->lists[CONN_IDLE].n;
     out->in_use += p->lists[CONN_IN_USE].n;
     out->resetting += p->lists[CONN_RESETTING].n;
     out->waiting += p->nwaiting;
-    out->borrows += st->borrows;
-    out->timeouts += st->timeouts;
-    out->connects += st->connects;
-    out->connect_failures += st->connect_failures;
-    out->resets += st->resets;
-    out->reset_failures += st->reset_failures;
-    out->validations_failed += st->validations_failed;
-    out->leaks += st->leaks;
-    for (int i = 0; i < ODBCPOOL_CLOSE_MAX_; i++)
-      out->closes[i] += st->closes[i];
-    out->wait_us_total += st->wait_us_total;
-    if (st->wait_us_max > out->wait_us_max)
-      out->wait_us_max = st->wait_us_max;
   }
   pthread_mutex_unlock(&s->lock);
   if (!found)

@@ -89,6 +89,13 @@ int odbcpool__err_odbc(odbcpool_error *err, int code, SQLSMALLINT type,
       err->native = native;
     }
     if (used < sizeof err->message) {
+      /* Drivers end lines inside messages; a message is one line. */
+      for (SQLCHAR *t = text; *t; t++)
+        if (*t < 0x20)
+          *t = ' ';
+      size_t tl = strlen((char *)text);
+      while (tl > 0 && text[tl - 1] == ' ')
+        text[--tl] = '\0';
       int n = snprintf(err->message + used, sizeof err->message - used,
                        "%s[%s] %s", rec == 1 ? ": " : "; ", (char *)state,
                        (char *)text);

@@ -48,7 +48,7 @@ static void report_leaks(struct pool *p, uint64_t now) {
     if (c->leak_reported || now - c->borrowed_ms < (uint64_t)threshold)
       continue;
     c->leak_reported = true;
-    p->stats.leaks++;
+    p->stats->leaks++;
     odbcpool__log(ODBCPOOL_LOG_WARN,
                   "pool %s: connection %llu borrowed %llu ms ago (purpose "
                   "'%s') has not been returned: possible leak",
@@ -80,7 +80,7 @@ static void fill_min_idle(struct pool *p) {
                     p->dsn, err.message);
       return;
     }
-    p->stats.connects++;
+    p->stats->connects++;
     c->idle_since_ms = odbcpool__now_ms();
     odbcpool__conn_move(c, CONN_IDLE);
     odbcpool__pool_dispatch(p);
@@ -99,6 +99,9 @@ void *odbcpool__housekeeper(void *arg) {
     }
     if (s->closing)
       break;
+    for (struct pool **pp = &s->pools; *pp;)
+      if (!odbcpool__pool_prune(*pp))
+        pp = &(*pp)->next;
     uint64_t now = odbcpool__now_ms();
     if (now - s->stats_written_ms >= 1000) {
       s->stats_written_ms = now;

@@ -111,7 +111,7 @@ void odbcpool__close_locked(odbcpool_conn *c, int reason) {
   odbcpool__conn_disconnect(c);
   pthread_mutex_lock(&s->lock);
   list_unlink(&p->lists[CONN_CLOSING], c);
-  p->stats.closes[reason]++;
+  p->stats->closes[reason]++;
   odbcpool__log(ODBCPOOL_LOG_DEBUG, "pool %s: closed connection %llu (%s)",
                 p->dsn, (unsigned long long)c->id,
                 odbcpool_close_reason_name(reason));
@@ -125,7 +125,7 @@ void odbcpool__open_failed(odbcpool_conn *c) {
   struct pool *p = c->pool;
   list_unlink(&p->lists[CONN_OPENING], c);
   odbcpool__conn_free(c);
-  p->stats.connect_failures++;
+  p->stats->connect_failures++;
   odbcpool__pool_dispatch(p);
   pthread_cond_broadcast(&p->set->idle_cv);
 }
@@ -198,7 +198,7 @@ void odbcpool__fork_check(odbcpool_set *s) {
       odbcpool_conn *c;
       while ((c = p->lists[st].head) != NULL) {
         list_unlink(&p->lists[st], c);
-        p->stats.closes[ODBCPOOL_CLOSE_FORKED]++;
+        p->stats->closes[ODBCPOOL_CLOSE_FORKED]++;
         c->orphan = true;
         /* A borrowed one is still held by this thread: it is freed when
          * returned. The others have no holder left in this process. */
@@ -247,13 +247,13 @@ void *odbcpool__reset_worker(void *arg) {
     if (closing || s->closing) {
       odbcpool__close_locked(c, ODBCPOOL_CLOSE_SHUTDOWN);
     } else if (code != ODBCPOOL_OK) {
-      p->stats.reset_failures++;
+      p->stats->reset_failures++;
       odbcpool__log(ODBCPOOL_LOG_WARN,
                     "pool %s: reset of connection %llu failed, closing it: "
                     "%s", p->dsn, (unsigned long long)c->id, err.message);
       odbcpool__close_locked(c, ODBCPOOL_CLOSE_RESET_FAILED);
     } else {
-      p->stats.resets++;
+      p->stats->resets++;
       if (c->expires_ms != 0 && now >= c->expires_ms) {
         odbcpool__close_locked(c, ODBCPOOL_CLOSE_LIFETIME);
       } else {
@@ -308,6 +308,43 @@ static bool same_str(const char *a, const char *b) {
   return strcmp(a, b) == 0;
 }
 
+static odbcpool_stats *dsn_stats_get(odbcpool_set *s, const char *dsn) {
+  for (struct dsn_stats *d = s->dsns; d; d = d->next)
+    if (strcmp(d->dsn, dsn) == 0)
+      return &d->c;
+  struct dsn_stats *d = calloc(1, sizeof *d);
+  if (d == NULL || (d->dsn = odbcpool__strdup(dsn)) == NULL) {
+    free(d);
+    return NULL;
+  }
+  d->next = s->dsns;
+  s->dsns = d;
+  return &d->c;
+}
+
+/* The pool that min_idle keeps filled: the DSN's own credentials. */
+static bool is_config_pool(const struct pool *p) {
+  return p->uid == NULL && !p->has_pwd && p->extra == NULL && !p->wide &&
+         p->cfg->min_idle > 0;
+}
+
+bool odbcpool__pool_prune(struct pool *p) {
+  odbcpool_set *s = p->set;
+  if (odbcpool__pool_total(p) > 0 || p->nwaiting > 0 || is_config_pool(p))
+    return false;
+  for (struct pool **pp = &s->pools; *pp; pp = &(*pp)->next) {
+    if (*pp == p) {
+      *pp = p->next;
+      break;
+    }
+  }
+  free(p->dsn);
+  free(p->uid);
+  free(p->extra);
+  free(p);
+  return true;
+}
+
 /* Finds or creates the pool for `key`. Verifiers are compared in
  * constant time. Called with the lock held. */
 struct pool *odbcpool__pool_get(odbcpool_set *s,
@@ -338,6 +375,14 @@ struct pool *odbcpool__pool_get(odbcpool_set *s,
   }
   p->set = s;
   p->cfg = odbcpool__cfg_pool(s->cfg, key->dsn);
+  p->stats = dsn_stats_get(s, key->dsn);
+  if (p->stats == NULL) {
+    free(p->dsn);
+    free(p->uid);
+    free(p->extra);
+    free(p);
+    return NULL;
+  }
   memcpy(p->verifier, v, sizeof v);
   p->has_pwd = has_pwd;
   p->wide = key->wide;
@@ -367,9 +412,9 @@ static void remove_waiter(struct pool *p, struct waiter *w) {
 
 static void note_wait(struct pool *p, uint64_t start_us) {
   uint64_t waited = odbcpool__now_us() - start_us;
-  p->stats.wait_us_total += waited;
-  if (waited > p->stats.wait_us_max)
-    p->stats.wait_us_max = waited;
+  p->stats->wait_us_total += waited;
+  if (waited > p->stats->wait_us_max)
+    p->stats->wait_us_max = waited;
 }
 
 /* Waits, first come first served, until a connection or a slot is
@@ -463,7 +508,7 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
           code = odbcpool__err(err, ODBCPOOL_ECLOSED, "HY000",
                                "the pool set is closing");
         } else {
-          p->stats.timeouts++;
+          p->stats->timeouts++;
           code = odbcpool__err(
               err, ODBCPOOL_ETIMEDOUT, "HYT00",
               "timeout expired: no connection to DSN '%s' became free in "
@@ -480,10 +525,12 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
       pthread_mutex_lock(&s->lock);
       if (code != ODBCPOOL_OK) {
         odbcpool__open_failed(c);
+        /* Failed logins must not leave a pool each behind. */
+        odbcpool__pool_prune(p);
         pthread_mutex_unlock(&s->lock);
         return code;
       }
-      p->stats.connects++;
+      p->stats->connects++;
       odbcpool__conn_move(c, CONN_IN_USE);
       if (s->closing)
         pthread_cond_broadcast(&s->idle_cv);
@@ -495,7 +542,7 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
     pthread_mutex_lock(&s->lock);
     if (ok)
       break;
-    p->stats.validations_failed++;
+    p->stats->validations_failed++;
     odbcpool__close_locked(c, ODBCPOOL_CLOSE_BROKEN);
     if (s->closing) {
       pthread_mutex_unlock(&s->lock);
@@ -505,7 +552,7 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
   }
   if (waited)
     note_wait(p, start_us);
-  p->stats.borrows++;
+  p->stats->borrows++;
   c->borrowed_ms = odbcpool__now_ms();
   c->leak_reported = false;
   c->sqlstate[0] = c->errmsg[0] = '\0';

@@ -103,7 +103,16 @@ struct pool {
   struct conn_list lists[CONN_NSTATES];
   struct waiter *wait_head, *wait_tail;
   unsigned nwaiting;
-  odbcpool_stats stats;        /* counters; gauges filled on read */
+  odbcpool_stats *stats;       /* counters of the DSN, shared by all its
+                                  pools; gauges are counted on read */
+};
+
+/* Counters per target DSN. They outlive the pools of the DSN, which are
+ * freed when they have no connection left. */
+struct dsn_stats {
+  struct dsn_stats *next;
+  char *dsn;
+  odbcpool_stats c;
 };
 
 struct odbcpool_set {
@@ -113,6 +122,7 @@ struct odbcpool_set {
   pthread_cond_t idle_cv;      /* odbcpool_quiesce waits on it */
   struct cfg *cfg;
   struct pool *pools;
+  struct dsn_stats *dsns;
   SQLHENV henv;
   pthread_mutex_t env_lock;    /* guards the lazy allocation of henv */
   odbcpool_conn *reset_head, *reset_tail;
@@ -189,6 +199,10 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
                      const char *purpose, long timeout_ms,
                      odbcpool_conn **out, odbcpool_error *err,
                      struct odbcpool__diag *diag);
+/* Frees `p` if it has no connection, no waiter, and is not a pool the
+ * housekeeper must keep filled (min_idle). Returns true if it did. Lock
+ * held; nobody may hold `p` without one of its connections. */
+bool odbcpool__pool_prune(struct pool *p);
 /* In a forked child, abandons the parent's connections without sending
  * anything on them and restarts the threads. Lock held. */
 void odbcpool__fork_check(odbcpool_set *s);

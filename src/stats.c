@@ -45,7 +45,7 @@ static void put_label(FILE *f, const char *s) {
   }
 }
 
-/* A snapshot of one DSN's statistics (summed over its credentials). */
+/* A snapshot of one DSN's statistics (over all its credentials). */
 struct snap {
   char *dsn;
   odbcpool_stats st;
@@ -55,7 +55,7 @@ struct snap {
  * array of *n entries (NULL when there are none or on ENOMEM). */
 static struct snap *snapshot(odbcpool_set *s, size_t *n) {
   size_t cap = 0;
-  for (struct pool *p = s->pools; p; p = p->next)
+  for (struct dsn_stats *d = s->dsns; d; d = d->next)
     cap++;
   *n = 0;
   if (cap == 0)
@@ -63,28 +63,19 @@ static struct snap *snapshot(odbcpool_set *s, size_t *n) {
   struct snap *v = calloc(cap, sizeof *v);
   if (v == NULL)
     return NULL;
-  for (struct pool *p = s->pools; p; p = p->next) {
-    size_t i;
-    for (i = 0; i < *n && strcmp(v[i].dsn, p->dsn) != 0; i++)
-      ;
-    if (i == *n) {
-      v[i].dsn = p->dsn; /* pools live as long as the set */
-      (*n)++;
+  for (struct dsn_stats *d = s->dsns; d; d = d->next, (*n)++) {
+    v[*n].dsn = d->dsn; /* lives as long as the set */
+    v[*n].st = d->c;
+    for (struct pool *p = s->pools; p; p = p->next) {
+      if (strcmp(p->dsn, d->dsn) != 0)
+        continue;
+      odbcpool_stats *o = &v[*n].st;
+      o->open += odbcpool__pool_total(p);
+      o->idle += p->lists[CONN_IDLE].n;
+      o->in_use += p->lists[CONN_IN_USE].n;
+      o->resetting += p->lists[CONN_RESETTING].n;
+      o->waiting += p->nwaiting;
     }
-    odbcpool_stats *o = &v[i].st;
-    const odbcpool_stats *st = &p->stats;
-    o->open += odbcpool__pool_total(p);
-    o->idle += p->lists[CONN_IDLE].n;
-    o->in_use += p->lists[CONN_IN_USE].n;
-    o->resetting += p->lists[CONN_RESETTING].n;
-    o->waiting += p->nwaiting;
-#define SUM(field, name, type, help)                                          \
-  if (strcmp(type, "counter") == 0)                                           \
-    o->field += st->field;
-    STATS_FIELDS(SUM)
-#undef SUM
-    for (int r = 0; r < ODBCPOOL_CLOSE_MAX_; r++)
-      o->closes[r] += st->closes[r];
   }
   return v;
 }

@@ -13,6 +13,7 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include "pool.h"
 #include "scratch.h"
 #include "testenv.h"
 #include "util.h"
@@ -497,6 +498,30 @@ START_TEST(test_different_credentials_never_share_a_connection) {
 }
 END_TEST
 
+START_TEST(test_failed_logins_leave_no_pool_behind) {
+  odbcpool_set *set = open_with("");
+  for (int i = 0; i < 50; i++) {
+    char pwd[32];
+    snprintf(pwd, sizeof pwd, "wrong-%d", i);
+    odbcpool_borrow_opts o = {.uid = "mallory", .pwd = pwd};
+    odbcpool_conn *c = NULL;
+    ck_assert_int_eq(odbcpool_borrow(set, "sqlite_missing", &o, &c, NULL),
+                     ODBCPOOL_ECONNECT);
+  }
+  /* White box: one pool per credentials would be 50 pools. */
+  pthread_mutex_lock(&set->lock);
+  int pools = 0;
+  for (struct pool *p = set->pools; p; p = p->next)
+    pools++;
+  pthread_mutex_unlock(&set->lock);
+  ck_assert_int_eq(pools, 0);
+  /* The counters survive the pools. */
+  ck_assert_uint_eq(testenv_stats(set, "sqlite_missing").connect_failures,
+                    50);
+  odbcpool_close(set);
+}
+END_TEST
+
 START_TEST(test_bad_config_does_not_open) {
   const char *path = testenv_write("bad.ini", "[sqlite]\nmax_connections = "
                                               "lots\n");
@@ -534,6 +559,7 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_forked_child_never_uses_parent_connections);
   tcase_add_test(tc, test_many_threads_keep_statistics_consistent);
   tcase_add_test(tc, test_different_credentials_never_share_a_connection);
+  tcase_add_test(tc, test_failed_logins_leave_no_pool_behind);
   tcase_add_test(tc, test_bad_config_does_not_open);
   suite_add_tcase(s, tc);
   return s;
