@@ -1141,7 +1141,7 @@ END_TEST
 /* -------------------------------------------------------- the table */
 
 START_TEST(test_settings_table_is_consistent) {
-  ck_assert_uint_eq(odbcpool__cfg_nsettings, 14);
+  ck_assert_uint_eq(odbcpool__cfg_nsettings, 15);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
@@ -1167,6 +1167,7 @@ END_TEST
 
 START_TEST(test_settings_value_points_into_pool_or_cfg) {
   struct cfg *cfg = parse_ok("[defaults]\nreset_workers = 7\n"
+                             "stats_file = /run/odbcpool/%p.prom ; kept\n"
                              "[a]\nmax_connections = 9\n");
 
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
@@ -1177,6 +1178,10 @@ START_TEST(test_settings_value_points_into_pool_or_cfg) {
       ck_assert(s->defaults_only);
       ck_assert_ptr_eq(v, &cfg->reset_workers);
       ck_assert_int_eq(*(const long *)v, 7);
+    } else if (strcmp(s->name, "stats_file") == 0) {
+      ck_assert(s->defaults_only);
+      ck_assert_ptr_eq(v, &cfg->stats_file);
+      ck_assert_str_eq(*(char *const *)v, "/run/odbcpool/%p.prom ; kept");
     } else {
       ck_assert(!s->defaults_only);
     }

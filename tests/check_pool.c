@@ -522,6 +522,40 @@ START_TEST(test_failed_logins_leave_no_pool_behind) {
 }
 END_TEST
 
+START_TEST(test_stats_file_has_counters_and_no_user_names) {
+  char body[1024];
+  snprintf(body, sizeof body,
+           "[defaults]\nstats_file = %s/stats-%%p.prom\n\n[sqlite]\n",
+           testenv_dir());
+  odbcpool_set *set = testenv_open(body);
+  odbcpool_borrow_opts o = {.uid = "erika.mustermann", .pwd = "s3cret"};
+  for (int i = 0; i < 3; i++) {
+    odbcpool_conn *c = NULL;
+    ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, NULL), 0);
+    odbcpool_return(c);
+    odbcpool_quiesce(set, 10000);
+  }
+  odbcpool_close(set); /* writes the file one last time */
+  char path[700], text[8192];
+  snprintf(path, sizeof path, "%s/stats-%ld.prom", testenv_dir(),
+           (long)getpid());
+  FILE *f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "%s was not written", path);
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  ck_assert_msg(strstr(text, "odbcpool_borrows_total{dsn=\"sqlite\"} 3\n"),
+                "%s", text);
+  ck_assert_msg(strstr(text, "odbcpool_connects_total{dsn=\"sqlite\"} 1\n"),
+                "%s", text);
+  ck_assert_msg(strstr(text, "odbcpool_closes_total{dsn=\"sqlite\","
+                             "reason=\"shutdown\"} 1\n"),
+                "%s", text);
+  ck_assert_ptr_null(strstr(text, "erika"));
+  ck_assert_ptr_null(strstr(text, "s3cret"));
+}
+END_TEST
+
 START_TEST(test_bad_config_does_not_open) {
   const char *path = testenv_write("bad.ini", "[sqlite]\nmax_connections = "
                                               "lots\n");
@@ -560,6 +594,7 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_many_threads_keep_statistics_consistent);
   tcase_add_test(tc, test_different_credentials_never_share_a_connection);
   tcase_add_test(tc, test_failed_logins_leave_no_pool_behind);
+  tcase_add_test(tc, test_stats_file_has_counters_and_no_user_names);
   tcase_add_test(tc, test_bad_config_does_not_open);
   suite_add_tcase(s, tc);
   return s;
