@@ -40,63 +40,120 @@
 const struct cfg_setting odbcpool__cfg_settings[] = {
     {"max_connections", CFG_INT, "10", 1, 100000, POOL(max_connections), false,
      "Most physical connections open to this DSN at once; borrowers wait "
-     "(first come, first served) when all of them are in use."},
+     "(first come, first served) when all of them are in use.",
+     NULL},
     {"min_idle", CFG_INT, "0", 0, 100000, POOL(min_idle), false,
-     "Idle connections kept open ahead of demand; at most max_connections."},
+     "Idle connections kept open ahead of demand; at most max_connections.",
+     NULL},
     {"idle_timeout", CFG_DURATION, "10min", 0, DUR_MAX, POOL(idle_timeout),
      false,
      "An idle connection is closed after this long (0: never). A privacy "
      "setting: an idle pooled connection is an open database session that "
-     "nobody uses, so the default is finite."},
+     "nobody uses, so the default is finite.",
+     NULL},
     {"max_lifetime", CFG_DURATION, "30min", 0, DUR_MAX, POOL(max_lifetime),
      false,
      "A connection is closed, when it is next idle, once it is this old "
      "(0: never). A privacy setting: it bounds how long any session state "
-     "that the reset cannot reach survives, so the default is finite."},
+     "that the reset cannot reach survives, so the default is finite.",
+     NULL},
     {"lifetime_jitter", CFG_DURATION, "1min", 0, DUR_MAX, POOL(lifetime_jitter),
      false,
      "Each connection's max_lifetime is shortened by a random amount up to "
-     "this, so that connections opened together do not close together."},
+     "this, so that connections opened together do not close together.",
+     NULL},
     {"borrow_timeout", CFG_DURATION, "5s", 0, DUR_MAX, POOL(borrow_timeout),
      false,
      "How long a borrower waits for a connection before failing with "
-     "SQLSTATE HYT00 (0: do not wait)."},
+     "SQLSTATE HYT00 (0: do not wait).",
+     NULL},
     {"validation_idle", CFG_DURATION, "30s", 0, DUR_MAX, POOL(validation_idle),
      false,
      "A connection idle for longer than this is checked before it is handed "
-     "out (0: every time)."},
+     "out (0: every time).",
+     NULL},
     {"validation_query", CFG_STRING, NULL, 0, 0, POOL(validation_query), false,
      "SQL that checks an idle connection, e.g. SELECT 1; without it only "
-     "SQL_ATTR_CONNECTION_DEAD is asked." VERBATIM},
+     "SQL_ATTR_CONNECTION_DEAD is asked." VERBATIM,
+     NULL},
     {"reset_script", CFG_PATH, NULL, 0, 0, POOL(reset_script), false,
      "File of SQL statements run on every returned connection before it is "
      "pooled again (e.g. DISCARD ALL), relative to the directory of this "
      "file. A statement ends with ';', or with \\gexec to run each value it "
-     "returns as a statement. Read when the config is loaded (max 1 MiB)."},
+     "returns as a statement. Read when the config is loaded (max 1 MiB).",
+     NULL},
     {"reset_sql", CFG_STRING, NULL, 0, 0, POOL(reset_sql), false,
      "Reset statements separated by ';', run after those of "
-     "reset_script." VERBATIM},
+     "reset_script." VERBATIM,
+     NULL},
     {"reset_connection", CFG_BOOL, "yes", 0, 0, POOL(reset_connection), false,
      "Ask the driver to reset the session with SQL_ATTR_RESET_CONNECTION "
-     "where it supports that."},
+     "where it supports that.",
+     NULL},
     {"verify_query", CFG_STRING, NULL, 0, 0, POOL(verify_query), false,
      "SQL run after the reset that must return no rows: a row means residue, "
-     "and the connection is closed instead of pooled." VERBATIM},
+     "and the connection is closed instead of pooled." VERBATIM,
+     NULL},
     {"leak_threshold", CFG_DURATION, "0", 0, DUR_MAX, POOL(leak_threshold),
      false,
      "A borrow held for longer than this is reported as a possible leak "
-     "(0: off)."},
+     "(0: off).",
+     NULL},
+    {"require_encryption", CFG_BOOL, "no", 0, 0, POOL(require_encryption),
+     false,
+     "Refuse to open a connection unless it asks the driver for TLS (the "
+     "keywords of psqlODBC, MariaDB Connector/ODBC and Microsoft's SQL "
+     "Server driver are known; other drivers need encryption_check) and, "
+     "with encryption_check, the session confirms it.",
+     NULL},
+    {"encryption_check", CFG_STRING, NULL, 0, 0, POOL(encryption_check), false,
+     "SQL run on each new connection that must return one row whose first "
+     "column is true (1, t, true, yes, on) when the session is encrypted, "
+     "e.g. for PostgreSQL SELECT ssl FROM pg_stat_ssl WHERE pid = "
+     "pg_backend_pid()." VERBATIM,
+     NULL},
+    {"credentials", CFG_PATH, NULL, 0, 0, POOL(credentials), false,
+     "File with the UID and PWD for connections the pool opens on its own "
+     "(min_idle), encrypted with AES-256-GCM by `odbcpool encrypt`; "
+     "refused if group or others can read it.",
+     NULL},
+    {"credentials_key", CFG_PATH, NULL, 0, 0, POOL(credentials_key), false,
+     "Key file for credentials (32 random bytes, mode 0600 or stricter).",
+     NULL},
     {"reset_workers", CFG_INT, "2", 1, 64, offsetof(struct cfg, reset_workers),
      true,
      "Background threads that erase returned connections, per pool set. "
-     "Only in [defaults]."},
+     "Only in [defaults].",
+     NULL},
     {"stats_file", CFG_STRING, NULL, 0, 0, offsetof(struct cfg, stats_file),
      true,
      "File the pool statistics are written to, in Prometheus' text format "
      "(for node_exporter's textfile collector), at most once a second and "
      "when the pool set closes; %p in the name is replaced by the process "
      "id, so processes sharing this config do not overwrite each other's. "
-     "Only in [defaults]." VERBATIM},
+     "Only in [defaults]." VERBATIM,
+     NULL},
+    {"path", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_path), true,
+     "The audit log: one JSON object per line, each with a MAC chained to "
+     "the previous record's. Rotated files get a date suffix.",
+     "audit"},
+    {"key_file", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_key_file),
+     true,
+     "Key of the audit MACs and of the pseudonyms of user names (32 or more "
+     "random bytes, mode 0600 or stricter). Required with path.",
+     "audit"},
+    {"retention", CFG_DURATION, "30d", 0, DUR_MAX,
+     offsetof(struct cfg, audit_retention), true,
+     "Rotated audit files older than this are deleted at rotation and by "
+     "`odbcpool audit purge` (0: kept forever).",
+     "audit"},
+    {"rotate_mib", CFG_INT, "64", 1, 1048576,
+     offsetof(struct cfg, audit_rotate_mib), true,
+     "The audit log is rotated when it reaches this many MiB, and daily.",
+     "audit"},
+    {"syslog", CFG_BOOL, "no", 0, 0, offsetof(struct cfg, audit_syslog), true,
+     "Send audit records to syslog (facility authpriv) instead of path.",
+     "audit"},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])
@@ -618,6 +675,7 @@ struct parser {
   size_t cap;       /* of cfg->pools and secs - 1 */
   size_t cur;       /* index into secs of the current section */
   bool in_section;
+  bool in_audit; /* the current section is [audit] */
 };
 
 static struct cfg_pool *pool_at(struct parser *p, size_t i) {
@@ -666,6 +724,7 @@ static int parse_section(struct parser *p, unsigned line, char *s) {
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, NULL, NULL,
                 "empty section name");
   if (strcmp(name, "defaults") == 0) {
+    p->in_audit = false;
     if (p->cfg->defaults.line)
       return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, NULL, NULL,
                   "duplicate section [defaults] (first on line %u)",
@@ -675,10 +734,20 @@ static int parse_section(struct parser *p, unsigned line, char *s) {
     p->in_section = true;
     return ODBCPOOL_OK;
   }
-  if (strcmp(name, "audit") == 0)
-    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, NULL, NULL,
-                "section [audit] is reserved for audit log settings, which "
-                "this version does not support");
+  p->in_audit = false;
+  if (strcmp(name, "audit") == 0) {
+    if (p->cfg->audit_line)
+      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, NULL, NULL,
+                  "duplicate section [audit] (first on line %u)",
+                  p->cfg->audit_line);
+    p->cfg->audit_line = line;
+    /* Audit keys are distinct settings, so [defaults]' key lines serve
+     * for duplicate detection and table defaults. */
+    p->cur = 0;
+    p->in_audit = true;
+    p->in_section = true;
+    return ODBCPOOL_OK;
+  }
   if (strlen(name) > SQL_MAX_DSN_LENGTH)
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, NULL, NULL,
                 "section name '%.64s' is longer than %d characters, the "
@@ -775,7 +844,13 @@ static int parse_key(struct parser *p, unsigned line, char *s, char *eq) {
   if (!set)
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, key, NULL,
                 "unknown key");
-  if (set->defaults_only && p->cur != 0)
+  if (p->in_audit && !set->section)
+    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, key, NULL,
+                "not a key of [audit]");
+  if (!p->in_audit && set->section)
+    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, key, NULL,
+                "only allowed in [%s]", set->section);
+  if (set->defaults_only && !set->section && p->cur != 0)
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, key, NULL,
                 "only allowed in [defaults]");
   sec = &p->secs[p->cur];
@@ -911,7 +986,15 @@ static int finish(struct parser *p) {
     rc = load_reset(p, pool, &p->secs[k]);
     if (rc != ODBCPOOL_OK)
       return rc;
+    if ((pool->credentials == NULL) != (pool->credentials_key == NULL))
+      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, pool->line, NULL, NULL,
+                  "[%s]: credentials and credentials_key go together",
+                  pool->dsn ? pool->dsn : "defaults");
   }
+  if ((cfg->audit_path != NULL || cfg->audit_syslog) &&
+      cfg->audit_key_file == NULL)
+    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line, NULL, NULL,
+                "[audit]: key_file is required to write an audit log");
   return ODBCPOOL_OK;
 }
 
@@ -1043,6 +1126,8 @@ void odbcpool__cfg_free(struct cfg *cfg) {
   free(cfg->pools);
   free(cfg->path);
   free(cfg->stats_file);
+  free(cfg->audit_path);
+  free(cfg->audit_key_file);
   free(cfg);
 }
 

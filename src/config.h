@@ -28,33 +28,43 @@ struct cfg_stmt {
 
 /* Settings of one pool (one target DSN). Field names match the keys. */
 struct cfg_pool {
-  char *dsn;                 /* section name; NULL for [defaults] */
-  unsigned line;             /* line of the section header */
+  char *dsn;     /* section name; NULL for [defaults] */
+  unsigned line; /* line of the section header */
   long max_connections;
   long min_idle;
-  long idle_timeout;         /* ms, 0 = never */
-  long max_lifetime;         /* ms, 0 = never */
-  long lifetime_jitter;      /* ms, each connection's lifetime is shortened
-                                by a random amount up to this */
-  long borrow_timeout;       /* ms */
-  long validation_idle;      /* ms idle after which the check query runs */
-  char *validation_query;    /* NULL: only SQL_ATTR_CONNECTION_DEAD */
-  char *reset_script;        /* path of the script file, or NULL */
-  char *reset_sql;           /* inline statements, or NULL */
-  bool reset_connection;     /* try SQL_ATTR_RESET_CONNECTION */
-  char *verify_query;        /* must return no rows, or NULL */
-  long leak_threshold;       /* ms, 0 = off */
+  long idle_timeout;       /* ms, 0 = never */
+  long max_lifetime;       /* ms, 0 = never */
+  long lifetime_jitter;    /* ms, each connection's lifetime is shortened
+                              by a random amount up to this */
+  long borrow_timeout;     /* ms */
+  long validation_idle;    /* ms idle after which the check query runs */
+  char *validation_query;  /* NULL: only SQL_ATTR_CONNECTION_DEAD */
+  char *reset_script;      /* path of the script file, or NULL */
+  char *reset_sql;         /* inline statements, or NULL */
+  bool reset_connection;   /* try SQL_ATTR_RESET_CONNECTION */
+  char *verify_query;      /* must return no rows, or NULL */
+  long leak_threshold;     /* ms, 0 = off */
+  bool require_encryption; /* refuse connections without TLS */
+  char *encryption_check;  /* SQL confirming TLS on the session */
+  char *credentials;       /* encrypted UID/PWD file, or NULL */
+  char *credentials_key;   /* key file for `credentials` */
   /* Parsed from reset_script then reset_sql, in that order. */
   struct cfg_stmt *reset;
   size_t nreset;
 };
 
 struct cfg {
-  char *path;                /* file the config came from */
-  long reset_workers;        /* [defaults] only: reset threads per set */
-  char *stats_file;          /* [defaults] only: statistics file or NULL */
+  char *path;            /* file the config came from */
+  long reset_workers;    /* [defaults] only: reset threads per set */
+  char *stats_file;      /* [defaults] only: statistics file or NULL */
+  unsigned audit_line;   /* line of [audit], 0 if there is none */
+  char *audit_path;      /* [audit] path: the audit log, or NULL */
+  char *audit_key_file;  /* [audit] key_file: HMAC key */
+  long audit_retention;  /* [audit] retention, ms */
+  long audit_rotate_mib; /* [audit] rotate_mib */
+  bool audit_syslog;     /* [audit] syslog: write to syslog instead */
   struct cfg_pool defaults;
-  struct cfg_pool *pools;    /* one per DSN section, in file order */
+  struct cfg_pool *pools; /* one per DSN section, in file order */
   size_t npools;
 };
 
@@ -63,13 +73,16 @@ struct cfg {
 struct cfg_setting {
   const char *name;
   enum cfg_type type;
-  const char *def;           /* default, as it would be written in the file */
-  long min, max;             /* bounds for CFG_INT and CFG_DURATION */
-  size_t offset;             /* into struct cfg_pool; for defaults_only
-                                settings into struct cfg */
-  bool defaults_only;        /* only valid in [defaults]; the value lives
-                                in struct cfg (see odbcpool__cfg_value) */
+  const char *def;    /* default, as it would be written in the file */
+  long min, max;      /* bounds for CFG_INT and CFG_DURATION */
+  size_t offset;      /* into struct cfg_pool; for defaults_only
+                         settings into struct cfg */
+  bool defaults_only; /* only valid in [defaults] (or `section`);
+                         the value lives in struct cfg (see
+                         odbcpool__cfg_value) */
   const char *help;
+  const char *section; /* NULL, or the only section it may appear in
+                          ("audit"); then defaults_only is true too */
 };
 
 extern const struct cfg_setting odbcpool__cfg_settings[];

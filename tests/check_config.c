@@ -574,8 +574,59 @@ START_TEST(test_config_rejects_characters_odbc_forbids_in_dsn) {
 }
 END_TEST
 
-START_TEST(test_config_rejects_reserved_audit_section) {
-  expect_error("[audit]\n", 1, NULL, "section [audit] is reserved");
+START_TEST(test_config_audit_section_keys_stay_in_it) {
+  expect_error("[audit]\nmax_connections = 3\n", 2, "max_connections",
+               "not a key of [audit]");
+  expect_error("[defaults]\nretention = 3d\n", 2, "retention",
+               "only allowed in [audit]");
+  expect_error("[a]\nkey_file = k\n", 2, "key_file",
+               "only allowed in [audit]");
+  expect_error("[audit]\nkey_file = k\n[defaults]\n[audit]\n", 4, NULL,
+               "duplicate section [audit] (first on line 1)");
+  expect_error("[audit]\nretention = 1d\nretention = 2d\n", 3, "retention",
+               "duplicate key");
+  expect_error("\n[audit]\npath = /var/log/odbcpool/audit.log\n", 2, NULL,
+               "key_file is required");
+  expect_error("[audit]\nsyslog = yes\n", 1, NULL, "key_file is required");
+  expect_error("[audit]\nrotate_mib = 0\nkey_file = k\n", 2, "rotate_mib",
+               "");
+}
+END_TEST
+
+START_TEST(test_config_audit_section_values_and_defaults) {
+  struct cfg *cfg = parse_ok("[defaults]\nmax_connections = 4\n"
+                             "[audit]\npath = audit.log\nkey_file = /k\n"
+                             "retention = 7d\n[a]\n");
+  ck_assert_uint_eq(cfg->audit_line, 3);
+  /* Relative to the config file's directory, like reset_script. */
+  ck_assert_ptr_nonnull(strstr(cfg->audit_path, "audit.log"));
+  ck_assert_str_eq(cfg->audit_key_file, "/k");
+  ck_assert_int_eq(cfg->audit_retention, 7L * 24 * 3600 * 1000);
+  ck_assert_int_eq(cfg->audit_rotate_mib, 64);
+  ck_assert(!cfg->audit_syslog);
+  ck_assert_int_eq(cfg->pools[0].max_connections, 4);
+  odbcpool__cfg_free(cfg);
+  cfg = parse_ok("[a]\n");
+  ck_assert_uint_eq(cfg->audit_line, 0);
+  ck_assert_ptr_null(cfg->audit_path);
+  ck_assert_int_eq(cfg->audit_retention, 30L * 24 * 3600 * 1000);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_credentials_need_their_key) {
+  expect_error("[a]\ncredentials = /c\n", 1, NULL,
+               "[a]: credentials and credentials_key go together");
+  expect_error("[a]\ncredentials_key = /k\n", 1, NULL,
+               "credentials and credentials_key go together");
+  struct cfg *cfg = parse_ok("[a]\nrequire_encryption = yes\n"
+                             "encryption_check = SELECT ssl FROM "
+                             "pg_stat_ssl WHERE pid = pg_backend_pid()\n");
+  ck_assert(cfg->pools[0].require_encryption);
+  ck_assert_str_eq(cfg->pools[0].encryption_check,
+                   "SELECT ssl FROM pg_stat_ssl WHERE pid = "
+                   "pg_backend_pid()");
+  odbcpool__cfg_free(cfg);
 }
 END_TEST
 
@@ -1141,7 +1192,7 @@ END_TEST
 /* -------------------------------------------------------- the table */
 
 START_TEST(test_settings_table_is_consistent) {
-  ck_assert_uint_eq(odbcpool__cfg_nsettings, 15);
+  ck_assert_uint_eq(odbcpool__cfg_nsettings, 24);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
@@ -1178,6 +1229,12 @@ START_TEST(test_settings_value_points_into_pool_or_cfg) {
       ck_assert(s->defaults_only);
       ck_assert_ptr_eq(v, &cfg->reset_workers);
       ck_assert_int_eq(*(const long *)v, 7);
+    } else if (s->section != NULL) {
+      ck_assert_str_eq(s->section, "audit");
+      ck_assert(s->defaults_only);
+      ck_assert_msg((const char *)v >= (const char *)cfg &&
+                        (const char *)v < (const char *)(cfg + 1),
+                    "%s does not point into struct cfg", s->name);
     } else if (strcmp(s->name, "stats_file") == 0) {
       ck_assert(s->defaults_only);
       ck_assert_ptr_eq(v, &cfg->stats_file);
@@ -1248,7 +1305,9 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_config_rejects_empty_section_name);
   tcase_add_test(tc, test_config_rejects_section_name_longer_than_dsn_limit);
   tcase_add_test(tc, test_config_rejects_characters_odbc_forbids_in_dsn);
-  tcase_add_test(tc, test_config_rejects_reserved_audit_section);
+  tcase_add_test(tc, test_config_audit_section_keys_stay_in_it);
+  tcase_add_test(tc, test_config_audit_section_values_and_defaults);
+  tcase_add_test(tc, test_config_credentials_need_their_key);
   tcase_add_test(tc, test_config_rejects_line_without_equals);
   tcase_add_test(tc, test_config_rejects_empty_key);
   tcase_add_test(tc, test_config_rejects_nul_byte_mid_file);

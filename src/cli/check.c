@@ -128,7 +128,10 @@ static void print_man(FILE *out) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
     fprintf(out, ".TP\n.B %s\n(%s, default %s", s->name, type_name(s->type),
             s->def ? s->def : "none");
-    fputs(s->defaults_only ? ", [defaults] only)\n" : ")\n", out);
+    if (s->section != NULL)
+      fprintf(out, ", in [%s])\n", s->section);
+    else
+      fputs(s->defaults_only ? ", [defaults] only)\n" : ")\n", out);
     roff_text(out, s->help);
     fputc('\n', out);
   }
@@ -201,7 +204,7 @@ static void print_pool(const struct cfg *cfg, const struct cfg_pool *pool,
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
-    if (!s->defaults_only || !pool->dsn)
+    if (s->section == NULL && (!s->defaults_only || !pool->dsn))
       print_setting(cfg, pool, s, width);
   }
   for (size_t i = 0; i < pool->nreset; i++)
@@ -210,6 +213,21 @@ static void print_pool(const struct cfg *cfg, const struct cfg_pool *pool,
   if (gexec)
     printf(", %zu with \\gexec", gexec);
   printf("\n");
+}
+
+/* The [audit] section's settings, from the table. */
+static void print_audit(const struct cfg *cfg, int width) {
+  printf("\n[audit]");
+  if (cfg->audit_line)
+    printf("  ; line %u", cfg->audit_line);
+  else
+    printf("  ; not in the file: no audit log");
+  printf("\n");
+  for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
+    const struct cfg_setting *s = &odbcpool__cfg_settings[i];
+    if (s->section != NULL)
+      print_setting(cfg, &cfg->defaults, s, width);
+  }
 }
 
 /* True if the driver manager reads `s` as "pooling on": the test of
@@ -329,6 +347,7 @@ int cli_check(int argc, char **argv) {
   printf("; %s: valid, %zu DSN section%s\n", path, cfg->npools,
          cfg->npools == 1 ? "" : "s");
   print_pool(cfg, &cfg->defaults, width);
+  print_audit(cfg, width);
   for (size_t i = 0; i < cfg->npools; i++)
     print_pool(cfg, &cfg->pools[i], width);
   warn_odbc(cfg);
