@@ -1,0 +1,89 @@
+/* audit.h — the tamper-evident audit trail: one JSON object per line,
+ * each carrying a MAC chained to the previous record's. */
+#ifndef ODBCPOOL_AUDIT_H
+#define ODBCPOOL_AUDIT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "odbcpool.h"
+
+/* Events, with their names in the "event" field. Append only. */
+#define ODBCPOOL_AUDIT_EVENTS(X)                                              \
+  X(OPEN, "open")                                                             \
+  X(BORROW, "borrow")                                                         \
+  X(RETURN, "return")                                                         \
+  X(RESET_OK, "reset_ok")                                                     \
+  X(RESET_FAILED, "reset_failed")                                             \
+  X(CLOSE, "close")                                                           \
+  X(REFUSED, "refused")                                                       \
+  X(WAIT_TIMEOUT, "wait_timeout")                                             \
+  X(LEAK_SUSPECTED, "leak_suspected")
+
+enum odbcpool__audit_event {
+#define X(name, text) ODBCPOOL_AUDIT_##name,
+  ODBCPOOL_AUDIT_EVENTS(X)
+#undef X
+      ODBCPOOL_AUDIT_NEVENTS
+};
+
+/* One record. Strings may be NULL (the field is left out). Never put SQL
+ * text, parameters, passwords or connection strings in any field. */
+struct odbcpool__audit_rec {
+  enum odbcpool__audit_event event;
+  const char *pool;    /* target DSN */
+  uint64_t conn;       /* physical connection id, 0: none */
+  const char *user;    /* user name: written only as its pseudonym */
+  const char *purpose; /* the borrower's purpose label */
+  const char *reason;  /* close/refused reason: a fixed word such as
+                          "idle_timeout" or "no_tls", never free text
+                          from a driver */
+  long duration_ms;    /* how long the borrow/reset/connection lasted, or
+                          -1 */
+  long wait_ms;        /* how long the borrower waited, or -1 */
+};
+
+struct odbcpool__audit;
+
+/* Opens the audit trail the config's [audit] section describes. Sets
+ * *out to NULL (and returns OK) when there is no [audit] section. Loads
+ * the key (refusing a key file that group or others can read, or one
+ * shorter than 32 bytes), opens the log for appending (0600) and finds
+ * the MAC of its last record, so the chain continues across restarts
+ * and rotations. Errors name the file. */
+int odbcpool__audit_open(const struct cfg *cfg,
+                         struct odbcpool__audit **out /* OUT */,
+                         odbcpool_error *err);
+
+/* Appends one record (thread-safe; several processes may share the log:
+ * each append takes an exclusive lock on it, so lines never interleave
+ * and the chain stays one chain). Rotates the log daily and at
+ * rotate_mib, deleting rotated files older than retention. A failure to
+ * write is reported once on the diagnostic log and never blocks the
+ * pool. NULL `a` is a no-op. */
+void odbcpool__audit_log(struct odbcpool__audit *a,
+                         const struct odbcpool__audit_rec *rec);
+
+/* Flushes and frees. NULL is a no-op. */
+void odbcpool__audit_close(struct odbcpool__audit *a);
+
+/* The pseudonym of a user name: hex of HMAC-SHA256(key, name),
+ * truncated to 32 hex digits. */
+void odbcpool__audit_pseudonym(const struct odbcpool__audit *a,
+                               const char *user, char out[33]);
+
+/* Checks the chain of the files (in order: oldest rotated file first,
+ * the live log last) with the key in key_file. Returns OK if every
+ * record is intact and chained; otherwise ECONFIG-free error
+ * ODBCPOOL_EINVAL with "FILE:LINE: reason" in err for the first bad
+ * record (edited, removed, reordered, truncated, wrong key). Writes a
+ * summary to `out` (may be NULL). */
+int odbcpool__audit_verify(const char *key_file, char *const *files,
+                           int nfiles, FILE *out, odbcpool_error *err);
+
+/* Deletes rotated audit files older than the config's retention. Returns
+ * the number deleted, or -1 with err set. */
+int odbcpool__audit_purge(const struct cfg *cfg, odbcpool_error *err);
+
+#endif /* ODBCPOOL_AUDIT_H */
