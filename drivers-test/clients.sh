@@ -1,0 +1,296 @@
+#!/bin/bash
+# clients.sh — real client programs, unchanged, through the odbcpool
+# driver: isql and iusql (unixODBC), pyodbc, Perl DBI with DBD::ODBC,
+# PHP's odbc extension and a C program with 16 threads, each against
+# SQLite (sqlite3odbc) and PostgreSQL (psqlODBC, a throwaway server).
+#
+# Every client runs the same checks against the real DSN and against an
+# odbcpool DSN in front of it and compares what it collected; through
+# the pool it also proves, from the pool's stats_file, that the physical
+# connection was reused, and that a personal datum one request left in
+# the session is gone in the next request on that same connection.
+#
+#   odbc.ini:  real_sqlite  (SQLite3, Threading = 3)
+#              pooled_sqlite (ODBCPool, TargetDSN = real_sqlite)
+#              real_pg      (PostgreSQL Unicode), pooled_pg (ODBCPool)
+#   pool.ini:  the targets with max_connections = 1, so every request of
+#              a sequential client provably runs on the one connection;
+#   pool-threads.ini: the same with max_connections = 4, for the C client
+#              (16 threads), which names it with PoolConfig= in its
+#              connection string.
+#
+# Prints one line per client and database: PASS, FAIL (with the client's
+# output: the failing check, expected and actual) or SKIP (with the
+# reason). Exit 1 on any failure; else 77 if something needed was absent
+# (a client, psqlODBC, the PostgreSQL server), unless ODBCPOOL_REQUIRE_ALL
+# is set, which turns absence into failure; else 0.
+#
+# Environment: top_srcdir, top_builddir (set by make check; default: the
+# source tree and the current directory), SQLITE_ODBC, PSQLODBCW,
+# PG_BINDIR (drivers-test/lib.sh), CLIENTS (the clients to run, default
+# "isql iusql pyodbc dbi php threads"), DBS (default "sqlite pg"),
+# CLIENT_LOOPS (connect/disconnect requests per client, default 30),
+# CLIENT_TIMEOUT (seconds per client run, default 120), CLIENT_THREADS and
+# CLIENT_ITERATIONS (the C client), ODBCPOOL_CLIENTS_KEEP=1 (keep the
+# temporary directory and print its path).
+set -u -o pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+# shellcheck source=drivers-test/lib.sh
+. "$top_srcdir/drivers-test/lib.sh"
+
+# With ODBCPOOL_REQUIRE_ALL, what would be skipped fails instead.
+if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
+	skip() {
+		printf 'FAIL: ODBCPOOL_REQUIRE_ALL is set, but: %s\n' "$*" >&2
+		exit 1
+	}
+fi
+
+module=$top_builddir/.libs/odbcpool_driver.so
+[ -f "$module" ] || fail "$module not built (make builds it)"
+for f in data/reset/sqlite.sql data/reset/postgresql.sql; do
+	[ -r "$top_srcdir/$f" ] || fail "$top_srcdir/$f not found"
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-cl.XXXXXX") || fail "mktemp failed"
+if [ -n "${ODBCPOOL_CLIENTS_KEEP:-}" ]; then
+	echo "clients.sh: keeping $tmp"
+else
+	at_exit "rm -rf '$tmp'"
+fi
+# As root the server runs as another user, who must reach $tmp/pg.
+chmod 0711 "$tmp"
+mkdir -p "$tmp/stats" "$tmp/log" || fail "cannot create $tmp/stats"
+
+# Text in and out of the clients is UTF-8 (Perl, PHP and isql pass bytes).
+export LC_ALL=C.UTF-8
+unset LANGUAGE
+
+odbc_env_init "$tmp/odbc"
+{
+	echo "[ODBCPool]"
+	echo "Description = odbcpool pooling driver (build tree)"
+	echo "Driver = $module"
+	echo "; levels 3 deadlock when the driver calls back into the DM"
+	echo "Threading = 0"
+	echo
+} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+
+# ------------------------------------------------------------ results
+
+results=()
+nfail=0
+nskip=0
+
+# result STATUS CLIENT DB [DETAIL]: one line of the summary.
+result() {
+	local line
+	line=$(printf '%-4s %-8s %-7s %s' "$1" "$2" "$3" "${4:-}")
+	results+=("$line")
+	printf '%s\n' "$line"
+	case $1 in
+	FAIL) nfail=$((nfail + 1)) ;;
+	SKIP) nskip=$((nskip + 1)) ;;
+	esac
+}
+
+# absent CLIENT DB REASON: something needed is missing.
+absent() {
+	if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
+		result FAIL "$1" "$2" "ODBCPOOL_REQUIRE_ALL is set, but: $3"
+	else
+		result SKIP "$1" "$2" "$3"
+	fi
+}
+
+# ------------------------------------------------------------ databases
+
+dbs=()
+want_dbs=${DBS:-sqlite pg}
+
+if [[ " $want_dbs " == *" sqlite "* ]]; then
+	if [ -z "$SQLITE_ODBC" ] || [ ! -f "$SQLITE_ODBC" ]; then
+		absent all sqlite "SQLite ODBC driver (libsqlite3odbc.so) not found"
+	else
+		odbc_add_sqlite_dsn real_sqlite "$tmp/clients.db"
+		odbc_add_dsn pooled_sqlite ODBCPool TargetDSN=real_sqlite \
+			"PoolConfig=$tmp/pool.ini"
+		dbs+=(sqlite)
+	fi
+fi
+
+# pg_usable: why PostgreSQL cannot be used (empty: it can).
+pg_missing() {
+	if [ -z "$PSQLODBCW" ]; then
+		echo "psqlODBC (psqlodbcw.so) not found"
+	elif [ -n "${PG_BINDIR:-}" ] && [ ! -x "$PG_BINDIR/initdb" ]; then
+		echo "no initdb in PG_BINDIR=$PG_BINDIR"
+	elif [ -z "${PG_BINDIR:-}" ] &&
+		! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null &&
+		! command -v initdb >/dev/null 2>&1; then
+		echo "PostgreSQL server (initdb) not installed"
+	elif ! command -v openssl >/dev/null 2>&1; then
+		echo "openssl not found (the test server makes a certificate)"
+	elif [ "$(id -u)" -eq 0 ] && ! command -v runuser >/dev/null 2>&1; then
+		echo "runuser not found (as root the server runs as another user)"
+	fi
+}
+
+if [[ " $want_dbs " == *" pg "* ]]; then
+	why=$(pg_missing)
+	if [ -n "$why" ]; then
+		absent all pg "$why"
+	else
+		start=$SECONDS
+		pg_start "$tmp/pg" # stopped (by pid) at exit
+		echo "clients.sh: PostgreSQL on 127.0.0.1:$PG_PORT (started in" \
+			"$((SECONDS - start)) s)"
+		odbc_add_pg_dsn real_pg "$PG_PORT"
+		odbc_add_dsn pooled_pg ODBCPool TargetDSN=real_pg \
+			"PoolConfig=$tmp/pool.ini"
+		dbs+=(pg)
+	fi
+fi
+
+# ------------------------------------------------------------ pool config
+
+# Residue the resets must have erased (as in sqlite.sh, postgresql.sh).
+verify_sqlite="SELECT name FROM sqlite_temp_master"
+verify_sqlite+=" UNION ALL SELECT name FROM pragma_database_list"
+verify_sqlite+=" WHERE name NOT IN ('main', 'temp')"
+verify_pg="SELECT 'temp' FROM pg_class WHERE relpersistence = 't'"
+verify_pg+=" AND relnamespace = pg_my_temp_schema()"
+verify_pg+=" UNION ALL SELECT 'cursor' FROM pg_cursors"
+verify_pg+=" UNION ALL SELECT 'prepared' FROM pg_prepared_statements"
+verify_pg+=" UNION ALL SELECT 'listen' FROM pg_listening_channels()"
+verify_pg+=" UNION ALL SELECT 'lock' FROM pg_locks WHERE locktype = 'advisory'"
+verify_pg+=" AND pid = pg_backend_pid()"
+verify_pg+=" UNION ALL SELECT 'role' WHERE current_user <> session_user"
+
+# write_pool_config FILE MAX_CONNECTIONS STATS_FILE
+write_pool_config() {
+	cat >"$1" <<EOF || fail "cannot write $1"
+; written by drivers-test/clients.sh
+[defaults]
+borrow_timeout = 30s
+reset_workers = 2
+stats_file = $3
+
+[real_sqlite]
+max_connections = $2
+reset_script = $top_srcdir/data/reset/sqlite.sql
+verify_query = $verify_sqlite
+
+[real_pg]
+max_connections = $2
+reset_script = $top_srcdir/data/reset/postgresql.sql
+verify_query = $verify_pg
+EOF
+}
+write_pool_config "$tmp/pool.ini" 1 "$tmp/stats/%p.prom"
+write_pool_config "$tmp/pool-threads.ini" 4 "$tmp/stats/threads-%p.prom"
+
+# ------------------------------------------------------------ clients
+
+# client_missing CLIENT: why CLIENT cannot run (empty: it can).
+client_missing() {
+	case $1 in
+	isql | iusql)
+		command -v "$1" >/dev/null 2>&1 || echo "$1 not found (unixodbc)"
+		;;
+	pyodbc)
+		if [ ! -x /usr/bin/python3 ]; then
+			echo "/usr/bin/python3 not found"
+		elif ! /usr/bin/python3 -c 'import pyodbc' 2>/dev/null; then
+			echo "pyodbc not importable by /usr/bin/python3" \
+				"(python3-pyodbc)"
+		fi
+		;;
+	dbi)
+		perl -MDBI -MDBD::ODBC -e 1 2>/dev/null ||
+			echo "Perl DBD::ODBC not found (libdbd-odbc-perl)"
+		;;
+	php)
+		if ! command -v php >/dev/null 2>&1; then
+			echo "php not found (php-cli)"
+		elif ! php -r 'exit(function_exists("odbc_connect") ? 0 : 1);'; then
+			echo "PHP odbc extension not loaded (php-odbc)"
+		fi
+		;;
+	threads)
+		[ -x "$top_builddir/drivers-test/client_threads" ] ||
+			echo "$top_builddir/drivers-test/client_threads not built" \
+				"(make check builds it)"
+		;;
+	*) echo "unknown client $1" ;;
+	esac
+}
+
+# client_cmd CLIENT DB: sets cmd to the command that runs CLIENT on DB.
+cmd=()
+client_cmd() {
+	local c=$1 db=$2
+	local direct=real_$db pooled=pooled_$db stats=$tmp/stats/%p.prom
+	case $c in
+	isql | iusql)
+		cmd=(bash "$here/client_isql.sh" "$c" "$db" "$direct" "$pooled"
+			"$stats") ;;
+	pyodbc)
+		cmd=(/usr/bin/python3 "$here/client_pyodbc.py" "$db" "$direct"
+			"$pooled" "$stats") ;;
+	dbi)
+		cmd=(perl "$here/client_dbi.pl" "$db" "$direct" "$pooled" "$stats") ;;
+	php)
+		cmd=(php "$here/client_php.php" "$db" "$direct" "$pooled" "$stats") ;;
+	threads)
+		cmd=("$top_builddir/drivers-test/client_threads" "$db" "DSN=$direct"
+			"DSN=$pooled;PoolConfig=$tmp/pool-threads.ini"
+			"$tmp/stats/threads-%p.prom") ;;
+	esac
+}
+
+total_start=$SECONDS
+for c in ${CLIENTS:-isql iusql pyodbc dbi php threads}; do
+	why=$(client_missing "$c")
+	if [ -n "$why" ]; then
+		for db in "${dbs[@]}"; do
+			absent "$c" "$db" "$why"
+		done
+		continue
+	fi
+	for db in "${dbs[@]}"; do
+		log=$tmp/log/$c-$db.log
+		start=$SECONDS
+		client_cmd "$c" "$db"
+		timeout "${CLIENT_TIMEOUT:-120}" "${cmd[@]}" >"$log" 2>&1
+		rc=$?
+		secs=$((SECONDS - start))
+		summary=$(grep -v '^FAIL' "$log" | tail -n 1)
+		if [ "$rc" -eq 0 ]; then
+			result PASS "$c" "$db" "(${secs} s) $summary"
+		else
+			[ "$rc" -eq 124 ] &&
+				echo "(killed after ${CLIENT_TIMEOUT:-120} s)" >>"$log"
+			result FAIL "$c" "$db" "(${secs} s, exit $rc) ${cmd[*]}"
+			sed 's/^/    | /' "$log"
+		fi
+	done
+done
+
+echo
+echo "clients.sh: summary ($((SECONDS - total_start)) s for the clients):"
+printf '  %s\n' "${results[@]}"
+if [ "$nfail" -gt 0 ]; then
+	echo "clients.sh: $nfail FAILED"
+	exit 1
+fi
+if [ "$nskip" -gt 0 ]; then
+	echo "clients.sh: $nskip skipped (something needed is absent; set" \
+		"ODBCPOOL_REQUIRE_ALL=1 to make that a failure)"
+	exit 77
+fi
+echo "clients.sh: all passed"
+exit 0
