@@ -3,6 +3,7 @@
 #ifndef ODBCPOOL_SECRET_H
 #define ODBCPOOL_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "odbcpool.h"
@@ -12,10 +13,17 @@
  * NULL on ENOMEM; a failed mlock is not an error (RLIMIT_MEMLOCK). */
 void *odbcpool__secure_alloc(size_t n);
 void odbcpool__secure_free(void *p, size_t n);
+/* For tests: odbcpool__secure_free, which also reads the block back after
+ * the wipe and before the unmap, and returns whether every byte of its
+ * pages was zero. */
+bool odbcpool__secure_free_wiped(void *p, size_t n);
 
-/* Refuses a file holding a secret that is not a regular file, or that
- * group or others can read or write (as ssh refuses a readable key).
- * Returns OK or ECONFIG with "path: reason (mode 0644)". */
+/* Refuses a file holding a secret that is not a regular file (symbolic
+ * links are not followed; a FIFO does not block), that group or others
+ * have any permission on (as ssh refuses a readable key), or that is
+ * owned by neither this user nor root. Checks through the descriptor the
+ * readers below read from. Returns OK or ECONFIG with "path: reason
+ * (mode 0644)". */
 int odbcpool__secret_check_mode(const char *path, odbcpool_error *err);
 
 /* Reads a key file: at least 32 bytes; the first 32 are the key. The mode
@@ -43,8 +51,7 @@ void odbcpool__cred_free(struct odbcpool__cred *c);
 /* Encrypts uid/pwd into cred_path (created 0600, replaced atomically)
  * with the key in key_path. */
 int odbcpool__cred_write(const char *cred_path, const char *key_path,
-                         const char *uid, const char *pwd,
-                         odbcpool_error *err);
+                         const char *uid, const char *pwd, odbcpool_error *err);
 
 /* Creates a new key file of 32 random bytes, mode 0600; refuses to
  * overwrite an existing file. */
