@@ -27,7 +27,8 @@ extern "C" {
   XX(ECLOSED, "pool set is closed")                                           \
   XX(ECREDENTIALS, "credentials do not match the pooled connection")          \
   XX(ETHREAD, "cannot start a pool thread")                                   \
-  XX(ENOTFOUND, "no such pool")
+  XX(ENOTFOUND, "no such pool")                                               \
+  XX(EPOLICY, "connection refused by the encryption policy")
 
 typedef enum {
 #define ODBCPOOL_XX_(name, msg) ODBCPOOL_##name,
@@ -118,7 +119,9 @@ void odbcpool_close(odbcpool_set *set);
  * served) when the pool is at max_connections. The handed-out connection
  * has been erased by its previous return, validated if it sat idle, and
  * is never shared. Errors: ETIMEDOUT (sqlstate HYT00), ECONNECT (the
- * driver's sqlstate and message), ENODSN, ECLOSED. */
+ * driver's sqlstate and message), ECREDENTIALS (28000: the user has
+ * pooled connections made with another password), EPOLICY (08004:
+ * require_encryption refused the connection), ENODSN, ECLOSED. */
 int odbcpool_borrow(odbcpool_set *set, const char *dsn,
                     const odbcpool_borrow_opts *opts /* may be NULL */,
                     odbcpool_conn **conn /* OUT */, odbcpool_error *err);

@@ -11,6 +11,7 @@
 #include "dm.h"
 #include "error.h"
 #include "log.h"
+#include "policy.h"
 #include "pool.h"
 #include "util.h"
 
@@ -120,6 +121,14 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   }
+  const char *reason = NULL;
+  code = odbcpool__policy_before(p->cfg, p->dsn, p->extra, &reason, err);
+  if (code != ODBCPOOL_OK) {
+    odbcpool__buf_wipe(&cs);
+    dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+    c->refused_reason = reason;
+    return code;
+  }
   SQLRETURN rc = driver_connect(dm, dbc, cs.data, p->wide);
   odbcpool__buf_wipe(&cs);
   if (!SQL_SUCCEEDED(rc)) {
@@ -132,6 +141,14 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     if (err != NULL && err->sqlstate[0] == '\0')
       snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+    return code;
+  }
+  /* Nothing but the check goes over a session that may lack TLS. */
+  code = odbcpool__policy_after(p->cfg, p->dsn, dbc, &reason, err);
+  if (code != ODBCPOOL_OK) {
+    dm->SQLDisconnect(dbc);
+    dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+    c->refused_reason = reason;
     return code;
   }
   c->hdbc = dbc;

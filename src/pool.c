@@ -345,6 +345,28 @@ bool odbcpool__pool_prune(struct pool *p) {
   return true;
 }
 
+/* True if the user of `key` has a pool made with another password: the
+ * borrower is refused rather than given a connection of the user's made
+ * with the other password, or a new one. Lock held. */
+static bool credential_conflict(odbcpool_set *s,
+                                const struct odbcpool__key *key) {
+  if (key->uid == NULL)
+    return false;
+  unsigned char v[32];
+  verifier(s, key->pwd, v);
+  bool conflict = false;
+  for (struct pool *p = s->pools; p; p = p->next) {
+    if (strcmp(p->dsn, key->dsn) != 0 || !same_str(p->uid, key->uid) ||
+        !same_str(p->extra, key->extra) || p->wide != key->wide)
+      continue;
+    /* Constant time, and every candidate is compared. */
+    conflict |= p->has_pwd != (key->pwd != NULL) ||
+                CRYPTO_memcmp(p->verifier, v, sizeof v) != 0;
+  }
+  OPENSSL_cleanse(v, sizeof v);
+  return conflict;
+}
+
 /* Finds or creates the pool for `key`. Verifiers are compared in
  * constant time. Called with the lock held. */
 struct pool *odbcpool__pool_get(odbcpool_set *s,
@@ -472,6 +494,14 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
     pthread_mutex_unlock(&s->lock);
     return odbcpool__err(err, ODBCPOOL_ECLOSED, "HY000",
                          "the pool set is closing");
+  }
+  if (credential_conflict(s, key)) {
+    pthread_mutex_unlock(&s->lock);
+    return odbcpool__err(err, ODBCPOOL_ECREDENTIALS, "28000",
+                         "invalid authorization: the pooled connections of "
+                         "this user to DSN '%s' were made with another "
+                         "password",
+                         dsn);
   }
   struct pool *p = odbcpool__pool_get(s, key);
   if (p == NULL) {

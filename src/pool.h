@@ -60,6 +60,7 @@ struct odbcpool_conn {
   unsigned generation;  /* set->generation when opened (fork detection) */
   bool orphan;          /* inherited across fork(): never touch hdbc */
   bool leak_reported;
+  const char *refused_reason; /* set when the policy refused the open */
   bool tracked_attrs;   /* restore only attributes in attrs_touched */
   bool untracked_change;/* an attribute outside the list was set: the
                            reset cannot restore it, so it closes */

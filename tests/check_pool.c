@@ -477,7 +477,7 @@ START_TEST(test_different_credentials_never_share_a_connection) {
   odbcpool_set *set = open_with("");
   odbcpool_borrow_opts alice = {.uid = "alice", .pwd = "a-secret"};
   odbcpool_borrow_opts bob = {.uid = "bob", .pwd = "b-secret"};
-  odbcpool_borrow_opts alice2 = {.uid = "alice", .pwd = "other"};
+  odbcpool_borrow_opts alice2 = {.uid = "alice", .pwd = "pw-alice-2"};
   odbcpool_conn *c;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice, &c, NULL), 0);
   uint64_t a = odbcpool_conn_id(c);
@@ -487,10 +487,17 @@ START_TEST(test_different_credentials_never_share_a_connection) {
   ck_assert_uint_ne(odbcpool_conn_id(c), a);
   odbcpool_return(c);
   odbcpool_quiesce(set, 10000);
-  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice2, &c, NULL), 0);
-  ck_assert_uint_ne(odbcpool_conn_id(c), a);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  /* Alice again, with another password: refused (28000) while her
+   * pooled connection exists, without a connection of any kind. */
+  odbcpool_error err;
+  c = (odbcpool_conn *)&err;
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice2, &c, &err),
+                   ODBCPOOL_ECREDENTIALS);
+  ck_assert_ptr_null(c);
+  ck_assert_str_eq(err.sqlstate, "28000");
+  ck_assert_ptr_null(strstr(err.message, "alice"));
+  ck_assert_ptr_null(strstr(err.message, "pw-alice-2"));
+  ck_assert_uint_eq(testenv_stats(set, "sqlite").connects, 2);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice, &c, NULL), 0);
   ck_assert_uint_eq(odbcpool_conn_id(c), a);
   odbcpool_return(c);
@@ -556,6 +563,42 @@ START_TEST(test_stats_file_has_counters_and_no_user_names) {
 }
 END_TEST
 
+START_TEST(test_require_encryption_refuses_unknown_driver_without_check) {
+  odbcpool_set *set = open_with("require_encryption = yes\n");
+  odbcpool_conn *c = NULL;
+  odbcpool_error err;
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, &err),
+                   ODBCPOOL_EPOLICY);
+  ck_assert_str_eq(err.sqlstate, "08004");
+  ck_assert_msg(strstr(err.message, "set encryption_check") != NULL, "%s",
+                err.message);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.connects, 0);
+  ck_assert_uint_eq(st.open, 0);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_encryption_check_decides_on_the_live_session) {
+  /* SQLite has no TLS: a check that says "no" refuses, one that says
+   * "yes" admits; both prove the check runs on the new session. */
+  odbcpool_set *set = open_with("require_encryption = yes\n"
+                                "encryption_check = SELECT 'f'\n");
+  odbcpool_conn *c = NULL;
+  odbcpool_error err;
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, &err),
+                   ODBCPOOL_EPOLICY);
+  ck_assert_str_eq(err.sqlstate, "08004");
+  ck_assert_uint_eq(testenv_stats(set, "sqlite").open, 0);
+  odbcpool_close(set);
+  set = open_with("require_encryption = yes\n"
+                  "encryption_check = SELECT 'true'\n");
+  c = testenv_borrow(set, "sqlite");
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
 START_TEST(test_bad_config_does_not_open) {
   const char *path = testenv_write("bad.ini", "[sqlite]\nmax_connections = "
                                               "lots\n");
@@ -595,6 +638,9 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_different_credentials_never_share_a_connection);
   tcase_add_test(tc, test_failed_logins_leave_no_pool_behind);
   tcase_add_test(tc, test_stats_file_has_counters_and_no_user_names);
+  tcase_add_test(tc,
+                 test_require_encryption_refuses_unknown_driver_without_check);
+  tcase_add_test(tc, test_encryption_check_decides_on_the_live_session);
   tcase_add_test(tc, test_bad_config_does_not_open);
   suite_add_tcase(s, tc);
   return s;
