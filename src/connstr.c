@@ -27,16 +27,18 @@ static bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Appends (key, value) to cs, taking ownership of both. */
-static int push(struct odbcpool__connstr *cs, char *key, char *value,
+/* Appends (key, value), the attribute at offset `at`, to cs, taking
+ * ownership of both. */
+static int push(struct odbcpool__connstr *cs, char *key, char *value, size_t at,
                 odbcpool_error *err) {
   if (cs->n == MAX_ATTRS) {
     free(key);
     OPENSSL_cleanse(value, strlen(value));
     free(value);
     return odbcpool__err(err, ODBCPOOL_EINVAL, "HY000",
-                         "connection string has more than %d attributes",
-                         MAX_ATTRS);
+                         "connection string: more than %d attributes, the "
+                         "next at offset %zu",
+                         MAX_ATTRS, at);
   }
   if (cs->n % 16 == 0) {
     struct odbcpool__kv *kv = realloc(cs->kv, (cs->n + 16) * sizeof *kv);
@@ -66,9 +68,11 @@ int odbcpool__connstr_parse(const char *s, size_t len,
   if (len > MAX_LEN)
     return odbcpool__err(err, ODBCPOOL_EINVAL, "HY000",
                          "connection string longer than %d bytes", MAX_LEN);
-  if (memchr(s, '\0', len) != NULL)
+  const char *nul = memchr(s, '\0', len);
+  if (nul != NULL)
     return odbcpool__err(err, ODBCPOOL_EINVAL, "HY000",
-                         "connection string contains a NUL byte");
+                         "connection string: NUL byte at offset %zu",
+                         (size_t)(nul - s));
   size_t i = 0;
   int code = ODBCPOOL_OK;
   while (i < len && code == ODBCPOOL_OK) {
@@ -100,33 +104,27 @@ int odbcpool__connstr_parse(const char *s, size_t len,
     char *value;
     if (i < len && s[i] == '{') {
       size_t vstart = ++i;
-      /* Braced: ends at a '}' that is not doubled. */
-      char *v = malloc(len - vstart + 1);
-      if (v == NULL) {
-        code = odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
-        break;
-      }
-      size_t o = 0;
+      /* Braced: ends at a '}' that is not doubled. Find the end first,
+       * so the copy costs the value's size, not the rest of the string
+       * (256 short braced values would otherwise hold 256 times it). */
       bool closed = false;
       while (i < len) {
         if (s[i] == '}') {
           if (i + 1 < len && s[i + 1] == '}') {
-            v[o++] = '}';
             i += 2;
             continue;
           }
           closed = true;
-          i++;
           break;
         }
-        v[o++] = s[i++];
+        i++;
       }
-      v[o] = '\0';
+      size_t vend = i; /* the closing '}', or len */
+      if (closed)
+        i++;
       while (i < len && is_space(s[i]))
         i++;
       if (!closed || (i < len && s[i] != ';')) {
-        OPENSSL_cleanse(v, o);
-        free(v);
         code = odbcpool__err(err, ODBCPOOL_EINVAL, "HY000",
                              closed ? "connection string: junk after '}' "
                                       "at offset %zu"
@@ -135,6 +133,18 @@ int odbcpool__connstr_parse(const char *s, size_t len,
                              closed ? i : vstart - 1);
         break;
       }
+      char *v = malloc(vend - vstart + 1);
+      if (v == NULL) {
+        code = odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+        break;
+      }
+      size_t o = 0;
+      for (size_t j = vstart; j < vend; j++) {
+        v[o++] = s[j];
+        if (s[j] == '}')
+          j++; /* the second of "}}" */
+      }
+      v[o] = '\0';
       value = v;
     } else {
       size_t vstart = i;
@@ -148,11 +158,13 @@ int odbcpool__connstr_parse(const char *s, size_t len,
     char *key = dup_range(s + kstart, kend - kstart);
     if (key == NULL || value == NULL) {
       free(key);
+      if (value != NULL)
+        OPENSSL_cleanse(value, strlen(value));
       free(value);
       code = odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
       break;
     }
-    code = push(out, key, value, err);
+    code = push(out, key, value, kstart, err);
   }
   if (code != ODBCPOOL_OK)
     odbcpool__connstr_free(out);

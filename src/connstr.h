@@ -19,9 +19,11 @@ struct odbcpool__connstr {
 /* Parses `len` bytes of `s` (not NUL-terminated; len may be SQL_NTS-like
  * (size_t)-1 for a C string). Attributes are separated by ';'; a value
  * in braces may hold ';', '=' and '}}' (an escaped '}'). Empty segments
- * are skipped. Errors (ODBCPOOL_EINVAL, with the offset in err): a
- * segment without '=', an empty key, an unterminated brace, junk after a
- * closing brace, a NUL byte, more than 256 attributes or 64 KiB. */
+ * are skipped. Errors (ODBCPOOL_EINVAL, the message naming the offset):
+ * a segment without '=', an empty key, an unterminated brace, junk after
+ * a closing brace, a NUL byte, more than 256 attributes; and (naming the
+ * limit) more than 64 KiB. On error `out` is left empty, every value
+ * copied so far wiped and freed. Memory used is linear in `len`. */
 int odbcpool__connstr_parse(const char *s, size_t len,
                             struct odbcpool__connstr *out /* OUT */,
                             odbcpool_error *err);
