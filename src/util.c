@@ -81,11 +81,16 @@ void odbcpool__buf_puts(struct odbcpool__buf *b, const char *s) {
   odbcpool__buf_append(b, s, strlen(s));
 }
 
+/* Whitespace that a connection string parser trims around values. */
+static bool trimmed(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static bool needs_braces(const char *v) {
   size_t n = strlen(v);
   if (n == 0)
     return false;
-  if (v[0] == ' ' || v[n - 1] == ' ')
+  if (trimmed(v[0]) || trimmed(v[n - 1]))
     return true;
   return strpbrk(v, "{};=") != NULL;
 }

@@ -201,7 +201,8 @@ static uint32_t rng_below(uint32_t n) {
  * characters that end or confuse an attribute, with spaces, letters and
  * UTF-8 bytes; sometimes empty, only '}', or padded with spaces. */
 static void random_value(char *v, size_t max) {
-  static const char alphabet[] = "{};= ={}}}ab;c=d{\xc3\xa9\xe2\x82\xac\x7f";
+  static const char alphabet[] =
+      "{};= ={}}}ab;c=d{\xc3\xa9\xe2\x82\xac\x7f\t\r\n";
   size_t n;
 
   switch (rng_below(8)) {
@@ -700,7 +701,7 @@ START_TEST(test_writer_output_parses_back_for_hostile_values) {
       "{}",        "{x}",    "{x",     "x}",    " ",   "  ",
       " lead",     "trail ", " both ", "a;b",   "a=b", "DSN=x;",
       ";UID=root", "}}}}}",  "{{{{",   "x}};y", "a b", "\xe2\x82\xac;}",
-      "}{",        "=;{}",
+      "}{",        "=;{}",   "\tpw",  "pw\r\n", "\n", "\r\t ",
   };
 
   for (size_t i = 0; i < sizeof values / sizeof *values; i++)
