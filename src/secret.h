@@ -31,6 +31,10 @@ int odbcpool__secret_check_mode(const char *path, odbcpool_error *err);
 int odbcpool__secret_load_key(const char *path, unsigned char key[32],
                               odbcpool_error *err);
 
+/* The longest UID or PWD a credentials file holds, in bytes: more would
+ * not fit an ODBC connection string (an SQLSMALLINT length). */
+#define ODBCPOOL_CRED_FIELD_MAX 32767
+
 /* Decrypted credentials, in secure memory. */
 struct odbcpool__cred {
   char *uid; /* NUL-terminated; both in one odbcpool__secure_alloc block */
@@ -42,14 +46,20 @@ struct odbcpool__cred {
  * GCM; the file name is authenticated as associated data, so a file
  * copied over another is refused). Checks both files' modes. Errors:
  * ECONFIG naming the file ("wrong key or corrupted file", "not an
- * odbcpool credentials file", "truncated", ...). */
+ * odbcpool credentials file", "truncated", ...). The associated data is
+ * the base name of cred_path (after the last '/'): a file moved to
+ * another directory under the same name still loads. On error *out is
+ * all zero; messages never hold the UID or PWD. Free *out with
+ * odbcpool__cred_free (NULL or an already freed one is a no-op). */
 int odbcpool__cred_load(const char *cred_path, const char *key_path,
                         struct odbcpool__cred *out /* OUT */,
                         odbcpool_error *err);
 void odbcpool__cred_free(struct odbcpool__cred *c);
 
 /* Encrypts uid/pwd into cred_path (created 0600, replaced atomically)
- * with the key in key_path. */
+ * with the key in key_path, whose mode is checked. EINVAL when uid or
+ * pwd is longer than ODBCPOOL_CRED_FIELD_MAX; EIO when writing fails (the
+ * old file, if any, is then unchanged). */
 int odbcpool__cred_write(const char *cred_path, const char *key_path,
                          const char *uid, const char *pwd, odbcpool_error *err);
 

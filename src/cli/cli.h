@@ -4,5 +4,6 @@
 
 int cli_check(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_encrypt(int argc, char **argv);
 
 #endif /* ODBCPOOL_CLI_H */

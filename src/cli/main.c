@@ -16,6 +16,8 @@ static const struct {
      "validate a pool config file and print its effective settings"},
     {"demo", cli_demo, "demo",
      "run a pooled workload and an erasure check on an embedded SQLite DSN"},
+    {"encrypt", cli_encrypt, "encrypt --key KEYFILE [--new-key] FILE",
+     "write an encrypted credentials file (UID, PWD) for a pool"},
 };
 
 static void usage(FILE *out) {
