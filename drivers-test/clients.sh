@@ -274,7 +274,9 @@ for c in ${CLIENTS:-isql iusql pyodbc dbi php threads}; do
 		else
 			[ "$rc" -eq 124 ] &&
 				echo "(killed after ${CLIENT_TIMEOUT:-120} s)" >>"$log"
-			result FAIL "$c" "$db" "(${secs} s, exit $rc) ${cmd[*]}"
+			first=$(grep -m 1 '^FAIL' "$log" | cut -c 1-160)
+			result FAIL "$c" "$db" "(${secs} s, exit $rc) ${first:-see below}"
+			echo "    | \$ ${cmd[*]}"
 			sed 's/^/    | /' "$log"
 		fi
 	done
