@@ -32,7 +32,9 @@
 # CLIENT_LOOPS (connect/disconnect requests per client, default 30),
 # CLIENT_TIMEOUT (seconds per client run, default 120), CLIENT_THREADS and
 # CLIENT_ITERATIONS (the C client), ODBCPOOL_CLIENTS_KEEP=1 (keep the
-# temporary directory and print its path).
+# temporary directory and print its path), ODBCPOOL_CLIENTS_VALGRIND=1
+# (also run the C client under valgrind, client "valgrind": definite
+# leaks and memory errors fail; CLIENT_VALGRIND_ITERATIONS, default 2).
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -225,6 +227,13 @@ client_missing() {
 			echo "$top_builddir/drivers-test/client_threads not built" \
 				"(make check builds it)"
 		;;
+	valgrind)
+		if ! command -v valgrind >/dev/null 2>&1; then
+			echo "valgrind not found"
+		else
+			client_missing threads
+		fi
+		;;
 	*) echo "unknown client $1" ;;
 	esac
 }
@@ -245,15 +254,32 @@ client_cmd() {
 		cmd=(perl "$here/client_dbi.pl" "$db" "$direct" "$pooled" "$stats") ;;
 	php)
 		cmd=(php "$here/client_php.php" "$db" "$direct" "$pooled" "$stats") ;;
-	threads)
+	threads | valgrind)
 		cmd=("$top_builddir/drivers-test/client_threads" "$db" "DSN=$direct"
 			"DSN=$pooled;PoolConfig=$tmp/pool-threads.ini"
 			"$tmp/stats/threads-%p.prom") ;;
 	esac
+	if [ "$c" = valgrind ]; then
+		# Reports from third-party libraries are suppressed in
+		# drivers-test/valgrind.supp, each with a reason.
+		local supp=() run=()
+		[ -f "$here/valgrind.supp" ] &&
+			supp=(--suppressions="$here/valgrind.supp")
+		if [ "$(head -c 2 "${cmd[0]}")" = '#!' ] &&
+			[ -x "$top_builddir/libtool" ]; then
+			run=("$top_builddir/libtool" --mode=execute)
+		fi
+		cmd=(env "CLIENT_ITERATIONS=${CLIENT_VALGRIND_ITERATIONS:-2}"
+			CLIENT_QUICK=2 "${run[@]}" valgrind -q --error-exitcode=99
+			--leak-check=full --errors-for-leak-kinds=definite
+			--show-leak-kinds=definite --num-callers=30 "${supp[@]}" "${cmd[@]}")
+	fi
 }
 
 total_start=$SECONDS
-for c in ${CLIENTS:-isql iusql pyodbc dbi php threads}; do
+default_clients="isql iusql pyodbc dbi php threads"
+[ -n "${ODBCPOOL_CLIENTS_VALGRIND:-}" ] && default_clients+=" valgrind"
+for c in ${CLIENTS:-$default_clients}; do
 	why=$(client_missing "$c")
 	if [ -n "$why" ]; then
 		for db in "${dbs[@]}"; do
@@ -268,13 +294,14 @@ for c in ${CLIENTS:-isql iusql pyodbc dbi php threads}; do
 		timeout "${CLIENT_TIMEOUT:-120}" "${cmd[@]}" >"$log" 2>&1
 		rc=$?
 		secs=$((SECONDS - start))
-		summary=$(grep -v '^FAIL' "$log" | tail -n 1)
+		summary=$(grep '^client_[a-z]* ' "$log" | tail -n 1)
 		if [ "$rc" -eq 0 ]; then
 			result PASS "$c" "$db" "(${secs} s) $summary"
 		else
 			[ "$rc" -eq 124 ] &&
 				echo "(killed after ${CLIENT_TIMEOUT:-120} s)" >>"$log"
-			first=$(grep -m 1 '^FAIL' "$log" | cut -c 1-160)
+			first=$(grep -m 1 -E '^FAIL|definitely lost|Invalid (read|write)|uninitialised|Process terminating' \
+				"$log" | cut -c 1-160)
 			result FAIL "$c" "$db" "(${secs} s, exit $rc) ${first:-see below}"
 			echo "    | \$ ${cmd[*]}"
 			sed 's/^/    | /' "$log"
