@@ -112,6 +112,9 @@ static void diag(SQLSMALLINT type, SQLHANDLE h, char *buf, size_t len) {
     char *m = (char *)msg, *p;
     while ((p = strstr(m, "[unixODBC]")) != NULL)
       memmove(p, p + 10, strlen(p + 10) + 1);
+    for (p = m; *p; p++) /* one failure a line */
+      if (*p == '\n')
+        *p = ' ';
     int n = snprintf(buf + used, len - used, "%s[%s] %s", used ? "; " : "",
                      (char *)state, m);
     if (n < 0)

@@ -124,10 +124,10 @@ if [[ " $want_dbs " == *" sqlite "* ]]; then
 	fi
 fi
 
-# pg_usable: why PostgreSQL cannot be used (empty: it can).
+# pg_missing: why PostgreSQL cannot be used (empty: it can).
 pg_missing() {
-	if [ -z "$PSQLODBCW" ]; then
-		echo "psqlODBC (psqlodbcw.so) not found"
+	if [ -z "$PSQLODBCW" ] || [ ! -f "$PSQLODBCW" ]; then
+		echo "psqlODBC (psqlodbcw.so) not found${PSQLODBCW:+: $PSQLODBCW}"
 	elif [ -n "${PG_BINDIR:-}" ] && [ ! -x "$PG_BINDIR/initdb" ]; then
 		echo "no initdb in PG_BINDIR=$PG_BINDIR"
 	elif [ -z "${PG_BINDIR:-}" ] &&
