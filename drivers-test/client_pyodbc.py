@@ -84,6 +84,20 @@ class Client:
         self.note_pid(cur)
         self.put("suite.temp_objects_at_start", self.temp_objects(cur))
 
+        # SQLGetInfo (SQL_DATA_SOURCE_NAME is the DSN connected to, which
+        # differs by design).
+        for name in ("SQL_DBMS_NAME", "SQL_DBMS_VER", "SQL_DRIVER_NAME",
+                     "SQL_DRIVER_ODBC_VER", "SQL_SERVER_NAME",
+                     "SQL_DATABASE_NAME", "SQL_USER_NAME",
+                     "SQL_IDENTIFIER_QUOTE_CHAR", "SQL_TXN_CAPABLE",
+                     "SQL_DEFAULT_TXN_ISOLATION", "SQL_GETDATA_EXTENSIONS",
+                     "SQL_MAX_COLUMN_NAME_LEN", "SQL_CURSOR_COMMIT_BEHAVIOR",
+                     "SQL_PARAM_ARRAY_ROW_COUNTS", "SQL_KEYWORDS"):
+            try:
+                self.put("getinfo." + name, cn.getinfo(getattr(pyodbc, name)))
+            except pyodbc.Error as e:
+                self.put("getinfo." + name, ("error", e.args[0]))
+
         # Integers, decimals, dates and times, Unicode, NULL as literals.
         if pg:
             cur.execute(
@@ -177,6 +191,10 @@ class Client:
                             cur.tables(table=table).fetchall()])
         self.put("columns", [tuple(r)[:18] for r in
                              cur.columns(table=table).fetchall()])
+        self.put("primary_keys", [tuple(r)[:6] for r in
+                                  cur.primaryKeys(table=table).fetchall()])
+        self.put("type_info", [tuple(r)[:3] for r in
+                               cur.getTypeInfo().fetchall()])
         cur.execute("SELECT * FROM " + table + " ORDER BY id")
         self.put("catalog_table.description", describe(cur))
         self.put("catalog_table.rows", cur.fetchall())
@@ -260,9 +278,13 @@ class Client:
         cn.close()
 
     def run(self, loops):
-        self.suite()
-        self.loop(loops)
-        self.erasure()
+        try:
+            self.suite()
+            self.loop(loops)
+            self.erasure()
+        except Exception as e:  # noqa: BLE001 - reported, not raised
+            self.failures.append("%s [%s]: died: %s: %s" % (
+                PROG, self.dsn, type(e).__name__, e))
 
 
 # ------------------------------------------------------------- helpers
