@@ -26,10 +26,16 @@
  *          column) is fetched with SQLFetch and SQLGetData of both
  *          columns, --reps times (after --warmup-reps untimed ones).
  *          The default query is chosen by the DBMS (SQLGetInfo):
- *          PostgreSQL generate_series, SQLite a recursive CTE.
+ *          PostgreSQL generate_series, SQLite a recursive CTE. With
+ *          --compare-dsn a second connection takes turns with the first
+ *          (order swapped each repetition) and the median of the
+ *          per-repetition time ratios is reported: a paired comparison
+ *          that other load on the machine affects much less than two
+ *          separate runs. fetch_once() is not inlined, so callgrind can
+ *          count the instructions of exactly the fetch loop.
  *
  * Output: one line per measurement, `odbcbench key=value ...`, and for
- * fetch a summary line with the median. Diagnostics go to stderr. The
+ * fetch summary lines with the medians (and the ratio, when comparing). Diagnostics go to stderr. The
  * exit status is 1 if any ODBC call failed.
  */
 #include "build.h"
@@ -55,6 +61,7 @@
 
 struct opts {
   const char *connstr;
+  const char *connstr2; /* fetch: --compare-dsn / --compare-connect */
   const char *label;
   const char *query;
   enum { MODE_CYCLE, MODE_FETCH } mode;
@@ -100,6 +107,9 @@ static void usage(FILE *f) {
           "  --distinct             cycle: count distinct values of column "
           "1\n"
           "  --rows N               fetch: rows (default 100000)\n"
+          "  --compare-dsn NAME     fetch: also on this DSN (or\n"
+          "  --compare-connect STR  connection string), turn about; the\n"
+          "                         summary gives the median ratio\n"
           "  --reps N               repetitions (default 1)\n"
           "  --warmup-reps N        fetch: untimed repetitions first "
           "(default 1)\n"
@@ -132,7 +142,7 @@ static long parse_long(const char *opt, const char *v, long min) {
 }
 
 static void parse_args(int argc, char **argv) {
-  static char dsnbuf[256];
+  static char dsnbuf[256], dsnbuf2[256];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -154,6 +164,11 @@ static void parse_args(int argc, char **argv) {
       o.connstr = dsnbuf;
     } else if (strcmp(a, "--connect") == 0) {
       o.connstr = v;
+    } else if (strcmp(a, "--compare-dsn") == 0) {
+      snprintf(dsnbuf2, sizeof dsnbuf2, "DSN=%s", v);
+      o.connstr2 = dsnbuf2;
+    } else if (strcmp(a, "--compare-connect") == 0) {
+      o.connstr2 = v;
     } else if (strcmp(a, "--mode") == 0) {
       if (strcmp(v, "cycle") == 0)
         o.mode = MODE_CYCLE;
@@ -540,32 +555,40 @@ static int run_cycle(void) {
 
 /* ------------------------------------------------------------ fetch */
 
-static int run_fetch(void) {
-  SQLHDBC dbc = SQL_NULL_HDBC;
-  SQLHSTMT st = SQL_NULL_HSTMT;
-  SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+/* One connection of fetch mode, with its statement and query. */
+struct fetch_conn {
+  const char *connstr;
+  const char *side; /* "a" (--dsn/--connect) or "b" (--compare-*) */
+  SQLHDBC dbc;
+  SQLHSTMT st;
+  char dbms[64];
+  char qbuf[512];
+  const char *query;
+  double *t;
+};
+
+static bool fetch_open(struct fetch_conn *f) {
+  SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_DBC, env, &f->dbc);
   if (!SQL_SUCCEEDED(rc)) {
     odbc_fail("SQLAllocHandle(DBC)", SQL_HANDLE_ENV, env, rc);
-    return 1;
+    return false;
   }
-  rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)o.connstr, SQL_NTS, NULL, 0,
+  rc = SQLDriverConnect(f->dbc, NULL, (SQLCHAR *)f->connstr, SQL_NTS, NULL, 0,
                         NULL, SQL_DRIVER_NOPROMPT);
   if (!SQL_SUCCEEDED(rc)) {
-    odbc_fail("SQLDriverConnect", SQL_HANDLE_DBC, dbc, rc);
-    return 1;
+    odbc_fail("SQLDriverConnect", SQL_HANDLE_DBC, f->dbc, rc);
+    return false;
   }
-  char dbms[64] = "";
   SQLSMALLINT len = 0;
-  SQLGetInfo(dbc, SQL_DBMS_NAME, dbms, sizeof dbms, &len);
-  char qbuf[512];
-  const char *query = o.query;
-  if (query == NULL) {
-    if (strncasecmp(dbms, "PostgreSQL", 10) == 0) {
-      snprintf(qbuf, sizeof qbuf,
+  SQLGetInfo(f->dbc, SQL_DBMS_NAME, f->dbms, sizeof f->dbms, &len);
+  f->query = o.query;
+  if (f->query == NULL) {
+    if (strncasecmp(f->dbms, "PostgreSQL", 10) == 0) {
+      snprintf(f->qbuf, sizeof f->qbuf,
                "SELECT g, 'row ' || g FROM generate_series(1, %ld) g",
                o.rows);
-    } else if (strncasecmp(dbms, "SQLite", 6) == 0) {
-      snprintf(qbuf, sizeof qbuf,
+    } else if (strncasecmp(f->dbms, "SQLite", 6) == 0) {
+      snprintf(f->qbuf, sizeof f->qbuf,
                "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 "
                "FROM s WHERE g < %ld) SELECT g, 'row ' || g FROM s",
                o.rows);
@@ -573,85 +596,138 @@ static int run_fetch(void) {
       fprintf(stderr,
               "odbcbench: no default fetch query for DBMS '%s': use "
               "--query\n",
-              dbms);
-      return 1;
+              f->dbms);
+      return false;
     }
-    query = qbuf;
+    f->query = f->qbuf;
   }
-  rc = SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st);
+  rc = SQLAllocHandle(SQL_HANDLE_STMT, f->dbc, &f->st);
   if (!SQL_SUCCEEDED(rc)) {
-    odbc_fail("SQLAllocHandle(STMT)", SQL_HANDLE_DBC, dbc, rc);
-    return 1;
+    odbc_fail("SQLAllocHandle(STMT)", SQL_HANDLE_DBC, f->dbc, rc);
+    return false;
   }
-  double *t = calloc((size_t)o.reps, sizeof *t);
-  if (t == NULL)
+  return true;
+}
+
+/* Executes the query and reads every row with SQLFetch and SQLGetData of
+ * both columns. Not inlined, so that callgrind can count exactly this
+ * (valgrind --tool=callgrind --toggle-collect=fetch_once). */
+__attribute__((noinline)) static bool fetch_once(struct fetch_conn *f,
+                                                 long *rows_out,
+                                                 long long *sum_out) {
+  SQLRETURN rc = SQLExecDirect(f->st, (SQLCHAR *)f->query, SQL_NTS);
+  if (!SQL_SUCCEEDED(rc)) {
+    odbc_fail("SQLExecDirect", SQL_HANDLE_STMT, f->st, rc);
+    return false;
+  }
+  long rows = 0;
+  long long sum = 0;
+  while ((rc = SQLFetch(f->st)) != SQL_NO_DATA) {
+    if (!SQL_SUCCEEDED(rc)) {
+      odbc_fail("SQLFetch", SQL_HANDLE_STMT, f->st, rc);
+      return false;
+    }
+    SQLINTEGER g = 0;
+    SQLLEN ind1 = 0, ind2 = 0;
+    char text[64];
+    rc = SQLGetData(f->st, 1, SQL_C_SLONG, &g, sizeof g, &ind1);
+    if (!SQL_SUCCEEDED(rc)) {
+      odbc_fail("SQLGetData(1)", SQL_HANDLE_STMT, f->st, rc);
+      return false;
+    }
+    rc = SQLGetData(f->st, 2, SQL_C_CHAR, text, sizeof text, &ind2);
+    if (!SQL_SUCCEEDED(rc)) {
+      odbc_fail("SQLGetData(2)", SQL_HANDLE_STMT, f->st, rc);
+      return false;
+    }
+    rows++;
+    sum += g;
+  }
+  SQLCloseCursor(f->st);
+  *rows_out = rows;
+  *sum_out = sum;
+  return true;
+}
+
+static double median_of(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* With --compare-dsn, the two connections take turns, the order swapped
+ * every repetition, so that load from elsewhere on the machine hits both
+ * alike; the summary has the median of the per-repetition ratios b/a. */
+static int run_fetch(void) {
+  struct fetch_conn f[2] = {{.connstr = o.connstr, .side = "a"},
+                            {.connstr = o.connstr2, .side = "b"}};
+  int nconn = o.connstr2 ? 2 : 1;
+  for (int i = 0; i < nconn; i++) {
+    if (!fetch_open(&f[i]))
+      return 1;
+    f[i].t = calloc((size_t)o.reps, sizeof *f[i].t);
+    if (f[i].t == NULL)
+      return 1;
+  }
+  double *ratio = calloc((size_t)o.reps, sizeof *ratio);
+  if (ratio == NULL)
     return 1;
   int ntimed = 0;
   for (int rep = 1 - o.warmup_reps; rep <= o.reps; rep++) {
-    double cpu0 = cpu_s();
-    uint64_t t0 = now_ns();
-    rc = SQLExecDirect(st, (SQLCHAR *)query, SQL_NTS);
-    if (!SQL_SUCCEEDED(rc)) {
-      odbc_fail("SQLExecDirect", SQL_HANDLE_STMT, st, rc);
-      return 1;
-    }
-    long rows = 0;
-    long long sum = 0;
-    size_t textbytes = 0;
-    while ((rc = SQLFetch(st)) != SQL_NO_DATA) {
-      if (!SQL_SUCCEEDED(rc)) {
-        odbc_fail("SQLFetch", SQL_HANDLE_STMT, st, rc);
+    for (int k = 0; k < nconn; k++) {
+      struct fetch_conn *c = &f[(k + (rep & 1)) % nconn];
+      double cpu0 = cpu_s();
+      uint64_t t0 = now_ns();
+      long rows = 0;
+      long long sum = 0;
+      if (!fetch_once(c, &rows, &sum))
         return 1;
+      double secs = (double)(now_ns() - t0) / 1e9;
+      double cpu = cpu_s() - cpu0;
+      long long want = (long long)o.rows * (o.rows + 1) / 2;
+      if (o.query == NULL && (rows != o.rows || sum != want)) {
+        fprintf(stderr,
+                "odbcbench: wrong result: %ld rows, sum %lld (want %ld, "
+                "%lld)\n",
+                rows, sum, o.rows, want);
+        atomic_fetch_add(&errors, 1);
       }
-      SQLINTEGER g = 0;
-      SQLLEN ind1 = 0, ind2 = 0;
-      char text[64];
-      rc = SQLGetData(st, 1, SQL_C_SLONG, &g, sizeof g, &ind1);
-      if (!SQL_SUCCEEDED(rc)) {
-        odbc_fail("SQLGetData(1)", SQL_HANDLE_STMT, st, rc);
-        return 1;
-      }
-      rc = SQLGetData(st, 2, SQL_C_CHAR, text, sizeof text, &ind2);
-      if (!SQL_SUCCEEDED(rc)) {
-        odbc_fail("SQLGetData(2)", SQL_HANDLE_STMT, st, rc);
-        return 1;
-      }
-      rows++;
-      sum += g;
-      if (ind2 > 0)
-        textbytes += (size_t)ind2;
-    }
-    SQLCloseCursor(st);
-    double secs = (double)(now_ns() - t0) / 1e9;
-    double cpu = cpu_s() - cpu0;
-    long long want = (long long)o.rows * (o.rows + 1) / 2;
-    if (o.query == NULL && (rows != o.rows || sum != want)) {
-      fprintf(stderr,
-              "odbcbench: wrong result: %ld rows, sum %lld (want %ld, "
-              "%lld)\n",
-              rows, sum, o.rows, want);
-      atomic_fetch_add(&errors, 1);
+      if (rep < 1)
+        continue;
+      c->t[ntimed] = secs;
+      printf("odbcbench mode=fetch label=%s side=%s dbms=%s rep=%d rows=%ld "
+             "seconds=%.4f cpu_seconds=%.4f rows_per_s=%.0f "
+             "ns_per_row=%.1f\n",
+             o.label, c->side, c->dbms, rep, rows, secs, cpu,
+             secs > 0 ? rows / secs : 0.0,
+             rows ? secs * 1e9 / (double)rows : 0.0);
+      fflush(stdout);
     }
     if (rep < 1)
       continue;
-    t[ntimed++] = secs;
-    printf("odbcbench mode=fetch label=%s dbms=%s rep=%d rows=%ld "
-           "seconds=%.4f cpu_seconds=%.4f rows_per_s=%.0f ns_per_row=%.1f "
-           "text_bytes=%zu\n",
-           o.label, dbms, rep, rows, secs, cpu, secs > 0 ? rows / secs : 0.0,
-           rows ? secs * 1e9 / (double)rows : 0.0, textbytes);
-    fflush(stdout);
+    if (nconn == 2)
+      ratio[ntimed] = f[1].t[ntimed] / f[0].t[ntimed];
+    ntimed++;
   }
-  qsort(t, (size_t)ntimed, sizeof *t, cmp_double);
-  double median = ntimed % 2 ? t[ntimed / 2]
-                             : (t[ntimed / 2 - 1] + t[ntimed / 2]) / 2;
-  printf("odbcbench mode=fetch-summary label=%s dbms=%s reps=%d rows=%ld "
-         "median_seconds=%.4f min_seconds=%.4f max_seconds=%.4f\n",
-         o.label, dbms, ntimed, o.rows, median, t[0], t[ntimed - 1]);
-  free(t);
-  SQLFreeHandle(SQL_HANDLE_STMT, st);
-  SQLDisconnect(dbc);
-  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  for (int i = 0; i < nconn; i++) {
+    double med = median_of(f[i].t, ntimed);
+    printf("odbcbench mode=fetch-summary label=%s side=%s dbms=%s reps=%d "
+           "rows=%ld median_seconds=%.4f min_seconds=%.4f "
+           "max_seconds=%.4f\n",
+           o.label, f[i].side, f[i].dbms, ntimed, o.rows, med, f[i].t[0],
+           f[i].t[ntimed - 1]);
+  }
+  if (nconn == 2)
+    printf("odbcbench mode=fetch-compare label=%s reps=%d "
+           "median_ratio_b_over_a=%.4f overhead_pct=%.2f\n",
+           o.label, ntimed, median_of(ratio, ntimed),
+           (median_of(ratio, ntimed) - 1) * 100);
+  for (int i = 0; i < nconn; i++) {
+    free(f[i].t);
+    SQLFreeHandle(SQL_HANDLE_STMT, f[i].st);
+    SQLDisconnect(f[i].dbc);
+    SQLFreeHandle(SQL_HANDLE_DBC, f[i].dbc);
+  }
+  free(ratio);
   return atomic_load(&errors) ? 1 : 0;
 }
 

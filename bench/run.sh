@@ -26,18 +26,31 @@
 # and set-up in turn, the order rotated each repetition) and medians taken,
 # so that drift from other load on the machine hits every case alike.
 #
+# Pass-through: one process fetches the same 100,000-row result on a direct
+# connection and on one through odbcpool in turn (paired ratios, median),
+# and callgrind counts the instructions of the fetch loop of each (exact,
+# immune to other load; the client process only).
+#
+# Connection reuse: distinct pg_backend_pid() over a fixed number of
+# requests proves that both pools really reuse connections.
+#
 # Environment (defaults in brackets):
 #   BENCH_REPS       repetitions of each request-cycle measurement [5]
 #   BENCH_SECONDS    seconds per request-cycle measurement [3]
 #   BENCH_WARMUP     seconds run before each measurement, not counted [0.5]
 #   BENCH_THREADS    thread counts [1 8]
 #   BENCH_DBS        databases [sqlite pg]
-#   BENCH_FETCH_PROCS  processes per pass-through case [5]
-#   BENCH_FETCH_REPS   timed fetches per process (after 1 untimed) [3]
+#   BENCH_FETCH_PROCS  pass-through processes per database [5]
+#   BENCH_FETCH_REPS   timed fetch pairs per process (after 1 untimed) [5]
+#   BENCH_CALLGRIND  yes: also count the pass-through's instructions with
+#                    callgrind, if valgrind is installed [yes]
 #   BENCH_ROWS       rows of the pass-through result [100000]
 #   BENCH_MAX_CONNECTIONS  odbcpool max_connections [16]
 #   PG_SSLMODE       psqlODBC SSLmode of the PostgreSQL DSN [disable]
 #   BENCH_RAW        file to keep the raw odbcbench lines in [not kept]
+#   BENCH_PROFILE    yes: also profile the odbcpool cases with perf record
+#                    and print where the client CPU goes
+#                    (bench/perf-breakdown.py; needs perf and python3) [no]
 #   PG_BINDIR, SQLITE_ODBC, PSQLODBCW: see drivers-test/lib.sh.
 #
 # Output: progress on stderr; on stdout the Markdown tables that
@@ -63,7 +76,7 @@ WARMUP=${BENCH_WARMUP:-0.5}
 THREADS=${BENCH_THREADS:-1 8}
 DBS=${BENCH_DBS:-sqlite pg}
 FETCH_PROCS=${BENCH_FETCH_PROCS:-5}
-FETCH_REPS=${BENCH_FETCH_REPS:-3}
+FETCH_REPS=${BENCH_FETCH_REPS:-5}
 ROWS=${BENCH_ROWS:-100000}
 MAXCONN=${BENCH_MAX_CONNECTIONS:-16}
 SSLMODE=${PG_SSLMODE:-disable}
@@ -153,17 +166,23 @@ grep -q '^Pooling = Yes' "$B_SYSINI/odbcinst.ini" || fail "Pooling not set"
 unset ODBC_TEST_DIR ODBCSYSINI ODBCINSTINI ODBCINI
 
 # bench CASE ARGS...: run odbcbench in the ODBC environment of CASE.
+# With PERF_DATA set, under perf record (call graphs by DWARF: the DM and
+# the drivers are built without frame pointers).
 bench() {
-	local c=$1
+	local c=$1 run=()
 	shift
+	if [ -n "${PERF_DATA:-}" ]; then
+		run=(perf record -q -F "${BENCH_PERF_FREQ:-999}"
+			--call-graph dwarf,16384 -o "$PERF_DATA" --)
+	fi
 	case $c in
 	unixodbc)
 		ODBCSYSINI=$B_SYSINI ODBCINSTINI=odbcinst.ini ODBCINI=$B_INI \
-			"$BENCH" --cp driver "$@"
+			"${run[@]}" "$BENCH" --cp driver "$@"
 		;;
 	*)
 		ODBCSYSINI=$A_SYSINI ODBCINSTINI=odbcinst.ini ODBCINI=$A_INI \
-			"$BENCH" "$@"
+			"${run[@]}" "$BENCH" "$@"
 		;;
 	esac
 }
@@ -236,18 +255,53 @@ done
 
 # --------------------------------------------------- pass-through
 
-for rep in $(seq 1 "$FETCH_PROCS"); do
+# One process holds a direct connection and one through odbcpool (both in
+# environment A) and fetches on them in turn: a paired comparison, which
+# load from elsewhere on the machine disturbs far less than separate runs.
+for proc in $(seq 1 "$FETCH_PROCS"); do
 	for db in $DBS; do
-		for c in direct odbcpool; do
-			out=$(bench "$c" --dsn "$(dsn "$c" "$db")" --mode fetch \
-				--rows "$ROWS" --reps "$FETCH_REPS" --warmup-reps 1 \
-				--label "fetch:$c:$db") ||
-				fail "fetch $c $db failed: $out"
-			echo "$out" >>"$raw"
-			log "$(grep summary <<<"$out")"
-		done
+		out=$(bench direct --dsn "$(dsn direct "$db")" \
+			--compare-dsn "$(dsn odbcpool "$db")" --mode fetch \
+			--rows "$ROWS" --reps "$FETCH_REPS" --warmup-reps 1 \
+			--label "fetch:$db:$proc") ||
+			fail "fetch $db failed: $out"
+		echo "$out" >>"$raw"
+		log "$(grep fetch-compare <<<"$out")"
 	done
 done
+
+# The same fetch counted in instructions (callgrind, only fetch_once()):
+# exact and immune to other load, but client side only (for PostgreSQL
+# the server's work is not in it).
+CALLGRIND=${BENCH_CALLGRIND:-yes}
+if [ "$CALLGRIND" = yes ] && ! command -v valgrind >/dev/null 2>&1; then
+	log "valgrind not installed: no instruction counts"
+	CALLGRIND=no
+fi
+if [ "$CALLGRIND" = yes ]; then
+	for db in $DBS; do
+		for c in direct odbcpool; do
+			cg=$tmp/callgrind-$db-$c.out
+			# fetch_once* : gcc may clone it (fetch_once.constprop.0).
+			ODBCSYSINI=$A_SYSINI ODBCINSTINI=odbcinst.ini ODBCINI=$A_INI \
+				valgrind --tool=callgrind '--toggle-collect=fetch_once*' \
+				--callgrind-out-file="$cg" "$BENCH" \
+				--dsn "$(dsn "$c" "$db")" --mode fetch --rows "$ROWS" \
+				--reps 1 --warmup-reps 0 >/dev/null 2>"$cg.log" ||
+				fail "callgrind $c $db failed: $(tail -n 5 "$cg.log")"
+			# Instructions per library (callgrind_annotate names the
+			# object of every function).
+			callgrind_annotate --threshold=100 "$cg" 2>/dev/null |
+				awk -v c="$c" -v db="$db" '/ \[.*\]$/ {
+					n = $1; gsub(",", "", n); ob = $NF
+					gsub(/[][]/, "", ob); sub(".*/", "", ob)
+					s[ob] += n }
+				END { for (o in s) print "callgrind", db, c, o, s[o] }' \
+				>>"$tmp/callgrind.txt"
+			log "callgrind $c $db: $(sed -n 's/^summary: //p' "$cg") instructions"
+		done
+	done
+fi
 
 # --------------------------------------------------------- report
 
@@ -326,25 +380,44 @@ for db in $DBS; do
 	done
 done
 echo
-echo "### Pass-through: $ROWS rows, SQLFetch + SQLGetData ×2 per row (ms, median of $((FETCH_PROCS * FETCH_REPS)) fetches in $FETCH_PROCS interleaved processes)"
+echo "### Pass-through: $ROWS rows, SQLFetch + SQLGetData ×2 per row (ms; $FETCH_PROCS processes × $FETCH_REPS paired fetches, direct and through odbcpool in turn)"
 echo
-echo "| database | direct | through odbcpool | overhead | client CPU direct | client CPU odbcpool | CPU overhead | extra ns per call |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| database | direct (median) | through odbcpool (median) | overhead (median of paired ratios) | paired ratios min–max |"
+echo "|---|---:|---:|---:|---:|"
 for db in $DBS; do
-	fetch_values() { # CASE FIELD
-		grep -F " label=fetch:$1:$db " "$raw" | grep ' mode=fetch ' |
-			field "$2" | median
-	}
-	# 3 ODBC calls per row: SQLFetch and two SQLGetData.
-	awk -v db="$(dbname "$db")" -v rows="$ROWS" \
-		-v d="$(fetch_values direct seconds)" \
-		-v p="$(fetch_values odbcpool seconds)" \
-		-v dc="$(fetch_values direct cpu_seconds)" \
-		-v pc="$(fetch_values odbcpool cpu_seconds)" 'BEGIN {
-		printf "| %s | %.1f | %.1f | %+.1f %% | %.1f | %.1f | %+.1f %% | %.0f |\n",
-			db, d * 1000, p * 1000, (p / d - 1) * 100, dc * 1000,
-			pc * 1000, (pc / dc - 1) * 100, (p - d) * 1e9 / (3 * rows) }'
+	lines=$(grep -E " mode=fetch label=fetch:$db:[0-9]+ " "$raw")
+	a=$(grep ' side=a ' <<<"$lines" | field seconds | median)
+	b=$(grep ' side=b ' <<<"$lines" | field seconds | median)
+	ratios=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "=")
+			f[kv[1]] = kv[2] }
+		k = f["label"] " " f["rep"]; t[k, f["side"]] = f["seconds"]; keys[k] = 1 }
+		END { for (k in keys) if (t[k, "a"] > 0) print t[k, "b"] / t[k, "a"] }' <<<"$lines")
+	awk -v db="$(dbname "$db")" -v a="$a" -v b="$b" \
+		-v r="$(median <<<"$ratios")" -v mm="$(minmax <<<"$ratios")" 'BEGIN {
+		split(mm, m, "–")
+		printf "| %s | %.1f | %.1f | %+.1f %% | %+.1f … %+.1f %% |\n", db,
+			a * 1000, b * 1000, (r - 1) * 100, (m[1] - 1) * 100,
+			(m[2] - 1) * 100 }'
 done
+if [ "$CALLGRIND" = yes ]; then
+	echo
+	echo "### Pass-through in instructions (callgrind, the fetch loop only, client process)"
+	echo
+	echo "| database | direct | through odbcpool | overhead | extra per ODBC call | of it: DM (libodbc) | libc | odbcpool_driver.so |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for db in $DBS; do
+		awk -v db="$db" -v name="$(dbname "$db")" -v calls="$((3 * ROWS + 1))" '
+			$1 == "callgrind" && $2 == db { s[$3] += $5; o[$3, $4] = $5 }
+			END {
+				d = s["direct"]; p = s["odbcpool"]; x = p - d
+				printf "| %s | %.1f M | %.1f M | %+.1f %% | %.0f | %.0f | %.0f | %.0f |\n",
+					name, d / 1e6, p / 1e6, (p / d - 1) * 100, x / calls,
+					(o["odbcpool", "libodbc.so.2.0.0"] - o["direct", "libodbc.so.2.0.0"]) / calls,
+					(o["odbcpool", "libc.so.6"] - o["direct", "libc.so.6"]) / calls,
+					o["odbcpool", "odbcpool_driver.so"] / calls
+			}' "$tmp/callgrind.txt"
+	done
+fi
 if $need_pg; then
 	echo
 	echo "### Connection reuse on PostgreSQL (distinct pg_backend_pid() over the requests)"
@@ -359,6 +432,37 @@ if $need_pg; then
 		done
 	done
 fi
+
+# ---------------------------------------------------------- profile
+
+if [ "${BENCH_PROFILE:-no}" = yes ]; then
+	command -v perf >/dev/null 2>&1 || fail "BENCH_PROFILE=yes needs perf"
+	command -v python3 >/dev/null 2>&1 ||
+		fail "BENCH_PROFILE=yes needs python3"
+	for db in $DBS; do
+		for t in $THREADS; do
+			pdata=$tmp/perf-cycle-$db-$t.data
+			line=$(PERF_DATA=$pdata bench odbcpool \
+				--dsn "$(dsn odbcpool "$db")" --threads "$t" \
+				--duration "$SECONDS_PER" --warmup "$WARMUP" \
+				--label "profile:odbcpool:$db:$t") ||
+				fail "profile run failed: $line"
+			echo "$line" >>"$raw"
+			log "$line"
+			echo
+			echo "### Profile: odbcpool request cycle, $(dbname "$db"), $t thread(s)" \
+				"($(field rps <<<"$line" | awk '{ printf "%.0f", $1 }') requests/s under perf)"
+			echo "Shares of all client CPU samples of the run (warm-up and the"
+			echo "pool's first connects included); µs = share × the run's client"
+			echo "CPU per request."
+			echo
+			"$here/perf-breakdown.py" "$pdata" \
+				"$(field cpu_us_per_req <<<"$line")" ||
+				fail "perf-breakdown.py failed"
+		done
+	done
+fi
+
 echo
 echo "Settings: ${SECONDS_PER} s per run after ${WARMUP} s warm-up; odbcpool" \
 	"max_connections = $MAXCONN, reset_workers = 2, verify_query off;" \
