@@ -17,8 +17,12 @@
  * no temp object and no temp table gdpr_probe, and ends by creating that
  * table with a personal datum of its own ('Erika Mustermann', born
  * 1964-08-12, tagged with thread and request) and checking that it sees
- * its own row only. Every other request leaves a statement with an open
- * cursor behind for the pool to free. Between the suites, quick requests
+ * its own row only. Every other request then changes the session
+ * (autocommit off, isolation level, and on PostgreSQL application_name,
+ * a custom setting, search_path, default isolation; on SQLite
+ * recursive_triggers and query_only), leaves an uncommitted row and a
+ * statement with an open cursor behind; every request checks at its
+ * start that its session is as a fresh direct connection's. Between the suites, quick requests
  * (connect, one query, disconnect) add to the load.
  *
  * Reuse: at the end the pool's stats_file must count every borrow and at
@@ -905,8 +909,75 @@ static void suite(struct req *r) {
 
 /* ------------------------------------------------------------ erasure */
 
+/* The session settings a request may change and the pool must restore:
+ * connection attributes, and (PostgreSQL) run-time settings or (SQLite)
+ * pragmas, as one line of text. */
+static void session_state(struct req *r, char *buf, size_t len) {
+  SQLUINTEGER autocommit = 99, isolation = 99, access = 99;
+  ok(r, SQLGetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT, &autocommit, 0, NULL),
+     SQL_HANDLE_DBC, r->dbc, "SQLGetConnectAttr(SQL_ATTR_AUTOCOMMIT)");
+  ok(r, SQLGetConnectAttr(r->dbc, SQL_ATTR_TXN_ISOLATION, &isolation, 0,
+                          NULL),
+     SQL_HANDLE_DBC, r->dbc, "SQLGetConnectAttr(SQL_ATTR_TXN_ISOLATION)");
+  ok(r, SQLGetConnectAttr(r->dbc, SQL_ATTR_ACCESS_MODE, &access, 0, NULL),
+     SQL_HANDLE_DBC, r->dbc, "SQLGetConnectAttr(SQL_ATTR_ACCESS_MODE)");
+  char settings[512] = "(error)";
+  SQLHSTMT st = stmt(r);
+  const char *sql =
+      is_pg ? "SELECT current_setting('application_name') || '|' || "
+              "coalesce(current_setting('app.user', true), '') || '|' || "
+              "current_setting('search_path') || '|' || "
+              "current_setting('transaction_isolation')"
+            : "SELECT (SELECT recursive_triggers FROM "
+              "pragma_recursive_triggers) || '|' || (SELECT query_only FROM "
+              "pragma_query_only)";
+  if (st != SQL_NULL_HSTMT &&
+      ok(r, SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS), SQL_HANDLE_STMT, st,
+         "session settings") &&
+      ok(r, SQLFetch(st), SQL_HANDLE_STMT, st, "SQLFetch(session settings)"))
+    get_text(r, st, 1, settings, sizeof settings);
+  stmt_free(st);
+  snprintf(buf, len, "autocommit=%lu isolation=%lu access_mode=%lu %s",
+           (unsigned long)autocommit, (unsigned long)isolation,
+           (unsigned long)access, settings);
+}
+
+static char session_reference[700]; /* of a fresh direct connection */
+
+/* At the end of every other request: session state changed and an
+ * uncommitted row left, all of which the pool must undo. */
+static void leave_mess(struct req *r) {
+  if (is_pg) {
+    exec(r, "SET application_name = 'Erika Mustermann'");
+    exec(r, "SELECT set_config('app.user', 'Erika Mustermann', false)");
+    exec(r, "SET search_path = pg_temp, public");
+    exec(r, "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL "
+            "SERIALIZABLE");
+  } else {
+    exec(r, "PRAGMA recursive_triggers = ON");
+  }
+  ok(r, SQLSetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT,
+                          (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0),
+     SQL_HANDLE_DBC, r->dbc, "SQL_ATTR_AUTOCOMMIT off");
+  /* A driver may refuse an isolation level: only one it takes counts. */
+  SQLSetConnectAttr(r->dbc, SQL_ATTR_TXN_ISOLATION,
+                    (SQLPOINTER)(uintptr_t)SQL_TXN_READ_COMMITTED, 0);
+  SQLSetConnectAttr(r->dbc, SQL_ATTR_TXN_ISOLATION,
+                    (SQLPOINTER)(uintptr_t)SQL_TXN_REPEATABLE_READ, 0);
+  exec(r, "INSERT INTO gdpr_probe VALUES ('Erika Mustermann', '1964-08-12', "
+          "'uncommitted')");
+  if (!is_pg)
+    exec(r, "PRAGMA query_only = ON"); /* the next one must write again */
+}
+
 /* At the start of a request: nothing of an earlier one is visible. */
 static void check_clean(struct req *r) {
+  char sess[700];
+  session_state(r, sess, sizeof sess);
+  if (strcmp(sess, session_reference) != 0)
+    req_fail(r, "session state at the start of the request: expected, as a "
+                "fresh direct connection, '%s', got '%s'",
+             session_reference, sess);
   long n = temp_objects(r);
   if (n != 0)
     req_fail(r, "temp objects at the start of the request: expected 0, "
@@ -1001,6 +1072,7 @@ static void *thread_main(void *arg) {
       compare(&r);
       leave_datum(&r);
       if (n % 2 == 1) {
+        leave_mess(&r);
         /* A statement with an open cursor, left for the pool to free. */
         SQLHSTMT st = stmt(&r);
         if (st != SQL_NULL_HSTMT) {
@@ -1149,14 +1221,15 @@ int main(int argc, char **argv) {
   }
   struct req probe = {.mode = "direct"};
   if (SQL_SUCCEEDED(connect_cs(&probe, direct_cs))) {
+    session_state(&probe, session_reference, sizeof session_reference);
     error_of(&probe, "SELECT name, born, tag FROM gdpr_probe", probe_error,
              sizeof probe_error, NULL, 0);
     disconnect(&probe);
   }
   reference = ref.rec ? ref.rec : strdup("");
   double t_direct = now_s() - t0;
-  if (getenv("CLIENT_VERBOSE"))
-    printf("%s", reference);
+  if (env_long("CLIENT_VERBOSE", 0))
+    printf("%ssession=%s\n", reference, session_reference);
   if (ref.failed || probe.failed || strcmp(probe_error, "no error") == 0) {
     failf("the direct reference run failed (probe: %s); not going on",
           probe_error);
