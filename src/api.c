@@ -147,8 +147,9 @@ void odbcpool_close(odbcpool_set *s) {
     return;
   }
   const struct odbcpool__dm *dm = odbcpool__dm(NULL);
-  if (s->henv != SQL_NULL_HENV && dm != NULL)
-    dm->SQLFreeHandle(SQL_HANDLE_ENV, s->henv);
+  for (size_t i = 0; i < sizeof s->henv / sizeof s->henv[0]; i++)
+    if (s->henv[i] != SQL_NULL_HENV && dm != NULL)
+      dm->SQLFreeHandle(SQL_HANDLE_ENV, s->henv[i]);
   set_free(s);
 }
 

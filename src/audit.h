@@ -3,6 +3,7 @@
 #ifndef ODBCPOOL_AUDIT_H
 #define ODBCPOOL_AUDIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -85,5 +86,64 @@ int odbcpool__audit_verify(const char *key_file, char *const *files,
 /* Deletes rotated audit files older than the config's retention. Returns
  * the number deleted, or -1 with err set. */
 int odbcpool__audit_purge(const struct cfg *cfg, odbcpool_error *err);
+
+/* ------------------------------------------------------------ additions */
+
+/* Options of odbcpool__audit_verify_ex. */
+struct odbcpool__audit_verify_opts {
+  /* NULL, or a record the trail must still hold ("SEQ", a 64-hex MAC, or
+   * "SEQ:MAC" as the verify summary prints it): detects records removed
+   * from the end of the live file, which the chain alone cannot. */
+  const char *expect_last;
+  /* The first record must be seq 1, chained from the genesis value:
+   * detects records removed from the start of the oldest file. */
+  bool genesis;
+  /* Lines as a syslog daemon stored them: text before {"seq": is
+   * skipped, lines without it are other programs' messages, and each
+   * "stream" (one per process) is its own chain. */
+  bool syslog;
+};
+
+/* odbcpool__audit_verify with options (opts may be NULL). Files are
+ * checked in chain order (by the seq of their first record), so a shell
+ * glob such as audit.log* may be passed. Returns OK; EINVAL with
+ * "FILE:LINE: reason" for the first bad record; EIO for an unreadable
+ * file; ECONFIG for a bad key file or option. */
+int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
+                              int nfiles,
+                              const struct odbcpool__audit_verify_opts *opts,
+                              FILE *out, odbcpool_error *err);
+
+/* odbcpool__audit_purge that names each deleted file on `out` (may be
+ * NULL), one per line. */
+int odbcpool__audit_purge_to(const struct cfg *cfg, FILE *out,
+                             odbcpool_error *err);
+
+/* The files of the trail whose live file is `path`: its rotated files,
+ * oldest first, then the live file if it exists. Free with
+ * odbcpool__audit_files_free. */
+int odbcpool__audit_trail_files(const char *path, char ***files /* OUT */,
+                                int *nfiles /* OUT */, odbcpool_error *err);
+void odbcpool__audit_files_free(char **files, int nfiles);
+
+/* For the pool's pthread_atfork handlers, so that a forked child never
+ * inherits the trail's mutex locked by a thread it does not have: prepare
+ * takes it (after the pool's own locks: audit_log may be called with a
+ * pool lock held, so the order is pool, then audit), release gives it
+ * back in parent and child. NULL is a no-op. Without them, a child that
+ * forks while another thread appends may deadlock in audit_log. */
+void odbcpool__audit_atfork_prepare(struct odbcpool__audit *a);
+void odbcpool__audit_atfork_release(struct odbcpool__audit *a);
+
+/* Test hooks. rotate_now rotates the live file at once (the next record
+ * starts the new file and continues the chain). set_clock makes records
+ * carry `epoch_ms` instead of the real time (0: real time again), which
+ * also drives daily rotation and retention at rotation. The syslog hook
+ * receives each syslog record instead of syslog(3). */
+int odbcpool__audit_rotate_now(struct odbcpool__audit *a, odbcpool_error *err);
+void odbcpool__audit_set_clock(struct odbcpool__audit *a, int64_t epoch_ms);
+void odbcpool__audit_set_syslog_hook(struct odbcpool__audit *a,
+                                     void (*hook)(const char *line, void *ctx),
+                                     void *ctx);
 
 #endif /* ODBCPOOL_AUDIT_H */

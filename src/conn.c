@@ -15,14 +15,22 @@
 #include "pool.h"
 #include "util.h"
 
-/* Allocates the set's environment on first connect, not at open: the
- * driver module must not call the DM from its own environment calls. */
-static int env_get(odbcpool_set *s, SQLHENV *out, odbcpool_error *err) {
+/* Index of an ODBC version in set->henv. */
+static int env_index(SQLINTEGER version) {
+  return version == SQL_OV_ODBC2 ? 0 : version == SQL_OV_ODBC3 ? 1 : 2;
+}
+
+/* Allocates the set's environment for `version` on first connect, not
+ * at open: the driver module must not call the DM from its own
+ * environment calls. */
+static int env_get(odbcpool_set *s, SQLINTEGER version, SQLHENV *out,
+                   odbcpool_error *err) {
   const struct odbcpool__dm *dm = odbcpool__dm(err);
   if (dm == NULL)
     return ODBCPOOL_EDM;
+  int i = env_index(version);
   pthread_mutex_lock(&s->env_lock);
-  if (s->henv == SQL_NULL_HENV) {
+  if (s->henv[i] == SQL_NULL_HENV) {
     SQLHENV env = SQL_NULL_HENV;
     SQLRETURN rc = dm->SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env);
     if (!SQL_SUCCEEDED(rc)) {
@@ -30,22 +38,18 @@ static int env_get(odbcpool_set *s, SQLHENV *out, odbcpool_error *err) {
       return odbcpool__err(err, ODBCPOOL_EDM, "HY001",
                            "cannot allocate an ODBC environment");
     }
-    /* ODBC 3.80 so that SQL_ATTR_RESET_CONNECTION may be used. */
     rc = dm->SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
-                           (SQLPOINTER)SQL_OV_ODBC3_80, 0);
-    if (!SQL_SUCCEEDED(rc))
-      rc = dm->SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
-                             (SQLPOINTER)SQL_OV_ODBC3, 0);
+                           (SQLPOINTER)(intptr_t)version, 0);
     if (!SQL_SUCCEEDED(rc)) {
       int code = odbcpool__err_odbc(err, ODBCPOOL_EDM, SQL_HANDLE_ENV, env,
-                                    "cannot set ODBC version 3");
+                                    "cannot set the ODBC version");
       dm->SQLFreeHandle(SQL_HANDLE_ENV, env);
       pthread_mutex_unlock(&s->env_lock);
       return code;
     }
-    s->henv = env;
+    s->henv[i] = env;
   }
-  *out = s->henv;
+  *out = s->henv[i];
   pthread_mutex_unlock(&s->env_lock);
   return ODBCPOOL_OK;
 }
@@ -99,7 +103,7 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
   if (dm == NULL)
     return ODBCPOOL_EDM;
   SQLHENV env = SQL_NULL_HENV;
-  int code = env_get(p->set, &env, err);
+  int code = env_get(p->set, p->odbc_version, &env, err);
   if (code != ODBCPOOL_OK)
     return code;
 

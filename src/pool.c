@@ -325,7 +325,7 @@ static odbcpool_stats *dsn_stats_get(odbcpool_set *s, const char *dsn) {
 /* The pool that min_idle keeps filled: the DSN's own credentials. */
 static bool is_config_pool(const struct pool *p) {
   return p->uid == NULL && !p->has_pwd && p->extra == NULL && !p->wide &&
-         p->cfg->min_idle > 0;
+         p->odbc_version == SQL_OV_ODBC3_80 && p->cfg->min_idle > 0;
 }
 
 bool odbcpool__pool_prune(struct pool *p) {
@@ -345,6 +345,10 @@ bool odbcpool__pool_prune(struct pool *p) {
   return true;
 }
 
+static SQLINTEGER version_of(const struct odbcpool__key *key) {
+  return key->odbc_version ? key->odbc_version : (SQLINTEGER)SQL_OV_ODBC3_80;
+}
+
 /* True if the user of `key` has a pool made with another password: the
  * borrower is refused rather than given a connection of the user's made
  * with the other password, or a new one. Lock held. */
@@ -357,7 +361,8 @@ static bool credential_conflict(odbcpool_set *s,
   bool conflict = false;
   for (struct pool *p = s->pools; p; p = p->next) {
     if (strcmp(p->dsn, key->dsn) != 0 || !same_str(p->uid, key->uid) ||
-        !same_str(p->extra, key->extra) || p->wide != key->wide)
+        !same_str(p->extra, key->extra) || p->wide != key->wide ||
+        p->odbc_version != version_of(key))
       continue;
     /* Constant time, and every candidate is compared. */
     conflict |= p->has_pwd != (key->pwd != NULL) ||
@@ -377,7 +382,7 @@ struct pool *odbcpool__pool_get(odbcpool_set *s,
   for (struct pool *p = s->pools; p; p = p->next) {
     if (strcmp(p->dsn, key->dsn) == 0 && same_str(p->uid, key->uid) &&
         same_str(p->extra, key->extra) && p->wide == key->wide &&
-        p->has_pwd == has_pwd &&
+        p->odbc_version == version_of(key) && p->has_pwd == has_pwd &&
         CRYPTO_memcmp(p->verifier, v, sizeof v) == 0)
       return p;
   }
@@ -408,6 +413,7 @@ struct pool *odbcpool__pool_get(odbcpool_set *s,
   memcpy(p->verifier, v, sizeof v);
   p->has_pwd = has_pwd;
   p->wide = key->wide;
+  p->odbc_version = version_of(key);
   p->reset_conn_support = -1;
   p->next = s->pools;
   s->pools = p;

@@ -44,6 +44,7 @@ struct odbcpool__key {
   const char *pwd;   /* used to connect, then only its verifier is kept */
   const char *extra; /* further "KEY=value;" attributes for the target */
   bool wide;         /* open with SQLDriverConnectW (see DESIGN.md) */
+  SQLINTEGER odbc_version; /* SQL_OV_ODBC2/3/3_80; 0 means 3.80 */
 };
 
 struct odbcpool_conn {
@@ -98,6 +99,7 @@ struct pool {
   char *uid;                   /* NULL: the DSN's own */
   char *extra;                 /* NULL: none */
   bool wide;
+  SQLINTEGER odbc_version;     /* of the applications it serves */
   unsigned char verifier[32];  /* HMAC(set key, password), or zero */
   bool has_pwd;
   int reset_conn_support;      /* -1 unknown, 0 no, 1 yes */
@@ -124,7 +126,11 @@ struct odbcpool_set {
   struct cfg *cfg;
   struct pool *pools;
   struct dsn_stats *dsns;
-  SQLHENV henv;
+  /* One environment per ODBC version applications asked for (2, 3 and
+   * 3.80): the version changes what drivers return (catalog columns,
+   * date type codes), so a pool's target must be opened in its
+   * application's version. */
+  SQLHENV henv[3];
   pthread_mutex_t env_lock;    /* guards the lazy allocation of henv */
   odbcpool_conn *reset_head, *reset_tail;
   unsigned resets_running;
@@ -139,6 +145,8 @@ struct odbcpool_set {
   odbcpool_set *reg_next;      /* registry of live sets (fork handlers) */
   bool stats_error_logged;
   uint64_t stats_written_ms;
+  uint64_t stats_seq;          /* snapshots taken (set lock) */
+  uint64_t stats_seq_written;  /* newest written (stats.c's write lock) */
 };
 
 /* --- conn.c --------------------------------------------------------- */

@@ -80,6 +80,11 @@ static struct snap *snapshot(odbcpool_set *s, size_t *n) {
   return v;
 }
 
+/* Writers (the housekeeper, odbcpool_close, the driver's exit hook) are
+ * serialised, and a snapshot older than the one last written is
+ * dropped, so the file only moves forward. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int write_file(const char *path, const struct snap *v, size_t n) {
   char tmp[1100];
   snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
@@ -135,10 +140,18 @@ void odbcpool__stats_write(odbcpool_set *s) {
   path[o] = '\0';
   size_t n = 0;
   struct snap *v = snapshot(s, &n);
-  /* The file is written without the lock; pools and their names live as
-   * long as the set, so the snapshot's names stay valid. */
+  uint64_t seq = ++s->stats_seq;
+  /* The file is written without the set lock; DSN records live as long
+   * as the set, so the snapshot's names stay valid. */
   pthread_mutex_unlock(&s->lock);
-  int e = write_file(path, v, n);
+  int e = 0;
+  pthread_mutex_lock(&write_lock);
+  if (seq > s->stats_seq_written) {
+    e = write_file(path, v, n);
+    if (e == 0)
+      s->stats_seq_written = seq;
+  }
+  pthread_mutex_unlock(&write_lock);
   pthread_mutex_lock(&s->lock);
   free(v);
   if (e != 0 && !s->stats_error_logged) {

@@ -2,6 +2,7 @@
 #ifndef ODBCPOOL_CLI_H
 #define ODBCPOOL_CLI_H
 
+int cli_audit(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_encrypt(int argc, char **argv);

@@ -12,6 +12,8 @@ static const struct {
   const char *usage;
   const char *help;
 } commands[] = {
+    {"audit", cli_audit, "audit verify FILE...|purge [CONFIG]",
+     "verify the chain of an audit trail, or delete expired rotated files"},
     {"check", cli_check, "check [FILE]",
      "validate a pool config file and print its effective settings"},
     {"demo", cli_demo, "demo",

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <odbcinst.h>
 #include <openssl/crypto.h>
@@ -37,10 +38,18 @@ static void register_exit_hook(void);
 /* At exit, the statistics of every pool set are written one last time,
  * if a stats_file is configured: nothing in the driver closes the pools,
  * because the driver manager may already be gone then. A set whose lock
- * another thread holds is skipped rather than waited for. */
+ * another thread keeps for more than 200 ms is skipped, so that exit
+ * cannot hang on a thread that will never run again. */
 static void write_stats_at_exit(void) {
   for (struct set_entry *e = sets; e; e = e->next) {
-    if (pthread_mutex_trylock(&e->set->lock) != 0)
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 200000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&e->set->lock, &ts) != 0)
       continue;
     odbcpool__stats_write(e->set);
     pthread_mutex_unlock(&e->set->lock);
@@ -172,7 +181,8 @@ static SQLRETURN borrow(struct drv_dbc *d, struct request *rq, bool wide) {
                               .uid = rq->uid,
                               .pwd = rq->pwd,
                               .extra = rq->extra.len ? rq->extra.data : NULL,
-                              .wide = wide};
+                              .wide = wide,
+                              .odbc_version = d->env->odbc_version};
   struct odbcpool__diag diag = {0};
   odbcpool_conn *c = NULL;
   connect_depth++;

@@ -1,0 +1,221 @@
+/* audit.c — `odbcpool audit verify|purge`: checks the chain of an audit
+ * trail, and deletes rotated audit files past their retention. */
+#include "build.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "config.h"
+
+#ifndef ODBCPOOL_SYSCONFDIR
+#define ODBCPOOL_SYSCONFDIR "/etc"
+#endif
+
+static void usage(FILE *out, bool full) {
+  fprintf(out,
+          "usage: odbcpool audit verify [--key KEYFILE | --config CONFIG]\n"
+          "                             [--expect-last SEQ[:MAC]|MAC] "
+          "[--genesis] [--syslog]\n"
+          "                             [FILE...]\n"
+          "       odbcpool audit purge [CONFIG]\n");
+  if (!full)
+    return;
+  fprintf(out,
+          "\nverify checks that every record of the audit trail in FILE... "
+          "is intact and\nchained to the one before it, across the files "
+          "(rotated files and the live\nfile, in any order: they are put in "
+          "chain order). The key is KEYFILE, or the\nkey_file of CONFIG's "
+          "[audit] section; with --config and no FILE, the trail of\n"
+          "its [audit] path is checked. Without --key or --config, CONFIG is "
+          "$ODBCPOOL_CONFIG,\nelse %s/odbcpool.ini.\n"
+          "  --expect-last X  the trail must still hold record X, as a "
+          "previous verify\n"
+          "                   printed it (\"last: SEQ:MAC\"): detects records "
+          "removed from\n"
+          "                   its end\n"
+          "  --genesis        the trail must start at seq 1: detects records "
+          "removed from\n"
+          "                   its start\n"
+          "  --syslog         FILE holds syslog lines (one chain per process "
+          "stream)\n"
+          "Exits 0 if the trail is intact, 1 if not (the first bad record is "
+          "named as\nFILE:LINE on stderr), 2 on a usage, key or read "
+          "error.\n\n"
+          "purge deletes the rotated files of CONFIG's [audit] path older "
+          "than its\nretention, and prints their names.\n",
+          ODBCPOOL_SYSCONFDIR);
+}
+
+static const char *default_config(void) {
+  const char *path = getenv("ODBCPOOL_CONFIG");
+  return path && *path ? path : ODBCPOOL_SYSCONFDIR "/odbcpool.ini";
+}
+
+/* Loads `path` and checks that it has an [audit] section with a key (and,
+ * with `need_path`, a path). Returns NULL after printing why not. */
+static struct cfg *load_audit_config(const char *path, bool need_path) {
+  odbcpool_error err;
+  struct cfg *cfg;
+  if (odbcpool__cfg_load(path, &cfg, &err) != ODBCPOOL_OK) {
+    fprintf(stderr, "odbcpool audit: %s\n", err.message);
+    return NULL;
+  }
+  if (cfg->audit_line == 0 || cfg->audit_key_file == NULL ||
+      (need_path && cfg->audit_path == NULL)) {
+    fprintf(stderr, "odbcpool audit: %s: no [audit] section with %s\n", path,
+            need_path ? "path and key_file" : "key_file");
+    odbcpool__cfg_free(cfg);
+    return NULL;
+  }
+  return cfg;
+}
+
+static int cmd_verify(int argc, char **argv) {
+  const char *key = NULL, *config = NULL;
+  struct odbcpool__audit_verify_opts opts = {0};
+  char **files = argv;
+  int nfiles = 0, i;
+
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) {
+      i++;
+      break;
+    }
+    if (a[0] != '-' || a[1] == '\0')
+      break;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout, true);
+      return 0;
+    }
+    if (strcmp(a, "--genesis") == 0) {
+      opts.genesis = true;
+      continue;
+    }
+    if (strcmp(a, "--syslog") == 0) {
+      opts.syslog = true;
+      continue;
+    }
+    if (i + 1 >= argc || (strcmp(a, "--key") && strcmp(a, "--config") &&
+                          strcmp(a, "--expect-last"))) {
+      fprintf(stderr, "odbcpool audit verify: %s '%s'\n",
+              i + 1 >= argc ? "missing value after" : "unknown option", a);
+      usage(stderr, false);
+      return 2;
+    }
+    const char **dst = strcmp(a, "--key") == 0      ? &key
+                       : strcmp(a, "--config") == 0 ? &config
+                                                    : &opts.expect_last;
+    if (*dst != NULL) {
+      fprintf(stderr, "odbcpool audit verify: %s given twice\n", a);
+      return 2;
+    }
+    *dst = argv[++i];
+  }
+  files = argv + i;
+  nfiles = argc - i;
+  if (key && config) {
+    fprintf(stderr, "odbcpool audit verify: give --key or --config, not "
+                    "both\n");
+    usage(stderr, false);
+    return 2;
+  }
+
+  struct cfg *cfg = NULL;
+  char **trail = NULL;
+  int ntrail = 0;
+  odbcpool_error err;
+  if (key == NULL) {
+    if (config == NULL)
+      config = default_config();
+    cfg = load_audit_config(config, nfiles == 0);
+    if (cfg == NULL)
+      return 2;
+    key = cfg->audit_key_file;
+    if (nfiles == 0) {
+      if (odbcpool__audit_trail_files(cfg->audit_path, &trail, &ntrail, &err) !=
+          ODBCPOOL_OK) {
+        fprintf(stderr, "odbcpool audit verify: %s\n", err.message);
+        odbcpool__cfg_free(cfg);
+        return 2;
+      }
+      if (ntrail == 0) {
+        fprintf(stderr, "odbcpool audit verify: %s: no audit file yet\n",
+                cfg->audit_path);
+        odbcpool__cfg_free(cfg);
+        return 2;
+      }
+      files = trail;
+      nfiles = ntrail;
+    }
+  } else if (nfiles == 0) {
+    fprintf(stderr, "odbcpool audit verify: no FILE given\n");
+    usage(stderr, false);
+    return 2;
+  }
+
+  int rc = odbcpool__audit_verify_ex(key, files, nfiles, &opts, stdout, &err);
+  if (rc != ODBCPOOL_OK)
+    fprintf(stderr, "odbcpool audit verify: %s%s\n",
+            rc == ODBCPOOL_EINVAL ? "TAMPERED: " : "", err.message);
+  odbcpool__audit_files_free(trail, ntrail);
+  odbcpool__cfg_free(cfg);
+  if (rc == ODBCPOOL_OK)
+    return 0;
+  return rc == ODBCPOOL_EINVAL ? 1 : 2;
+}
+
+static int cmd_purge(int argc, char **argv) {
+  const char *config = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      usage(stdout, true);
+      return 0;
+    }
+    if (argv[i][0] == '-' || config != NULL) {
+      fprintf(stderr, "odbcpool audit purge: unexpected '%s'\n", argv[i]);
+      usage(stderr, false);
+      return 2;
+    }
+    config = argv[i];
+  }
+  if (config == NULL)
+    config = default_config();
+  struct cfg *cfg = load_audit_config(config, true);
+  if (cfg == NULL)
+    return 2;
+  odbcpool_error err;
+  int n = odbcpool__audit_purge_to(cfg, stdout, &err);
+  if (n < 0)
+    fprintf(stderr, "odbcpool audit purge: %s\n", err.message);
+  else if (cfg->audit_retention <= 0)
+    fprintf(stderr,
+            "odbcpool audit purge: %s: retention is 0: rotated files "
+            "are kept forever\n",
+            config);
+  odbcpool__cfg_free(cfg);
+  return n < 0 ? 2 : 0;
+}
+
+int cli_audit(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr, false);
+    return 2;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    usage(stdout, true);
+    return 0;
+  }
+  if (strcmp(argv[1], "verify") == 0)
+    return cmd_verify(argc - 1, argv + 1);
+  if (strcmp(argv[1], "purge") == 0)
+    return cmd_purge(argc - 1, argv + 1);
+  fprintf(stderr, "odbcpool audit: unknown subcommand '%s'\n", argv[1]);
+  usage(stderr, false);
+  return 2;
+}
