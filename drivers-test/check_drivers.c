@@ -1,18 +1,24 @@
 /* check_drivers.c — erasure on return proven against a real driver and
- * server (SQLite through sqlite3odbc, PostgreSQL through psqlODBC): each
- * test leaves state on a borrowed connection, returns it, borrows the same
- * physical connection again and reads the state back.
+ * server (SQLite through sqlite3odbc, PostgreSQL through psqlODBC, MariaDB
+ * through MariaDB Connector/ODBC): each test leaves state on a borrowed
+ * connection, returns it, borrows the same physical connection again and
+ * reads the state back. Where the reset cannot erase a kind of state
+ * (MariaDB temporary tables), the test proves that the connection was
+ * closed instead.
  *
- * Run by drivers-test/sqlite.sh and drivers-test/postgresql.sh, which set
- * up the ODBC configuration (ODBCSYSINI, ODBCINI) and the pool config:
+ * Run by drivers-test/sqlite.sh, drivers-test/postgresql.sh and
+ * drivers-test/mariadb.sh, which set up the ODBC configuration
+ * (ODBCSYSINI, ODBCINI) and the pool config:
  *   ODBCPOOL_TEST_DSN         the DSN under test (its config section has the
  *                             database's reset script)
  *   ODBCPOOL_TEST_FAIL_DSN    a DSN whose section has a failing reset
  *                             (default: <DSN>_fail)
- *   ODBCPOOL_TEST_DB          sqlite or postgresql
+ *   ODBCPOOL_TEST_DB          sqlite, postgresql or mariadb
  *   ODBCPOOL_TEST_CONFIG      the pool config file
  *   ODBCPOOL_TEST_MAX_CONNECTIONS  max_connections of the DSN (default 4)
  *   ODBCPOOL_TEST_ITERATIONS  borrows per thread in the load test (10000)
+ *   ODBCPOOL_TEST_TLS_DSN     (MariaDB) a DSN that asks for TLS; its
+ *                             section has require_encryption (optional)
  */
 #include "build.h"
 
@@ -34,6 +40,8 @@ static char fail_dsn[256];
 static const char *db;
 static const char *config;
 static bool is_pg;
+static bool is_maria;
+static const char *tls_dsn;
 static unsigned max_connections = 4;
 static long iterations = 10000;
 
@@ -119,6 +127,14 @@ static long long num(odbcpool_conn *c, const char *sql) {
   return v;
 }
 
+static long long session_id(odbcpool_conn *c) {
+  if (is_pg)
+    return num(c, "SELECT pg_backend_pid()");
+  if (is_maria)
+    return num(c, "SELECT CONNECTION_ID()");
+  return 0;
+}
+
 static SQLULEN get_attr(odbcpool_conn *c, SQLINTEGER attr) {
   SQLULEN v = 0; /* drivers write 32 bits of it */
   SQLRETURN rc = SQLGetConnectAttr(odbcpool_hdbc(c), attr, &v, 0, NULL);
@@ -153,15 +169,18 @@ static odbcpool_set *open_set(void) {
 struct session {
   odbcpool_conn *c;
   uint64_t id;
-  long long pid; /* PostgreSQL backend, 0 for SQLite */
+  long long pid; /* PostgreSQL backend, MariaDB CONNECTION_ID(), 0 for
+                   SQLite */
 };
+
+/* The server's id of the session behind `c`, or 0 (SQLite). */
+static long long session_id(odbcpool_conn *c);
 
 static struct session borrow_on(odbcpool_set *set, const char *name) {
   struct session s = {0};
   s.c = testenv_borrow(set, name);
   s.id = odbcpool_conn_id(s.c);
-  if (is_pg)
-    s.pid = num(s.c, "SELECT pg_backend_pid()");
+  s.pid = session_id(s.c);
   return s;
 }
 
@@ -177,16 +196,15 @@ static void give_back(odbcpool_set *set, struct session *s) {
 }
 
 /* Borrows again and checks that the same physical connection (and, on
- * PostgreSQL, the same backend process) serves it: otherwise the test
- * would prove nothing about the reset. */
+ * PostgreSQL and MariaDB, the same server session) serves it: otherwise
+ * the test would prove nothing about the reset. */
 static struct session borrow_same(odbcpool_set *set,
                                   const struct session *before) {
   odbcpool_stats st = testenv_stats(set, dsn);
   ck_assert_uint_eq(st.reset_failures, 0);
   struct session s = borrow(set);
   ck_assert_uint_eq(s.id, before->id);
-  if (is_pg)
-    ck_assert_int_eq(s.pid, before->pid);
+  ck_assert_int_eq(s.pid, before->pid);
   return s;
 }
 
@@ -303,6 +321,22 @@ static bool change_attr(odbcpool_conn *c, SQLINTEGER attr, const char *name,
   return false;
 }
 
+/* MariaDB's spelling of an isolation level (@@tx_isolation). */
+static const char *maria_isolation_name(SQLULEN level) {
+  switch (level) {
+  case SQL_TXN_READ_UNCOMMITTED:
+    return "READ-UNCOMMITTED";
+  case SQL_TXN_READ_COMMITTED:
+    return "READ-COMMITTED";
+  case SQL_TXN_REPEATABLE_READ:
+    return "REPEATABLE-READ";
+  case SQL_TXN_SERIALIZABLE:
+    return "SERIALIZABLE";
+  default:
+    return "?";
+  }
+}
+
 START_TEST(test_reset_restores_isolation_level) {
   odbcpool_set *set = open_set();
   struct session a = borrow(set); /* a fresh connection: connect-time value */
@@ -311,6 +345,10 @@ START_TEST(test_reset_restores_isolation_level) {
   if (is_pg) {
     text(a.c, "SHOW transaction_isolation", initial_show, sizeof initial_show);
     ck_assert_str_eq(initial_show, isolation_name(initial));
+  } else if (is_maria) {
+    text(a.c, "SELECT @@session.tx_isolation", initial_show,
+         sizeof initial_show);
+    ck_assert_str_eq(initial_show, maria_isolation_name(initial));
   }
   SQLULEN target = initial == SQL_TXN_SERIALIZABLE ? SQL_TXN_READ_UNCOMMITTED
                                                    : SQL_TXN_SERIALIZABLE;
@@ -323,6 +361,10 @@ START_TEST(test_reset_restores_isolation_level) {
   if (is_pg)
     ck_assert_str_eq(text(a.c, "SHOW transaction_isolation", show, sizeof show),
                      isolation_name(target));
+  else if (is_maria)
+    ck_assert_str_eq(
+        text(a.c, "SELECT @@session.tx_isolation", show, sizeof show),
+        maria_isolation_name(target));
   give_back(set, &a);
 
   struct session b = borrow_same(set, &a);
@@ -330,6 +372,10 @@ START_TEST(test_reset_restores_isolation_level) {
   if (is_pg)
     ck_assert_str_eq(text(b.c, "SHOW transaction_isolation", show, sizeof show),
                      initial_show);
+  else if (is_maria)
+    ck_assert_str_eq(
+        text(b.c, "SELECT @@session.tx_isolation", show, sizeof show),
+        initial_show);
   give_back(set, &b);
   odbcpool_close(set);
 }
@@ -352,6 +398,9 @@ START_TEST(test_reset_restores_access_mode) {
     exec_ok(a.c, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
     ck_assert_str_eq(text(a.c, "SHOW transaction_read_only", show, sizeof show),
                      "on");
+  } else if (is_maria) {
+    exec_ok(a.c, "SET SESSION TRANSACTION READ ONLY");
+    ck_assert_int_eq(num(a.c, "SELECT @@session.tx_read_only"), 1);
   } else {
     exec_ok(a.c, "PRAGMA query_only = ON");
     ck_assert_int_eq(num(a.c, "PRAGMA query_only"), 1);
@@ -366,6 +415,8 @@ START_TEST(test_reset_restores_access_mode) {
   if (is_pg)
     ck_assert_str_eq(text(b.c, "SHOW transaction_read_only", show, sizeof show),
                      "off");
+  else if (is_maria)
+    ck_assert_int_eq(num(b.c, "SELECT @@session.tx_read_only"), 0);
   else
     ck_assert_int_eq(num(b.c, "PRAGMA query_only"), 0);
   exec_ok(b.c, "INSERT INTO odbcpool_rw VALUES (2)");
@@ -582,6 +633,346 @@ START_TEST(test_pg_reset_ends_set_role) {
 }
 END_TEST
 
+/* --- MariaDB session state --------------------------------------------- */
+
+/* Runs `sql` and returns column `col` of its first row as text (for SHOW
+ * statements, whose value is in column 2). */
+static const char *text_at(odbcpool_conn *c, const char *sql, SQLUSMALLINT col,
+                           char *buf, size_t len) {
+  SQLHSTMT st;
+  char why[1024] = "";
+  buf[0] = '\0';
+  ck_assert_msg(odbcpool_stmt_alloc(c, &st) == ODBCPOOL_OK, "%s",
+                odbcpool_errmsg(c));
+  SQLLEN ind = 0;
+  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+  if (SQL_SUCCEEDED(rc))
+    rc = SQLFetch(st);
+  if (SQL_SUCCEEDED(rc))
+    rc = SQLGetData(st, col, SQL_C_CHAR, buf, (SQLLEN)len, &ind);
+  bool ok = SQL_SUCCEEDED(rc);
+  if (!ok)
+    diag_text(SQL_HANDLE_STMT, st, why, sizeof why);
+  else if (ind == SQL_NULL_DATA)
+    snprintf(buf, len, "(null)");
+  odbcpool_stmt_free(c, st);
+  ck_assert_msg(ok, "%s returned no row: %s", sql, why);
+  return buf;
+}
+
+/* State MariaDB 10.11 cannot list (a temporary table, an SQL prepared
+ * statement): the reset script fails on purpose, so the connection is
+ * closed, and the next borrower gets a new session without the state.
+ * `before` must succeed on the dirty connection, `after` (the same check)
+ * must fail on the next one. */
+static void expect_closed_after(const char *const *dirty, const char *before,
+                                const char *after) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  for (int i = 0; dirty[i] != NULL; i++)
+    exec_ok(a.c, dirty[i]);
+  exec_ok(a.c, before);
+  give_back(set, &a);
+  odbcpool_stats st = testenv_stats(set, dsn);
+  ck_assert_uint_eq(st.reset_failures, 1);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_RESET_FAILED], 1);
+  ck_assert_uint_eq(st.open, 0);
+
+  struct session b = borrow(set);
+  ck_assert_uint_ne(b.id, a.id);
+  ck_assert_int_ne(b.pid, a.pid);
+  char why[1024], sql[128];
+  ck_assert_msg(!run(b.c, after, why, sizeof why),
+                "%s still works on the new connection", after);
+  /* The old session is gone on the server, and its state with it. */
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM information_schema.PROCESSLIST "
+           "WHERE ID = %lld",
+           a.pid);
+  ck_assert_eventually(num(b.c, sql) == 0);
+  give_back(set, &b);
+  /* The new connection, clean, is pooled. */
+  ck_assert_uint_eq(testenv_stats(set, dsn).reset_failures, 1);
+  ck_assert_uint_eq(testenv_stats(set, dsn).open, 1);
+  odbcpool_close(set);
+}
+
+START_TEST(test_maria_temp_table_closes_the_connection) {
+  static const char *const dirty[] = {
+      "CREATE TEMPORARY TABLE odbcpool_note (name TEXT)",
+      "INSERT INTO odbcpool_note VALUES ('Erika Mustermann')", NULL};
+  expect_closed_after(dirty,
+                      "SELECT name FROM odbcpool_note "
+                      "WHERE name = 'Erika Mustermann'",
+                      "SELECT name FROM odbcpool_note");
+}
+END_TEST
+
+START_TEST(test_maria_prepare_closes_the_connection) {
+  /* EXECUTE cannot run through Connector/ODBC (it sends every statement
+   * over the binary protocol, which refuses EXECUTE); DEALLOCATE PREPARE
+   * of a name tells whether it exists. */
+  static const char *const dirty[] = {
+      "PREPARE odbcpool_p FROM 'SELECT ''Erika Mustermann'''",
+      "PREPARE odbcpool_q FROM 'SELECT 1'", NULL};
+  expect_closed_after(dirty, "DEALLOCATE PREPARE odbcpool_q",
+                      "DEALLOCATE PREPARE odbcpool_p");
+}
+END_TEST
+
+START_TEST(test_maria_reset_clears_user_variables) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  char buf[256];
+  exec_ok(a.c, "SET @odbcpool_name = 'Erika Mustermann', "
+               "@`odbcpool odd``name` = 'Max Mustermann'");
+  exec_ok(a.c, "SELECT 4711 INTO @odbcpool_id");
+  ck_assert_str_eq(text(a.c, "SELECT @odbcpool_name", buf, sizeof buf),
+                   "Erika Mustermann");
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_str_eq(text(b.c, "SELECT @odbcpool_name", buf, sizeof buf),
+                   "(null)");
+  ck_assert_str_eq(text(b.c, "SELECT @`odbcpool odd``name`", buf, sizeof buf),
+                   "(null)");
+  ck_assert_str_eq(text(b.c, "SELECT @odbcpool_id", buf, sizeof buf), "(null)");
+  /* The names stay (FLUSH USER_VARIABLES needs RELOAD): see RESET.md. */
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM "
+                            "information_schema.USER_VARIABLES "
+                            "WHERE VARIABLE_VALUE IS NOT NULL"),
+                   0);
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_maria_reset_restores_session_variables) {
+  /* Each probe is read on the fresh connection, changed by the borrower,
+   * and must read as fresh after the reset. */
+  static const struct {
+    const char *probe, *change;
+  } vars[] = {
+      {"SELECT @@session.sql_mode", "SET SESSION sql_mode = 'ANSI_QUOTES'"},
+      {"SELECT @@session.time_zone", "SET SESSION time_zone = '+05:00'"},
+      {"SELECT @@session.sql_select_limit", "SET SESSION sql_select_limit = 1"},
+      {"SELECT @@session.max_statement_time",
+       "SET SESSION max_statement_time = 7"},
+      {"SELECT @@session.lc_time_names", "SET SESSION lc_time_names = 'de_DE'"},
+      {"SELECT @@session.foreign_key_checks",
+       "SET SESSION foreign_key_checks = 0"},
+      {"SELECT @@session.character_set_results",
+       "SET SESSION character_set_results = latin1"},
+      {"SELECT @@session.autocommit", "SET autocommit = 0"},
+      {"SELECT @@session.tx_isolation",
+       "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE"},
+      {"SELECT @@session.profiling", "SET SESSION profiling = 1"},
+      {"SELECT ABS(@@timestamp - UNIX_TIMESTAMP(SYSDATE(6))) > 1",
+       "SET timestamp = 1000000000"},
+      {"SELECT LAST_INSERT_ID()", "SELECT LAST_INSERT_ID(4711)"},
+      {"SELECT @@session.insert_id", "SET insert_id = 4711"},
+  };
+  enum { N = sizeof vars / sizeof vars[0] };
+  char fresh[N][256], buf[256];
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  for (int i = 0; i < N; i++)
+    text(a.c, vars[i].probe, fresh[i], sizeof fresh[i]);
+  for (int i = 0; i < N; i++) {
+    exec_ok(a.c, vars[i].change);
+    ck_assert_msg(strcmp(text(a.c, vars[i].probe, buf, sizeof buf),
+                         fresh[i]) != 0,
+                  "%s did not change %s", vars[i].change, vars[i].probe);
+  }
+  /* Changed in SQL, behind the pool's back: Connector/ODBC learns of it
+   * through session tracking. */
+  ck_assert_uint_eq(get_attr(a.c, SQL_ATTR_AUTOCOMMIT), SQL_AUTOCOMMIT_OFF);
+  ck_assert_uint_eq(get_attr(a.c, SQL_ATTR_TXN_ISOLATION),
+                    SQL_TXN_SERIALIZABLE);
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  for (int i = 0; i < N; i++)
+    ck_assert_msg(
+        strcmp(text(b.c, vars[i].probe, buf, sizeof buf), fresh[i]) == 0,
+        "%s: '%s' after the reset, '%s' on a fresh connection", vars[i].probe,
+        buf, fresh[i]);
+  ck_assert_uint_eq(get_attr(b.c, SQL_ATTR_AUTOCOMMIT), SQL_AUTOCOMMIT_ON);
+  ck_assert_uint_eq(get_attr(b.c, SQL_ATTR_TXN_ISOLATION),
+                    SQL_TXN_REPEATABLE_READ);
+  ck_assert_str_eq(text(b.c, "SELECT @@session.session_track_system_variables",
+                        buf, sizeof buf),
+                   "autocommit,tx_isolation");
+  /* Non-ASCII text still round-trips (the connection character set). */
+  ck_assert_str_eq(text(b.c, "SELECT 'Zo\xc3\xab M\xc3\xbcller'", buf,
+                        sizeof buf),
+                   "Zo\xc3\xab M\xc3\xbcller");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_maria_reset_releases_named_locks) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  ck_assert_int_eq(num(a.c, "SELECT GET_LOCK('odbcpool_erika', 0)"), 1);
+  ck_assert_int_eq(num(a.c, "SELECT GET_LOCK('odbcpool_max', 0)"), 1);
+  /* Another session cannot have it while the borrower holds it. */
+  struct session other = borrow(set);
+  ck_assert_int_ne(other.pid, a.pid);
+  ck_assert_int_eq(num(other.c, "SELECT GET_LOCK('odbcpool_erika', 0)"), 0);
+  give_back(set, &other);
+  give_back(set, &a); /* a is now the most recently returned */
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_int_eq(num(b.c, "SELECT IS_USED_LOCK('odbcpool_erika') IS NULL "
+                            "AND IS_USED_LOCK('odbcpool_max') IS NULL"),
+                   1);
+  struct session o2 = borrow(set);
+  ck_assert_int_eq(o2.pid, other.pid);
+  ck_assert_int_eq(num(o2.c, "SELECT GET_LOCK('odbcpool_erika', 0)"), 1);
+  ck_assert_int_eq(num(o2.c, "SELECT RELEASE_LOCK('odbcpool_erika')"), 1);
+  give_back(set, &o2);
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_maria_reset_unlocks_tables) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  exec_ok(a.c, "CREATE TABLE IF NOT EXISTS odbcpool_locked (name TEXT)");
+  exec_ok(a.c, "CREATE TABLE IF NOT EXISTS odbcpool_unlocked (x INT)");
+  exec_ok(a.c, "LOCK TABLES odbcpool_locked WRITE");
+  char why[1024];
+  ck_assert_msg(!run(a.c, "SELECT count(*) FROM odbcpool_unlocked", why,
+                     sizeof why),
+                "LOCK TABLES did not take effect");
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  /* Out of LOCK TABLES mode: any table can be read. */
+  exec_ok(b.c, "SELECT count(*) FROM odbcpool_unlocked");
+  /* Another session can write the table at once. */
+  struct session other = borrow(set);
+  ck_assert_int_ne(other.pid, b.pid);
+  exec_ok(other.c, "SET SESSION lock_wait_timeout = 5");
+  exec_ok(other.c, "INSERT INTO odbcpool_locked VALUES ('probe')");
+  give_back(set, &other);
+  exec_ok(b.c, "DROP TABLE odbcpool_locked, odbcpool_unlocked");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_maria_reset_restores_database) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  char buf[256], cat[256] = "";
+  SQLINTEGER len = 0;
+  text(a.c, "SELECT DATABASE()", buf, sizeof buf);
+  ck_assert_str_eq(buf, "odbcpool");
+  exec_ok(a.c, "USE odbcpool_other");
+  ck_assert_str_eq(text(a.c, "SELECT DATABASE()", buf, sizeof buf),
+                   "odbcpool_other");
+  /* Connector/ODBC asks the server (SELECT DATABASE()) for the catalog. */
+  ck_assert(SQL_SUCCEEDED(SQLGetConnectAttr(odbcpool_hdbc(a.c),
+                                            SQL_ATTR_CURRENT_CATALOG, cat,
+                                            sizeof cat, &len)));
+  ck_assert_str_eq(cat, "odbcpool_other");
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_str_eq(text(b.c, "SELECT DATABASE()", buf, sizeof buf),
+                   "odbcpool");
+  ck_assert(SQL_SUCCEEDED(SQLGetConnectAttr(odbcpool_hdbc(b.c),
+                                            SQL_ATTR_CURRENT_CATALOG, cat,
+                                            sizeof cat, &len)));
+  ck_assert_str_eq(cat, "odbcpool");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_maria_reset_ends_set_role) {
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  char buf[128];
+  ck_assert_str_eq(text(a.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
+                   "(null)");
+  exec_ok(a.c, "SET ROLE odbcpool_role");
+  ck_assert_str_eq(text(a.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
+                   "odbcpool_role");
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_str_eq(text(b.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
+                   "(null)");
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_maria_reset_clears_statement_history) {
+  /* SHOW PROFILES and the optimizer trace keep the text of the borrower's
+   * statements, literals included, after profiling/tracing is off. */
+  odbcpool_set *set = open_set();
+  struct session a = borrow(set);
+  exec_ok(a.c, "SET SESSION profiling = 1");
+  exec_ok(a.c, "SELECT 'Erika Mustermann' FROM DUAL");
+  exec_ok(a.c, "SET SESSION optimizer_trace = 'enabled=on'");
+  exec_ok(a.c, "SELECT 'Erika Mustermann' FROM DUAL WHERE 1 = 1");
+  exec_ok(a.c, "SET SESSION optimizer_trace = DEFAULT");
+  ck_assert_int_ge(num(a.c, "SELECT count(*) FROM information_schema.PROFILING "
+                            "WHERE STATE IS NOT NULL"),
+                   1);
+  ck_assert_int_eq(num(a.c, "SELECT count(*) FROM "
+                            "information_schema.OPTIMIZER_TRACE "
+                            "WHERE QUERY LIKE '%Erika%'"),
+                   1);
+  give_back(set, &a);
+
+  struct session b = borrow_same(set, &a);
+  ck_assert_int_eq(num(b.c, "SELECT @@session.profiling"), 0);
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM information_schema.PROFILING"),
+                   0);
+  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM "
+                            "information_schema.OPTIMIZER_TRACE "
+                            "WHERE QUERY LIKE '%Erika%'"),
+                   0);
+  give_back(set, &b);
+  odbcpool_close(set);
+}
+END_TEST
+
+START_TEST(test_maria_tls) {
+  char buf[256];
+  odbcpool_set *set = open_set();
+  /* The plain DSN does not ask for TLS, and gets none. */
+  struct session p = borrow(set);
+  text_at(p.c, "SHOW SESSION STATUS LIKE 'Ssl_cipher'", 2, buf, sizeof buf);
+  ck_assert_str_eq(buf, "");
+  give_back(set, &p);
+  if (tls_dsn == NULL) {
+    skip_part("test_maria_tls", "ODBCPOOL_TEST_TLS_DSN is not set");
+    odbcpool_close(set);
+    return;
+  }
+  /* Its section has require_encryption and an encryption_check. */
+  struct session t = borrow_on(set, tls_dsn);
+  text_at(t.c, "SHOW SESSION STATUS LIKE 'Ssl_cipher'", 2, buf, sizeof buf);
+  printf("check_drivers: %s: TLS DSN '%s': Ssl_cipher %s\n", db, tls_dsn, buf);
+  fflush(stdout);
+  ck_assert_str_ne(buf, "");
+  odbcpool_return(t.c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 30000), ODBCPOOL_OK);
+  odbcpool_stats st = testenv_stats(set, tls_dsn);
+  ck_assert_uint_eq(st.reset_failures, 0);
+  ck_assert_uint_eq(st.connect_failures, 0);
+  odbcpool_close(set);
+}
+END_TEST
+
 /* --- fail closed -------------------------------------------------------- */
 
 START_TEST(test_failing_reset_closes_the_connection) {
@@ -598,12 +989,15 @@ START_TEST(test_failing_reset_closes_the_connection) {
   struct session b = borrow_on(set, fail_dsn);
   ck_assert_uint_ne(b.id, a.id);
   ck_assert_uint_eq(testenv_stats(set, fail_dsn).connects, 2);
-  if (is_pg) {
+  if (is_pg || is_maria) {
     ck_assert_int_ne(b.pid, a.pid);
     /* The old session is gone on the server, not just from the pool. */
     char sql[128];
     snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld", a.pid);
+             is_pg ? "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld"
+                   : "SELECT count(*) FROM information_schema.PROCESSLIST "
+                     "WHERE ID = %lld",
+             a.pid);
     ck_assert_eventually(num(b.c, sql) == 0);
   }
   give_back(set, &b);
@@ -707,14 +1101,16 @@ START_TEST(test_load_keeps_statistics_consistent) {
   ck_assert_uint_le(st.open, max_connections);
   ck_assert_uint_eq(st.connects, st.open + closes);
 
-  if (is_pg) {
+  if (is_pg || is_maria) {
     /* The server agrees. Backends of earlier tests' closed connections
      * may take a moment to exit, so wait for the count to settle. */
     struct session s = borrow(set);
     long long n = 0;
     for (int i = 0; i < 500; i++) {
-      n = num(s.c, "SELECT count(*) FROM pg_stat_activity "
-                   "WHERE usename = 'odbcpool'");
+      n = num(s.c, is_pg ? "SELECT count(*) FROM pg_stat_activity "
+                           "WHERE usename = 'odbcpool'"
+                         : "SELECT count(*) FROM information_schema.PROCESSLIST "
+                           "WHERE USER = 'odbcpool'");
       if (n <= (long long)max_connections)
         break;
       usleep(10000);
@@ -729,7 +1125,7 @@ END_TEST
 
 /* --- credentials -------------------------------------------------------- */
 
-START_TEST(test_pg_wrong_password_is_refused_with_server_reason) {
+START_TEST(test_wrong_password_is_refused_with_server_reason) {
   static const char bad[] = "wrong-Pa55word";
   odbcpool_set *set = open_set();
   odbcpool_borrow_opts opts = {.uid = "odbcpool", .pwd = bad, .timeout_ms = -1};
@@ -745,7 +1141,9 @@ START_TEST(test_pg_wrong_password_is_refused_with_server_reason) {
                     strcmp(err.sqlstate, "28P01") == 0 ||
                     strcmp(err.sqlstate, "28000") == 0,
                 "sqlstate '%s', expected 08001, 28P01 or 28000", err.sqlstate);
-  ck_assert_msg(strstr(err.message, "password authentication failed") != NULL,
+  const char *reason =
+      is_pg ? "password authentication failed" : "Access denied for user";
+  ck_assert_msg(strstr(err.message, reason) != NULL,
                 "the server's reason is missing: %s", err.message);
   ck_assert_msg(strstr(err.message, bad) == NULL,
                 "the password appears in the message: %s", err.message);
@@ -763,7 +1161,10 @@ static Suite *drivers_suite(void) {
   Suite *s = suite_create("drivers");
   TCase *tc = tcase_create(db);
   tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, test_reset_drops_temp_table_with_personal_datum);
+  /* MariaDB 10.11 cannot list temporary tables: see
+   * test_maria_temp_table_closes_the_connection. */
+  if (!is_maria)
+    tcase_add_test(tc, test_reset_drops_temp_table_with_personal_datum);
   tcase_add_test(tc,
                  test_reset_rolls_back_uncommitted_row_and_restores_autocommit);
   tcase_add_test(tc, test_reset_restores_isolation_level);
@@ -775,10 +1176,22 @@ static Suite *drivers_suite(void) {
     tcase_add_test(tc, test_pg_reset_unlistens);
     tcase_add_test(tc, test_pg_reset_releases_advisory_locks);
     tcase_add_test(tc, test_pg_reset_ends_set_role);
-    tcase_add_test(tc, test_pg_wrong_password_is_refused_with_server_reason);
+    tcase_add_test(tc, test_wrong_password_is_refused_with_server_reason);
+  } else if (is_maria) {
+    tcase_add_test(tc, test_maria_temp_table_closes_the_connection);
+    tcase_add_test(tc, test_maria_prepare_closes_the_connection);
+    tcase_add_test(tc, test_maria_reset_clears_user_variables);
+    tcase_add_test(tc, test_maria_reset_restores_session_variables);
+    tcase_add_test(tc, test_maria_reset_releases_named_locks);
+    tcase_add_test(tc, test_maria_reset_unlocks_tables);
+    tcase_add_test(tc, test_maria_reset_restores_database);
+    tcase_add_test(tc, test_maria_reset_ends_set_role);
+    tcase_add_test(tc, test_maria_reset_clears_statement_history);
+    tcase_add_test(tc, test_maria_tls);
+    tcase_add_test(tc, test_wrong_password_is_refused_with_server_reason);
   } else {
-    printf("check_drivers: %s: PostgreSQL session-state and wrong-password "
-           "tests do not apply\n",
+    printf("check_drivers: %s: PostgreSQL and MariaDB session-state and "
+           "wrong-password tests do not apply\n",
            db);
   }
   tcase_add_test(tc, test_failing_reset_closes_the_connection);
@@ -812,13 +1225,18 @@ int main(void) {
   need_env("ODBCINI");
   if (strcmp(db, "postgresql") == 0) {
     is_pg = true;
+  } else if (strcmp(db, "mariadb") == 0) {
+    is_maria = true;
   } else if (strcmp(db, "sqlite") != 0) {
     fprintf(stderr,
-            "check_drivers: ODBCPOOL_TEST_DB=%s: want sqlite or "
-            "postgresql\n",
+            "check_drivers: ODBCPOOL_TEST_DB=%s: want sqlite, postgresql or "
+            "mariadb\n",
             db);
     return 2;
   }
+  tls_dsn = getenv("ODBCPOOL_TEST_TLS_DSN");
+  if (tls_dsn != NULL && *tls_dsn == '\0')
+    tls_dsn = NULL;
   const char *v = getenv("ODBCPOOL_TEST_FAIL_DSN");
   snprintf(fail_dsn, sizeof fail_dsn, "%s", v && *v ? v : "");
   if (fail_dsn[0] == '\0')

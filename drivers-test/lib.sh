@@ -8,6 +8,8 @@
 #   pg_start                           # sets PG_PORT; stopped at exit
 #   odbc_add_pg_dsn pg "$PG_PORT"
 #   odbc_add_pg_dsn pgtls "$PG_PORT" SSLmode=require
+#   mariadb_start                      # sets MARIADB_PORT; stopped at exit
+#   odbc_add_mariadb_dsn maria "$MARIADB_PORT"
 #   isql -b pg <<<"SELECT 1" >/dev/null || fail "pg DSN does not work"
 #
 # The server (scripts/pg-server.sh) has role odbcpool / odbcpool-secret
@@ -18,8 +20,15 @@
 # Do not set your own "trap ... EXIT" after sourcing this file: it would
 # replace the one that stops the server. Register clean-ups with at_exit.
 #
-# Environment read: SQLITE_ODBC, PSQLODBCW, PSQLODBCA (driver module paths;
-# auto-detected when unset or empty), PG_BINDIR (see scripts/pg-server.sh).
+# The MariaDB server (scripts/mariadb-server.sh) has user odbcpool /
+# odbcpool-secret, databases odbcpool and odbcpool_other, a role
+# odbcpool_role granted to odbcpool, and TLS available but not required
+# (CA certificate: $MARIADB_DIR/tls/ca.crt). Superuser: mariadb_super
+# (root over the unix socket).
+#
+# Environment read: SQLITE_ODBC, PSQLODBCW, PSQLODBCA, MAODBC (driver
+# module paths; auto-detected when unset or empty), PG_BINDIR (see
+# scripts/pg-server.sh), MARIADBD (see scripts/mariadb-server.sh).
 # shellcheck shell=bash
 
 ODBCPOOL_TOP_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +36,10 @@ PG_SERVER_SH=$ODBCPOOL_TOP_SRCDIR/scripts/pg-server.sh
 PG_TEST_USER=odbcpool
 PG_TEST_PASSWORD=odbcpool-secret
 PG_TEST_DATABASE=odbcpool
+MARIADB_SERVER_SH=$ODBCPOOL_TOP_SRCDIR/scripts/mariadb-server.sh
+MARIADB_TEST_USER=odbcpool
+MARIADB_TEST_PASSWORD=odbcpool-secret
+MARIADB_TEST_DATABASE=odbcpool
 
 # skip MSG: end the test as skipped (exit 77, automake's convention).
 skip() {
@@ -83,9 +96,10 @@ _lib_find_module() {
 }
 
 # odbc_env_init DIR: write DIR/odbcinst.ini (drivers "SQLite3",
-# "PostgreSQL Unicode", "PostgreSQL ANSI" — those whose module was found)
-# and an empty DIR/odbc.ini, and point unixODBC at them only.
-# Sets SQLITE_ODBC, PSQLODBCW, PSQLODBCA (empty when not found).
+# "PostgreSQL Unicode", "PostgreSQL ANSI", "MariaDB Unicode" — those whose
+# module was found) and an empty DIR/odbc.ini, and point unixODBC at them
+# only. Sets SQLITE_ODBC, PSQLODBCW, PSQLODBCA, MAODBC (empty when not
+# found).
 odbc_env_init() {
 	local dir=$1
 	[ -n "$dir" ] || fail "odbc_env_init: no directory"
@@ -97,7 +111,9 @@ odbc_env_init() {
 		PSQLODBCW=$(_lib_find_module psqlodbcw.so) || PSQLODBCW=
 	[ -n "${PSQLODBCA:-}" ] ||
 		PSQLODBCA=$(_lib_find_module psqlodbca.so) || PSQLODBCA=
-	export SQLITE_ODBC PSQLODBCW PSQLODBCA
+	[ -n "${MAODBC:-}" ] ||
+		MAODBC=$(_lib_find_module libmaodbc.so) || MAODBC=
+	export SQLITE_ODBC PSQLODBCW PSQLODBCA MAODBC
 	{
 		echo "; written by drivers-test/lib.sh"
 		echo "[ODBC]"
@@ -124,6 +140,12 @@ odbc_env_init() {
 			echo "[PostgreSQL ANSI]"
 			echo "Description = PostgreSQL ODBC driver (ANSI)"
 			echo "Driver = $PSQLODBCA"
+			echo
+		fi
+		if [ -n "$MAODBC" ]; then
+			echo "[MariaDB Unicode]"
+			echo "Description = MariaDB Connector/ODBC (Unicode)"
+			echo "Driver = $MAODBC"
 			echo
 		fi
 	} >"$dir/odbcinst.ini" || fail "cannot write $dir/odbcinst.ini"
@@ -274,4 +296,103 @@ pg_psql() {
 pg_psql_super() {
 	"$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/sock" \
 		-p "$PG_PORT" -U postgres -d "$PG_TEST_DATABASE" "$@"
+}
+
+# odbc_add_mariadb_dsn NAME PORT [key=value...]: MariaDB Unicode DSN on the
+# test server: Server 127.0.0.1, Port PORT, Database/User odbcpool,
+# Password odbcpool-secret (TCP, no TLS). A key=value argument replaces the
+# default of the same key (case-insensitive) or is appended, e.g.
+# SSLVERIFY=1 SSLCA=$MARIADB_DIR/tls/ca.crt for TLS. Skips the test when
+# MariaDB Connector/ODBC is not installed.
+odbc_add_mariadb_dsn() {
+	local name=$1 port=$2 kv key i found
+	shift 2
+	[ -n "${MAODBC:-}" ] || skip "MariaDB Connector/ODBC (libmaodbc.so) not found"
+	local keys=(Server Port Database User Password)
+	local vals=(127.0.0.1 "$port" "$MARIADB_TEST_DATABASE" \
+		"$MARIADB_TEST_USER" "$MARIADB_TEST_PASSWORD")
+	for kv in "$@"; do
+		found=
+		key=${kv%%=*}
+		for i in "${!keys[@]}"; do
+			if [ "${keys[i],,}" = "${key,,}" ]; then
+				vals[i]=${kv#*=}
+				found=1
+			fi
+		done
+		if [ -z "$found" ]; then
+			keys+=("$key")
+			vals+=("${kv#*=}")
+		fi
+	done
+	local args=()
+	for i in "${!keys[@]}"; do
+		args+=("${keys[i]}=${vals[i]}")
+	done
+	odbc_add_dsn "$name" "MariaDB Unicode" "${args[@]}"
+}
+
+# mariadb_start [DIR]: start a throwaway MariaDB server in DIR (default: a
+# new directory under ${TMPDIR:-/tmp}, removed at exit; short, so that the
+# unix socket path fits) and stop it, by pid, when the test exits however
+# it exits. Sets and exports MARIADB_DIR, MARIADB_PORT, MARIADB_SOCKET.
+# Skips the test (exit 77) when the MariaDB server is not installed.
+mariadb_start() {
+	local dir=${1:-} d rc
+	if [ -n "${MARIADBD:-}" ]; then
+		[ -x "$MARIADBD" ] || skip "MARIADBD=$MARIADBD is not executable"
+	elif ! command -v mariadbd >/dev/null 2>&1 &&
+		[ ! -x /usr/sbin/mariadbd ]; then
+		skip "MariaDB server (mariadbd) not installed"
+	fi
+	need_cmd openssl mariadb mariadb-admin
+	[ "$(id -u)" -ne 0 ] || need_cmd runuser
+	if [ -z "$dir" ]; then
+		dir=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-my.XXXXXX") ||
+			fail "mktemp failed"
+		at_exit "rm -rf '$dir'"
+	fi
+	mkdir -p "$dir" || fail "cannot create $dir"
+	MARIADB_DIR=$(cd "$dir" && pwd)
+	# As root the server runs as another user, who must reach
+	# MARIADB_DIR: open our own private (0700) temp directories above it.
+	if [ "$(id -u)" -eq 0 ]; then
+		d=$MARIADB_DIR
+		while d=$(dirname "$d") && [ "$d" != / ]; do
+			case $d in
+			"${TMPDIR:-/tmp}"/* | /tmp/*) [ -O "$d" ] && chmod o+x "$d" ;;
+			esac
+		done
+	fi
+	at_exit mariadb_stop
+	MARIADB_PORT=$("$MARIADB_SERVER_SH" start "$MARIADB_DIR")
+	rc=$?
+	[ "$rc" -ne 77 ] || skip "MariaDB server not installed"
+	[ "$rc" -eq 0 ] || fail "cannot start MariaDB in $MARIADB_DIR"
+	MARIADB_SOCKET=$MARIADB_DIR/mysqld.sock
+	export MARIADB_DIR MARIADB_PORT MARIADB_SOCKET
+}
+
+# mariadb_stop: stop the server mariadb_start started (by pid); harmless if
+# none.
+mariadb_stop() {
+	[ -n "${MARIADB_DIR:-}" ] || return 0
+	"$MARIADB_SERVER_SH" stop "$MARIADB_DIR"
+}
+
+# mariadb_client [mariadb args...]: the mariadb client as the odbcpool user
+# on the test server (over TCP, password auth).
+mariadb_client() {
+	mariadb --no-defaults -h 127.0.0.1 -P "$MARIADB_PORT" \
+		-u "$MARIADB_TEST_USER" -p"$MARIADB_TEST_PASSWORD" \
+		"$MARIADB_TEST_DATABASE" "$@"
+}
+
+# mariadb_super [mariadb args...]: the mariadb client as root over the unix
+# socket (unix_socket authentication: root, or the user who started it).
+mariadb_super() {
+	local u=root
+	[ "$(id -u)" -eq 0 ] || u=$(id -un)
+	mariadb --no-defaults --protocol=socket -S "$MARIADB_SOCKET" -u "$u" \
+		"$@"
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 demo_pkgs=(build-essential autoconf automake libtool pkg-config
   unixodbc unixodbc-dev odbcinst libsqliteodbc libssl-dev check)
 test_pkgs=("${demo_pkgs[@]}" odbc-postgresql postgresql openssl valgrind
-  clang libclang-rt-14-dev iproute2)
+  clang libclang-rt-14-dev iproute2 mariadb-server odbc-mariadb)
 
 case "${1:-}" in
   demo) pkgs=("${demo_pkgs[@]}") ;;
