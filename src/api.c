@@ -10,10 +10,12 @@
 
 #include <openssl/rand.h>
 
+#include "audit.h"
 #include "dm.h"
 #include "error.h"
 #include "log.h"
 #include "pool.h"
+#include "secret.h"
 #include "util.h"
 
 #ifndef ODBCPOOL_SYSCONFDIR
@@ -35,6 +37,16 @@ static void set_free(odbcpool_set *s) {
     free(d->dsn);
     free(d);
   }
+  if (s->creds != NULL) {
+    for (size_t i = 0; i < s->cfg->npools; i++) {
+      if (s->creds[i] != NULL) {
+        odbcpool__cred_free(s->creds[i]);
+        free(s->creds[i]);
+      }
+    }
+    free(s->creds);
+  }
+  odbcpool__audit_close(s->audit);
   odbcpool__cfg_free(s->cfg);
   free(s->workers);
   pthread_mutex_destroy(&s->lock);
@@ -43,6 +55,33 @@ static void set_free(odbcpool_set *s) {
   pthread_cond_destroy(&s->hk_cv);
   pthread_cond_destroy(&s->idle_cv);
   free(s);
+}
+
+/* Opens the audit trail and decrypts the credentials the config holds:
+ * a pool set does not start if either fails. */
+static int open_privacy(odbcpool_set *s, odbcpool_error *err) {
+  int code = odbcpool__audit_open(s->cfg, &s->audit, err);
+  if (code != ODBCPOOL_OK)
+    return code;
+  for (size_t i = 0; i < s->cfg->npools; i++) {
+    const struct cfg_pool *cp = &s->cfg->pools[i];
+    if (cp->credentials == NULL)
+      continue;
+    if (s->creds == NULL &&
+        (s->creds = calloc(s->cfg->npools, sizeof *s->creds)) == NULL)
+      return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+    s->creds[i] = calloc(1, sizeof *s->creds[i]);
+    if (s->creds[i] == NULL)
+      return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+    code = odbcpool__cred_load(cp->credentials, cp->credentials_key,
+                               s->creds[i], err);
+    if (code != ODBCPOOL_OK) {
+      free(s->creds[i]);
+      s->creds[i] = NULL;
+      return code;
+    }
+  }
+  return ODBCPOOL_OK;
 }
 
 int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
@@ -78,6 +117,11 @@ int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
     set_free(s);
     return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY000",
                          "no randomness for the verifier key");
+  }
+  code = open_privacy(s, err);
+  if (code != ODBCPOOL_OK) {
+    set_free(s);
+    return code;
   }
   pthread_mutex_lock(&s->lock);
   /* Pools that keep connections open before any borrow exist from the

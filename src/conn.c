@@ -13,6 +13,7 @@
 #include "log.h"
 #include "policy.h"
 #include "pool.h"
+#include "secret.h"
 #include "util.h"
 
 /* Index of an ODBC version in set->henv. */
@@ -112,10 +113,18 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     return odbcpool__err_odbc(err, ODBCPOOL_ECONNECT, SQL_HANDLE_ENV, env,
                               "cannot allocate a connection handle");
 
+  /* A borrower without credentials gets those the config holds, if any,
+   * decrypted at open and kept in locked memory. */
+  const char *uid = p->uid;
+  const struct odbcpool__cred *cred = odbcpool__pool_creds(p);
+  if (uid == NULL && pwd == NULL && cred != NULL) {
+    uid = cred->uid;
+    pwd = cred->pwd;
+  }
   struct odbcpool__buf cs = {0};
   odbcpool__buf_connattr(&cs, "DSN", p->dsn);
-  if (p->uid != NULL)
-    odbcpool__buf_connattr(&cs, "UID", p->uid);
+  if (uid != NULL)
+    odbcpool__buf_connattr(&cs, "UID", uid);
   if (pwd != NULL)
     odbcpool__buf_connattr(&cs, "PWD", pwd);
   if (p->extra != NULL)

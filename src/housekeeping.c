@@ -2,6 +2,7 @@
  * min_idle and reports leaked connections. */
 #include "build.h"
 
+#include "audit.h"
 #include "error.h"
 #include "log.h"
 #include "pool.h"
@@ -49,6 +50,8 @@ static void report_leaks(struct pool *p, uint64_t now) {
       continue;
     c->leak_reported = true;
     p->stats->leaks++;
+    odbcpool__audit_ev(p, ODBCPOOL_AUDIT_LEAK_SUSPECTED, c, NULL,
+                       (long)(now - c->borrowed_ms), -1);
     odbcpool__log(ODBCPOOL_LOG_WARN,
                   "pool %s: connection %llu borrowed %llu ms ago (purpose "
                   "'%s') has not been returned: possible leak",
@@ -72,7 +75,14 @@ static void fill_min_idle(struct pool *p) {
       return;
     odbcpool_error err;
     pthread_mutex_unlock(&s->lock);
+    uint64_t t0 = odbcpool__now_ms();
     int code = odbcpool__conn_open(c, NULL, &err, NULL);
+    if (code == ODBCPOOL_OK)
+      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_OPEN, c, NULL,
+                         (long)(odbcpool__now_ms() - t0), -1);
+    else if (c->refused_reason != NULL)
+      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, c->refused_reason, -1,
+                         -1);
     pthread_mutex_lock(&s->lock);
     if (code != ODBCPOOL_OK) {
       odbcpool__open_failed(c);

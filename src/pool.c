@@ -11,14 +11,43 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "audit.h"
 #include "dm.h"
 #include "error.h"
 #include "log.h"
 #include "pool.h"
+#include "secret.h"
 #include "util.h"
 
 /* Process-unique connection ids. */
 static uint64_t next_conn_id = 1;
+
+/* ------------------------------------------------------------- audit */
+
+const struct odbcpool__cred *odbcpool__pool_creds(const struct pool *p) {
+  const struct cfg *cfg = p->set->cfg;
+  if (p->set->creds == NULL || p->cfg < cfg->pools ||
+      p->cfg >= cfg->pools + cfg->npools)
+    return NULL;
+  return p->set->creds[p->cfg - cfg->pools];
+}
+
+void odbcpool__audit_ev(struct pool *p, int event, const odbcpool_conn *c,
+                        const char *reason, long duration_ms, long wait_ms) {
+  if (p->set->audit == NULL)
+    return;
+  const struct odbcpool__cred *cred = odbcpool__pool_creds(p);
+  struct odbcpool__audit_rec r = {
+      .event = (enum odbcpool__audit_event)event,
+      .pool = p->dsn,
+      .conn = c ? c->id : 0,
+      .user = p->uid ? p->uid : cred ? cred->uid : NULL,
+      .purpose = c && c->purpose[0] ? c->purpose : NULL,
+      .reason = reason,
+      .duration_ms = duration_ms,
+      .wait_ms = wait_ms};
+  odbcpool__audit_log(p->set->audit, &r);
+}
 
 /* ------------------------------------------------------------- lists */
 
@@ -109,6 +138,9 @@ void odbcpool__close_locked(odbcpool_conn *c, int reason) {
   odbcpool__conn_move(c, CONN_CLOSING);
   pthread_mutex_unlock(&s->lock);
   odbcpool__conn_disconnect(c);
+  odbcpool__audit_ev(p, ODBCPOOL_AUDIT_CLOSE, c,
+                     odbcpool_close_reason_name(reason),
+                     (long)(odbcpool__now_ms() - c->created_ms), -1);
   pthread_mutex_lock(&s->lock);
   list_unlink(&p->lists[CONN_CLOSING], c);
   p->stats->closes[reason]++;
@@ -143,11 +175,14 @@ static void atfork_prepare(void) {
   for (odbcpool_set *s = registry; s; s = s->reg_next) {
     pthread_mutex_lock(&s->env_lock);
     pthread_mutex_lock(&s->lock);
+    /* Lock order: pool, then audit trail. */
+    odbcpool__audit_atfork_prepare(s->audit);
   }
 }
 
 static void atfork_release(void) {
   for (odbcpool_set *s = registry; s; s = s->reg_next) {
+    odbcpool__audit_atfork_release(s->audit);
     pthread_mutex_unlock(&s->lock);
     pthread_mutex_unlock(&s->env_lock);
   }
@@ -240,7 +275,11 @@ void *odbcpool__reset_worker(void *arg) {
     bool closing = s->closing;
     if (!closing) {
       pthread_mutex_unlock(&s->lock);
+      uint64_t t0 = odbcpool__now_ms();
       code = odbcpool__reset(c, &err);
+      odbcpool__audit_ev(p, code == ODBCPOOL_OK ? ODBCPOOL_AUDIT_RESET_OK
+                                                : ODBCPOOL_AUDIT_RESET_FAILED,
+                         c, NULL, (long)(odbcpool__now_ms() - t0), -1);
       pthread_mutex_lock(&s->lock);
     }
     uint64_t now = odbcpool__now_ms();
@@ -503,6 +542,16 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
   }
   if (credential_conflict(s, key)) {
     pthread_mutex_unlock(&s->lock);
+    if (s->audit != NULL) {
+      struct odbcpool__audit_rec r = {.event = ODBCPOOL_AUDIT_REFUSED,
+                                      .pool = dsn,
+                                      .user = key->uid,
+                                      .purpose = purpose,
+                                      .reason = "credential_mismatch",
+                                      .duration_ms = -1,
+                                      .wait_ms = -1};
+      odbcpool__audit_log(s->audit, &r);
+    }
     return odbcpool__err(err, ODBCPOOL_ECREDENTIALS, "28000",
                          "invalid authorization: the pooled connections of "
                          "this user to DSN '%s' were made with another "
@@ -545,6 +594,8 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
                                "the pool set is closing");
         } else {
           p->stats->timeouts++;
+          odbcpool__audit_ev(p, ODBCPOOL_AUDIT_WAIT_TIMEOUT, NULL, NULL, -1,
+                             (long)((odbcpool__now_us() - start_us) / 1000));
           code = odbcpool__err(
               err, ODBCPOOL_ETIMEDOUT, "HYT00",
               "timeout expired: no connection to DSN '%s' became free in "
@@ -557,7 +608,15 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
     }
     if (c->state == CONN_OPENING) {
       pthread_mutex_unlock(&s->lock);
+      uint64_t t0 = odbcpool__now_ms();
       int code = odbcpool__conn_open(c, pwd, err, diag);
+      /* c, in OPENING, keeps p alive while the lock is not held. */
+      if (code == ODBCPOOL_OK)
+        odbcpool__audit_ev(p, ODBCPOOL_AUDIT_OPEN, c, NULL,
+                           (long)(odbcpool__now_ms() - t0), -1);
+      else if (c->refused_reason != NULL)
+        odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, c->refused_reason,
+                           -1, -1);
       pthread_mutex_lock(&s->lock);
       if (code != ODBCPOOL_OK) {
         odbcpool__open_failed(c);
@@ -594,6 +653,9 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
   c->sqlstate[0] = c->errmsg[0] = '\0';
   snprintf(c->purpose, sizeof c->purpose, "%s", purpose ? purpose : "");
   pthread_mutex_unlock(&s->lock);
+  odbcpool__audit_ev(p, ODBCPOOL_AUDIT_BORROW, c, NULL, -1,
+                     waited ? (long)((odbcpool__now_us() - start_us) / 1000)
+                            : 0);
   *out = c;
   return ODBCPOOL_OK;
 }
@@ -602,6 +664,9 @@ void odbcpool_return(odbcpool_conn *c) {
   if (c == NULL)
     return;
   odbcpool_set *s = c->pool->set;
+  if (!c->orphan)
+    odbcpool__audit_ev(c->pool, ODBCPOOL_AUDIT_RETURN, c, NULL,
+                       (long)(odbcpool__now_ms() - c->borrowed_ms), -1);
   pthread_mutex_lock(&s->lock);
   odbcpool__fork_check(s);
   if (c->orphan) {

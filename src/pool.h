@@ -144,6 +144,10 @@ struct odbcpool_set {
   unsigned char key[32];       /* per-process key for password verifiers */
   odbcpool_set *reg_next;      /* registry of live sets (fork handlers) */
   bool stats_error_logged;
+  struct odbcpool__audit *audit; /* NULL: no [audit] section */
+  /* Decrypted credentials of each DSN section that has them, indexed
+   * like cfg->pools (NULL where there are none). */
+  struct odbcpool__cred **creds;
   uint64_t stats_written_ms;
   uint64_t stats_seq;          /* snapshots taken (set lock) */
   uint64_t stats_seq_written;  /* newest written (stats.c's write lock) */
@@ -228,6 +232,17 @@ int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err);
 odbcpool_conn *odbcpool__conn_new(struct pool *p);
 /* Reset worker thread body. */
 void *odbcpool__reset_worker(void *arg);
+
+/* --- audit ---------------------------------------------------------- */
+
+/* Writes an audit record for an event of pool `p` (and connection `c`,
+ * may be NULL). `reason` is a fixed word or NULL; durations in ms or -1.
+ * Safe with or without the set lock held; never calls into the pool. */
+void odbcpool__audit_ev(struct pool *p, int event, const odbcpool_conn *c,
+                        const char *reason, long duration_ms, long wait_ms);
+
+/* The credentials the config holds for the pool's DSN, or NULL. */
+const struct odbcpool__cred *odbcpool__pool_creds(const struct pool *p);
 
 /* --- stats.c -------------------------------------------------------- */
 

@@ -13,7 +13,9 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include "audit.h"
 #include "pool.h"
+#include "secret.h"
 #include "scratch.h"
 #include "testenv.h"
 #include "util.h"
@@ -599,6 +601,68 @@ START_TEST(test_encryption_check_decides_on_the_live_session) {
 }
 END_TEST
 
+/* Reads a whole small file into a static buffer. */
+static const char *slurp(const char *path) {
+  static char text[65536];
+  FILE *f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  return text;
+}
+
+START_TEST(test_audit_trail_records_the_pool_events_verifiably) {
+  char key[600], log[600], body[2048];
+  snprintf(key, sizeof key, "%s/audit.key", testenv_dir());
+  snprintf(log, sizeof log, "%s/audit.log", testenv_dir());
+  odbcpool_error err;
+  ck_assert_int_eq(odbcpool__secret_new_key(key, &err), ODBCPOOL_OK);
+  snprintf(body, sizeof body,
+           "[audit]\npath = %s\nkey_file = %s\n\n[sqlite]\n"
+           "reset_sql = SELECT 1\n",
+           log, key);
+  odbcpool_set *set = testenv_open(body);
+  odbcpool_borrow_opts erika = {.uid = "erika.mustermann",
+                                .pwd = "Geheim-1964",
+                                .purpose = "invoice"};
+  odbcpool_borrow_opts wrong = {.uid = "erika.mustermann",
+                                .pwd = "Falsch-2000"};
+  odbcpool_conn *c = NULL;
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &erika, &c, NULL), 0);
+  uint64_t id = odbcpool_conn_id(c);
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &wrong, &c, NULL),
+                   ODBCPOOL_ECREDENTIALS);
+  odbcpool_close(set);
+
+  const char *text = slurp(log);
+  char conn[64];
+  snprintf(conn, sizeof conn, "\"conn\":%llu,", (unsigned long long)id);
+  const char *const want[] = {
+      "\"event\":\"open\"",     "\"event\":\"borrow\"",
+      "\"event\":\"return\"",   "\"event\":\"reset_ok\"",
+      "\"event\":\"refused\"",  "\"reason\":\"credential_mismatch\"",
+      "\"event\":\"close\"",    "\"reason\":\"shutdown\"",
+      "\"purpose\":\"invoice\"", "\"pool\":\"sqlite\"",
+      "\"principal\":\"",       conn};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    ck_assert_msg(strstr(text, want[i]) != NULL, "no %s in:\n%s", want[i],
+                  text);
+  /* Never the user name, a password or SQL text. */
+  ck_assert_ptr_null(strstr(text, "erika"));
+  ck_assert_ptr_null(strstr(text, "Geheim"));
+  ck_assert_ptr_null(strstr(text, "Falsch"));
+  ck_assert_ptr_null(strstr(text, "SELECT"));
+  /* The chain verifies. */
+  char *files[] = {log};
+  ck_assert_msg(odbcpool__audit_verify(key, files, 1, NULL, &err) ==
+                    ODBCPOOL_OK,
+                "%s", err.message);
+}
+END_TEST
+
 START_TEST(test_bad_config_does_not_open) {
   const char *path = testenv_write("bad.ini", "[sqlite]\nmax_connections = "
                                               "lots\n");
@@ -641,6 +705,7 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc,
                  test_require_encryption_refuses_unknown_driver_without_check);
   tcase_add_test(tc, test_encryption_check_decides_on_the_live_session);
+  tcase_add_test(tc, test_audit_trail_records_the_pool_events_verifiably);
   tcase_add_test(tc, test_bad_config_does_not_open);
   suite_add_tcase(s, tc);
   return s;
