@@ -663,6 +663,58 @@ START_TEST(test_audit_trail_records_the_pool_events_verifiably) {
 }
 END_TEST
 
+START_TEST(test_no_password_in_anything_the_pool_writes) {
+  /* Everything the pool writes: the audit trail, the stats file, the
+   * diagnostic log at its most verbose, and the errors it returns. */
+  char key[600], log[600], stats[600], errlog[600], body[2048];
+  snprintf(key, sizeof key, "%s/audit.key", testenv_dir());
+  snprintf(log, sizeof log, "%s/audit.log", testenv_dir());
+  snprintf(stats, sizeof stats, "%s/stats.prom", testenv_dir());
+  snprintf(errlog, sizeof errlog, "%s/stderr.log", testenv_dir());
+  odbcpool_error err;
+  ck_assert_int_eq(odbcpool__secret_new_key(key, &err), ODBCPOOL_OK);
+  setenv("ODBCPOOL_LOG", "debug", 1);
+  fflush(stderr);
+  int saved = dup(2);
+  FILE *ef = freopen(errlog, "w", stderr);
+  ck_assert_ptr_nonnull(ef);
+  snprintf(body, sizeof body,
+           "[defaults]\nstats_file = %s\n[audit]\npath = %s\n"
+           "key_file = %s\n\n[sqlite]\nreset_sql = SELECT * FROM nothing\n"
+           "[sqlite_missing]\n",
+           stats, log, key);
+  odbcpool_set *set = testenv_open(body);
+  const char *pw = "Pw-7f3c9a1e", *wrong = "Pw-0b4d2e88";
+  odbcpool_borrow_opts ok = {.uid = "someone", .pwd = pw};
+  odbcpool_borrow_opts bad = {.uid = "someone", .pwd = wrong};
+  odbcpool_conn *c = NULL;
+  char errors[4096] = "";
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &ok, &c, &err), 0);
+  odbcpool_return(c); /* the reset fails: logged, audited, closed */
+  odbcpool_quiesce(set, 10000);
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &ok, &c, &err), 0);
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &bad, &c, &err) == 0, 0);
+  strncat(errors, err.message, sizeof errors - strlen(errors) - 1);
+  ck_assert_int_ne(odbcpool_borrow(set, "sqlite_missing", &ok, &c, &err), 0);
+  strncat(errors, err.message, sizeof errors - strlen(errors) - 1);
+  odbcpool_close(set);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  const char *files[] = {log, stats, errlog};
+  for (size_t i = 0; i < 3; i++) {
+    const char *text = slurp(files[i]);
+    ck_assert_msg(strlen(text) > 0, "%s is empty", files[i]);
+    ck_assert_msg(strstr(text, pw) == NULL && strstr(text, wrong) == NULL,
+                  "a password is in %s:\n%s", files[i], text);
+  }
+  ck_assert_msg(strstr(slurp(errlog), "reset of connection") != NULL,
+                "the log did not record the failed reset");
+  ck_assert_ptr_null(strstr(errors, pw));
+  ck_assert_ptr_null(strstr(errors, wrong));
+}
+END_TEST
+
 START_TEST(test_bad_config_does_not_open) {
   const char *path = testenv_write("bad.ini", "[sqlite]\nmax_connections = "
                                               "lots\n");
@@ -706,6 +758,7 @@ static Suite *pool_suite(void) {
                  test_require_encryption_refuses_unknown_driver_without_check);
   tcase_add_test(tc, test_encryption_check_decides_on_the_live_session);
   tcase_add_test(tc, test_audit_trail_records_the_pool_events_verifiably);
+  tcase_add_test(tc, test_no_password_in_anything_the_pool_writes);
   tcase_add_test(tc, test_bad_config_does_not_open);
   suite_add_tcase(s, tc);
   return s;
