@@ -7,7 +7,8 @@ set -euo pipefail
 demo_pkgs=(build-essential autoconf automake libtool pkg-config
   unixodbc unixodbc-dev odbcinst libsqliteodbc libssl-dev check)
 test_pkgs=("${demo_pkgs[@]}" odbc-postgresql postgresql openssl valgrind
-  clang libclang-rt-14-dev iproute2 mariadb-server odbc-mariadb)
+  clang libclang-rt-14-dev iproute2 mariadb-server odbc-mariadb
+  python3-pyodbc libdbd-odbc-perl php-cli php-odbc)
 
 case "${1:-}" in
   demo) pkgs=("${demo_pkgs[@]}") ;;
@@ -32,7 +33,20 @@ if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
   mkdir -p /etc/postgresql-common
   echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
 fi
+# Nor may the packages start system servers (mariadb, postgresql): the
+# tests start their own, on high ports in temporary directories.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  own_policy=1
+fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+rc=0
+{ apt-get update -qq &&
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+  rc=$?
+[ -n "$own_policy" ] && rm -f "$policy"
+[ $rc -eq 0 ] || { echo "deps.sh: apt-get failed ($rc)" >&2; exit $rc; }
 echo "deps.sh: installed ${missing[*]}"
