@@ -68,6 +68,31 @@ CHECK_TESTS="tests/check_config tests/check_pool" \
   check_build build/tsan tsan CC=clang CFLAGS="$tsan" LDFLAGS="$tsan" ||
   status=1
 
+# libFuzzer: a short run of each parser's target (the commands for a long
+# run are at the top of tests/fuzz_*.c). A finding fails the run.
+fuzz_run() {
+  local name=$1 srcs=$2 seconds=$3 dir=build/fuzz
+  mkdir -p "$dir/$name.corpus"
+  # shellcheck disable=SC2086
+  clang -g -O1 -fsanitize=fuzzer,address,undefined \
+    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Iinclude -Isrc \
+    -Ibuild/plain "tests/$name.c" $srcs -o "$dir/$name" \
+    -lcrypto -ldl -lpthread || { echo "cannot build $name"; return 1; }
+  cp doc/odbcpool.ini.example data/reset/*.sql "$dir/$name.corpus/"
+  if (cd "$dir" && "./$name" -max_total_time="$seconds" -max_len=4096 \
+    "$name.corpus" >"$name.log" 2>&1); then
+    summary+=("[fuzz] $name: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' \
+      "$dir/$name.log")")
+  else
+    echo "fuzz target $name found a problem:"; tail -n 40 "$dir/$name.log"
+    return 1
+  fi
+}
+fuzz_run fuzz_config "src/config.c src/error.c src/util.c src/dm.c" 30 ||
+  status=1
+fuzz_run fuzz_connstr "src/connstr.c src/error.c src/util.c src/dm.c" 30 ||
+  status=1
+
 # distcheck: the tarball builds, installs under DESTDIR and passes its
 # tests from a read-only source tree (the behaviour was checked above,
 # so the load test is short here).

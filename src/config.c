@@ -399,13 +399,21 @@ static bool is_text(const struct cfg_setting *s) {
 /* Reads the whole file at `path`, at most `max` bytes, into a malloc'd
  * buffer with a NUL after the data. Returns 0 or an errno value; EFBIG
  * if the file is larger than `max`. */
+/* The reason read_all failed, for messages. */
+static const char *read_error(int e) {
+  return e == EINVAL ? "not a regular file" : strerror(e);
+}
+
 static int read_all(const char *path, size_t max, char **out, size_t *outlen) {
   struct stat st;
   size_t len = 0, cap;
   char *buf = NULL;
   int fd, e = 0;
 
-  fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; only regular
+   * files are read, so a config that names a device or a FIFO is an
+   * error, not a hang. */
+  fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return errno;
   if (fstat(fd, &st) != 0) {
@@ -414,6 +422,10 @@ static int read_all(const char *path, size_t max, char **out, size_t *outlen) {
   }
   if (S_ISDIR(st.st_mode)) {
     e = EISDIR;
+    goto out;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    e = EINVAL;
     goto out;
   }
   /* st_size is only a hint (procfs, pipes); read until EOF. */
@@ -913,7 +925,7 @@ static int load_reset(struct parser *p, struct cfg_pool *pool,
     if (e)
       return emsg(p->err, ODBCPOOL_ECONFIG, p->name, kline, "reset_script",
                   NULL, "cannot read '%s': %s", pool->reset_script,
-                  strerror(e));
+                  read_error(e));
     snprintf(ctx, sizeof ctx, "reset_script of [%s] at %s:%u",
              pool->dsn ? pool->dsn : "defaults", p->name, kline);
     rc = split_sql(pool->reset_script, NULL, ctx, 1, buf, len, &pool->reset,
@@ -1098,7 +1110,8 @@ int odbcpool__cfg_load(const char *path, struct cfg **out /* OUT */,
                 "file is larger than 16 MiB");
   if (e)
     return odbcpool__err(err, ODBCPOOL_EIO, CFG_SQLSTATE,
-                         "%s: cannot read config file: %s", path, strerror(e));
+                         "%s: cannot read config file: %s", path,
+                         read_error(e));
   rc = odbcpool__cfg_parse(path, buf, len, out, err);
   free(buf);
   return rc;

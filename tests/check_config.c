@@ -574,6 +574,26 @@ START_TEST(test_config_rejects_characters_odbc_forbids_in_dsn) {
 }
 END_TEST
 
+START_TEST(test_config_refuses_fifo_and_device_without_hanging) {
+  char fifo[] = "/tmp/odbcpool-cfg-fifo-XXXXXX";
+  int fd = mkstemp(fifo);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  unlink(fifo);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  char text[200];
+  snprintf(text, sizeof text, "[a]\nreset_script = %s\n", fifo);
+  expect_error(text, 2, "reset_script", "not a regular file");
+  expect_error("[a]\nreset_script = /dev/zero\n", 2, "reset_script",
+               "not a regular file");
+  struct cfg *cfg = NULL;
+  odbcpool_error err;
+  ck_assert_int_eq(odbcpool__cfg_load(fifo, &cfg, &err), ODBCPOOL_EIO);
+  ck_assert_ptr_nonnull(strstr(err.message, "not a regular file"));
+  unlink(fifo);
+}
+END_TEST
+
 START_TEST(test_config_audit_section_keys_stay_in_it) {
   expect_error("[audit]\nmax_connections = 3\n", 2, "max_connections",
                "not a key of [audit]");
@@ -1305,6 +1325,7 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_config_rejects_empty_section_name);
   tcase_add_test(tc, test_config_rejects_section_name_longer_than_dsn_limit);
   tcase_add_test(tc, test_config_rejects_characters_odbc_forbids_in_dsn);
+  tcase_add_test(tc, test_config_refuses_fifo_and_device_without_hanging);
   tcase_add_test(tc, test_config_audit_section_keys_stay_in_it);
   tcase_add_test(tc, test_config_audit_section_values_and_defaults);
   tcase_add_test(tc, test_config_credentials_need_their_key);
