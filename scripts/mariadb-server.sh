@@ -236,7 +236,7 @@ mariadb_super() {
 }
 
 create_objects() {
-	mariadb_super <<EOF
+	mariadb_super --connect-timeout=10 <<EOF
 DELETE FROM mysql.global_priv WHERE User = '';
 CREATE DATABASE IF NOT EXISTS $DATABASE;
 CREATE DATABASE IF NOT EXISTS $OTHER_DATABASE;

@@ -254,5 +254,8 @@ SELECT g.stmt FROM (
           UNION ALL SELECT 15, 'SELECT 1 FROM DUAL WHERE 0'
           UNION ALL SELECT 16, 'SET SESSION optimizer_trace = DEFAULT') AS k
       ON (k.o <= 13 AND hp.profiles > 0) OR (k.o >= 14 AND ht.traces > 0)
+  -- The explicit LIMIT overrides the borrower's sql_select_limit, which
+  -- would cut this list short (checked: with sql_select_limit = 3 only
+  -- three statements came back).
 ) AS g ORDER BY g.o LIMIT 18446744073709551615
 \gexec
