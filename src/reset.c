@@ -196,9 +196,16 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
                                 "cannot restore a connection attribute");
   }
   c->nextra_attrs = 0;
-  code = odbcpool__attrs_restore(c->hdbc, &c->attrs,
-                                 c->tracked_attrs ? c->attrs_touched : ~0u,
-                                 err);
+  /* Attributes SQL text can change too (USE db, SET autocommit, SET
+   * TRANSACTION ...) are compared on every return even when the driver
+   * module saw no ODBC call change them. */
+  const unsigned by_sql = 1u << ODBCPOOL_ATTR_CURRENT_CATALOG |
+                          1u << ODBCPOOL_ATTR_AUTOCOMMIT |
+                          1u << ODBCPOOL_ATTR_TXN_ISOLATION |
+                          1u << ODBCPOOL_ATTR_ACCESS_MODE;
+  code = odbcpool__attrs_restore(
+      c->hdbc, &c->attrs, c->tracked_attrs ? c->attrs_touched | by_sql : ~0u,
+      err);
   if (code != ODBCPOOL_OK)
     return code;
   c->attrs_touched = 0;
