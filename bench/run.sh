@@ -155,13 +155,14 @@ add_real_dsns
 # [ODBC] Pooling = Yes (read at every SQLAllocHandle(SQL_HANDLE_ENV)), and
 # CPTimeout > 0 on each driver: SQLDisconnect pools a connection only when
 # its driver's CPTimeout is positive (unixODBC 2.3.11, SQLDisconnect.c).
-awk '
+if ! awk '
 	/^Pooling *=/ { print "Pooling = Yes"; next }
 	{ print }
 	/^Driver *=/ { print "CPTimeout = 60" }
-' "$B_SYSINI/odbcinst.ini" >"$B_SYSINI/odbcinst.ini.new" &&
-	mv "$B_SYSINI/odbcinst.ini.new" "$B_SYSINI/odbcinst.ini" ||
+' "$B_SYSINI/odbcinst.ini" >"$B_SYSINI/odbcinst.ini.new" ||
+	! mv "$B_SYSINI/odbcinst.ini.new" "$B_SYSINI/odbcinst.ini"; then
 	fail "cannot write $B_SYSINI/odbcinst.ini"
+fi
 grep -q '^Pooling = Yes' "$B_SYSINI/odbcinst.ini" || fail "Pooling not set"
 unset ODBC_TEST_DIR ODBCSYSINI ODBCINSTINI ODBCINI
 
@@ -172,6 +173,7 @@ bench() {
 	local c=$1 run=()
 	shift
 	if [ -n "${PERF_DATA:-}" ]; then
+		# shellcheck disable=SC2054 # "dwarf,16384" is one argument
 		run=(perf record -q -F "${BENCH_PERF_FREQ:-999}"
 			--call-graph dwarf,16384 -o "$PERF_DATA" --)
 	fi
