@@ -295,3 +295,16 @@ DRV_EXPORT SQLRETURN SQL_API SQLGetFunctions(SQLHDBC h, SQLUSMALLINT id,
   }
   return rc;
 }
+
+/* libltdl looks for odbcpool_driver_LTX_<name> before <name>; answering
+ * the first lookup saves the driver manager a failed one per entry point
+ * on every connect (doc/BENCHMARKS.md). */
+DRV_LTX(SQLGetConnectAttr);
+DRV_LTX(SQLGetConnectAttrW);
+DRV_LTX(SQLSetConnectAttr);
+DRV_LTX(SQLSetConnectAttrW);
+DRV_LTX(SQLGetStmtAttr);
+DRV_LTX(SQLGetStmtAttrW);
+DRV_LTX(SQLSetStmtAttr);
+DRV_LTX(SQLSetStmtAttrW);
+DRV_LTX(SQLGetFunctions);

@@ -405,3 +405,14 @@ DRV_EXPORT SQLRETURN SQL_API SQLDisconnect(SQLHDBC h) {
   odbcpool_return(c);
   return SQL_SUCCESS;
 }
+
+/* libltdl looks for odbcpool_driver_LTX_<name> before <name>; answering
+ * the first lookup saves the driver manager a failed one per entry point
+ * on every connect (doc/BENCHMARKS.md). */
+DRV_LTX(SQLConnect);
+DRV_LTX(SQLConnectW);
+DRV_LTX(SQLDriverConnect);
+DRV_LTX(SQLDriverConnectW);
+DRV_LTX(SQLBrowseConnect);
+DRV_LTX(SQLBrowseConnectW);
+DRV_LTX(SQLDisconnect);

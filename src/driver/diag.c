@@ -295,3 +295,11 @@ DRV_EXPORT SQLRETURN SQL_API SQLGetDiagFieldW(SQLSMALLINT type, SQLHANDLE h,
                                               SQLSMALLINT *outlen) {
   return get_diag_field(type, h, recno, field, info, buflen, outlen, true);
 }
+
+/* libltdl looks for odbcpool_driver_LTX_<name> before <name>; answering
+ * the first lookup saves the driver manager a failed one per entry point
+ * on every connect (doc/BENCHMARKS.md). */
+DRV_LTX(SQLGetDiagRec);
+DRV_LTX(SQLGetDiagRecW);
+DRV_LTX(SQLGetDiagField);
+DRV_LTX(SQLGetDiagFieldW);

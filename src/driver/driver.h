@@ -14,6 +14,13 @@
  * in the module is hidden (-fvisibility=hidden and an export list). */
 #define DRV_EXPORT __attribute__((visibility("default")))
 
+/* Exports `name` a second time as odbcpool_driver_LTX_<name>, the name
+ * libltdl (the driver manager's loader) tries first. Must follow the
+ * definition of `name` in the same file. */
+#define DRV_LTX(name)                                                         \
+  extern __typeof__(name) odbcpool_driver_LTX_##name                          \
+      __attribute__((alias(#name), visibility("default")))
+
 /* Handle kinds; the magic numbers catch a handle of the wrong kind. */
 enum drv_kind {
   DRV_ENV = 0x6f700001,

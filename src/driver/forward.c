@@ -44,3 +44,11 @@
 #define FORWARD(kind, name, params, args) FORWARD_##kind(name, params, args)
 
 ODBCPOOL_ODBC_API(FORWARD)
+
+/* The names libltdl tries first (see DRV_LTX in driver.h). */
+#define LTX_SPECIAL(name)
+#define LTX_STMT(name) DRV_LTX(name);
+#define LTX_DBC(name) DRV_LTX(name);
+#define LTX_DESC(name) DRV_LTX(name);
+#define LTX(kind, name, params, args) LTX_##kind(name)
+ODBCPOOL_ODBC_API(LTX)

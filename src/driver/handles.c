@@ -426,3 +426,15 @@ DRV_EXPORT SQLRETURN SQL_API SQLGetEnvAttr(SQLHENV h, SQLINTEGER attr,
     *outlen = sizeof v;
   return SQL_SUCCESS;
 }
+
+/* libltdl looks for odbcpool_driver_LTX_<name> before <name>; answering
+ * the first lookup saves the driver manager a failed one per entry point
+ * on every connect (doc/BENCHMARKS.md). */
+DRV_LTX(SQLAllocHandle);
+DRV_LTX(SQLFreeHandle);
+DRV_LTX(SQLFreeStmt);
+DRV_LTX(SQLEndTran);
+DRV_LTX(SQLCancelHandle);
+DRV_LTX(SQLSetEnvAttr);
+DRV_LTX(SQLGetEnvAttr);
+DRV_LTX(SQLCopyDesc);
