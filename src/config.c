@@ -90,6 +90,12 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "Ask the driver to reset the session with SQL_ATTR_RESET_CONNECTION "
      "where it supports that.",
      NULL},
+    {"reset_prepare", CFG_BOOL, "no", 0, 0, POOL(reset_prepare), false,
+     "Prepare the reset statements once per connection and only execute "
+     "them on later returns. Much cheaper where compiling SQL is costly "
+     "(SQLite); leave it off for PostgreSQL, whose DISCARD ALL deallocates "
+     "prepared statements.",
+     NULL},
     {"verify_query", CFG_STRING, NULL, 0, 0, POOL(verify_query), false,
      "SQL run after the reset that must return no rows: a row means residue, "
      "and the connection is closed instead of pooled." VERBATIM,

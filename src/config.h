@@ -42,6 +42,7 @@ struct cfg_pool {
   char *reset_script;      /* path of the script file, or NULL */
   char *reset_sql;         /* inline statements, or NULL */
   bool reset_connection;   /* try SQL_ATTR_RESET_CONNECTION */
+  bool reset_prepare;      /* prepare reset statements once per conn */
   char *verify_query;      /* must return no rows, or NULL */
   long leak_threshold;     /* ms, 0 = off */
   bool require_encryption; /* refuse connections without TLS */

@@ -201,6 +201,8 @@ void odbcpool__conn_free(odbcpool_conn *c) {
   if (c == NULL)
     return;
   free(c->handles);
+  /* The statements themselves went with the connection handle. */
+  free(c->reset_st);
   free(c);
 }
 

@@ -73,6 +73,7 @@ struct odbcpool_conn {
     SQLULEN value;
   } extra_attrs[8];
   int nextra_attrs;
+  SQLHSTMT *reset_st; /* prepared reset statements (reset_prepare) */
   struct tracked_handle *handles;
   size_t nhandles, caphandles;
   struct odbcpool__attrs attrs;

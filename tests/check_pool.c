@@ -192,6 +192,44 @@ START_TEST(test_reset_script_drops_temp_table_with_personal_datum) {
 }
 END_TEST
 
+START_TEST(test_prepared_reset_statements_erase_every_time) {
+  char extra[800];
+  snprintf(extra, sizeof extra, "%sreset_prepare = yes\n",
+           sqlite_script_line());
+  odbcpool_set *set = open_with(extra);
+  uint64_t id = 0;
+  for (int round = 0; round < 4; round++) {
+    odbcpool_conn *c = testenv_borrow(set, "sqlite");
+    if (round == 0)
+      id = odbcpool_conn_id(c);
+    ck_assert_uint_eq(odbcpool_conn_id(c), id);
+    /* What the previous round left is gone. */
+    ck_assert_int_eq(
+        testenv_query_long(c, "SELECT count(*) FROM sqlite_temp_master",
+                           NULL),
+        0);
+    ck_assert_int_eq(testenv_query_long(c,
+                                        "SELECT count(*) FROM "
+                                        "pragma_database_list WHERE name "
+                                        "NOT IN ('main', 'temp')",
+                                        NULL),
+                     0);
+    ck_assert_int_eq(testenv_query_long(c, "PRAGMA query_only", NULL), 0);
+    ck_assert(testenv_exec(c, "CREATE TEMP TABLE note (name TEXT)"));
+    ck_assert(testenv_exec(c, "INSERT INTO note VALUES ('Erika Mustermann')"));
+    ck_assert(testenv_exec(c, "ATTACH DATABASE ':memory:' AS side"));
+    ck_assert(testenv_exec(c, "PRAGMA query_only = ON"));
+    odbcpool_return(c);
+    ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  }
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.resets, 4);
+  ck_assert_uint_eq(st.reset_failures, 0);
+  ck_assert_uint_eq(st.connects, 1);
+  odbcpool_close(set);
+}
+END_TEST
+
 START_TEST(test_failing_reset_closes_the_connection) {
   odbcpool_set *set = open_with("reset_sql = SELECT * FROM no_such_table\n");
   uint64_t a = use_and_return(set, "SELECT 1");
@@ -738,6 +776,7 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_reset_rolls_back_open_transaction);
   tcase_add_test(tc, test_reset_rolls_back_transaction_begun_in_sql);
   tcase_add_test(tc, test_reset_script_drops_temp_table_with_personal_datum);
+  tcase_add_test(tc, test_prepared_reset_statements_erase_every_time);
   tcase_add_test(tc, test_failing_reset_closes_the_connection);
   tcase_add_test(tc, test_verify_query_residue_closes_the_connection);
   tcase_add_test(tc, test_exhausted_pool_times_out_with_hyt00);

@@ -206,7 +206,7 @@ int cli_demo(int argc, char **argv) {
   }
   snprintf(cfgtext, sizeof cfgtext,
            "[defaults]\nborrow_timeout = 5s\n\n[demo]\n"
-           "max_connections = %d\nreset_script = %s\n"
+           "max_connections = %d\nreset_script = %s\nreset_prepare = yes\n"
            "verify_query = SELECT name FROM sqlite_temp_master\n",
            DEMO_THREADS, script);
   if (odbcpool__scratch_add_sqlite_dsn(&scratch, "demo", "demo.db", &err) ||
