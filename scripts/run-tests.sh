@@ -47,7 +47,9 @@ check_build() {
 
 [ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen failed"; exit 1; }
 
-check_build build/plain plain || status=1
+# The plain build also runs the C client through the driver module under
+# valgrind memcheck (errors and definite leaks fail).
+ODBCPOOL_CLIENTS_VALGRIND=1 check_build build/plain plain || status=1
 
 # ASan + UBSan: the unit tests and the library-level driver tests,
 # valgrind left out (it cannot run under ASan), and a shorter load test
