@@ -59,33 +59,30 @@ SELECT pg_catalog.set_config('DateStyle', 'ISO', false),
 
 -- Connections a borrower opened with dblink (named and unnamed) or that
 -- postgres_fdw cached: they may carry the borrower's credentials. One
--- query generates the statements, only where the extension is installed.
+-- query over one join generates the statements (each non-NULL column is
+-- one), only where the extension is installed; it is kept simple because
+-- the server plans it on every return.
 -- Everything is qualified with pg_catalog, and after DISCARD ALL the
 -- search_path is the default one, in which pg_catalog comes first, so a
 -- function the borrower defined cannot stand in for a built-in.
-SELECT g.stmt FROM (
-  SELECT 1 AS o,
-         pg_catalog.format('SELECT %I.dblink_disconnect(c) FROM '
-                           'pg_catalog.unnest(%I.dblink_get_connections()) '
-                           'AS c', n.nspname, n.nspname) AS stmt
-    FROM pg_catalog.pg_extension e
-    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-   WHERE e.extname = 'dblink'
-  UNION ALL
-  SELECT 2,
-         pg_catalog.format('DO $odbcpool$BEGIN PERFORM %I.dblink_disconnect()'
-                           '%s EXCEPTION WHEN OTHERS THEN NULL%s '
-                           'END$odbcpool$', n.nspname, pg_catalog.chr(59),
-                           pg_catalog.chr(59))
-    FROM pg_catalog.pg_extension e
-    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-   WHERE e.extname = 'dblink'
-  UNION ALL
-  SELECT 3, pg_catalog.format('SELECT %I.postgres_fdw_disconnect_all()',
-                              n.nspname)
-    FROM pg_catalog.pg_extension e
-    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-   WHERE e.extname = 'postgres_fdw'
-     AND pg_catalog.current_setting('server_version_num')::int >= 140000
-) AS g ORDER BY g.o
+SELECT CASE e.extname
+         WHEN 'dblink' THEN
+           pg_catalog.format('SELECT %I.dblink_disconnect(c) FROM '
+                             'pg_catalog.unnest(%I.dblink_get_connections()) '
+                             'AS c', n.nspname, n.nspname)
+         ELSE pg_catalog.format('SELECT %I.postgres_fdw_disconnect_all()',
+                                n.nspname)
+       END,
+       CASE e.extname
+         WHEN 'dblink' THEN
+           pg_catalog.format('DO $odbcpool$BEGIN PERFORM '
+                             '%I.dblink_disconnect()%s EXCEPTION WHEN OTHERS '
+                             'THEN NULL%s END$odbcpool$', n.nspname,
+                             pg_catalog.chr(59), pg_catalog.chr(59))
+       END
+  FROM pg_catalog.pg_extension e
+  JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'dblink'
+    OR (e.extname = 'postgres_fdw'
+        AND pg_catalog.current_setting('server_version_num')::int >= 140000)
 \gexec
