@@ -1560,6 +1560,8 @@ static Suite *faults_suite(void) {
   tcase_set_timeout(load, 60);
   tcase_add_test(load, test_exhaustion_is_fair_and_counted);
   tcase_add_test(load, test_crashed_client_releases_its_backends);
+  /* Fixed: the driver passes the application's login timeout on. */
+  tcase_add_test(load, test_bug_driver_ignores_login_timeout);
   suite_add_tcase(s, load);
 
   const char *bugs = getenv("ODBCPOOL_FAULTS_KNOWN_BUGS");
@@ -1569,7 +1571,6 @@ static Suite *faults_suite(void) {
     tcase_set_timeout(kb, 60);
     tcase_add_test(kb, test_bug_hung_reset_stalls_every_pool_of_the_set);
     tcase_add_test(kb, test_bug_hung_validation_ignores_borrow_timeout);
-    tcase_add_test(kb, test_bug_driver_ignores_login_timeout);
     suite_add_tcase(s, kb);
   }
   return s;

@@ -98,7 +98,8 @@ static SQLRETURN driver_connect(const struct odbcpool__dm *dm, SQLHDBC dbc,
 }
 
 int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
-                        odbcpool_error *err, struct odbcpool__diag *diag) {
+                        SQLUINTEGER login_timeout, odbcpool_error *err,
+                        struct odbcpool__diag *diag) {
   struct pool *p = c->pool;
   const struct odbcpool__dm *dm = odbcpool__dm(err);
   if (dm == NULL)
@@ -134,6 +135,11 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   }
+  /* The application's SQL_ATTR_LOGIN_TIMEOUT (driver module), passed on
+   * as it would reach the target on a direct connect. */
+  if (login_timeout > 0)
+    dm->SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT,
+                          (SQLPOINTER)(uintptr_t)login_timeout, 0);
   const char *reason = NULL;
   code = odbcpool__policy_before(p->cfg, p->dsn, p->extra, &reason, err);
   if (code != ODBCPOOL_OK) {

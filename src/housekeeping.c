@@ -76,7 +76,7 @@ static void fill_min_idle(struct pool *p) {
     odbcpool_error err;
     pthread_mutex_unlock(&s->lock);
     uint64_t t0 = odbcpool__now_ms();
-    int code = odbcpool__conn_open(c, NULL, &err, NULL);
+    int code = odbcpool__conn_open(c, NULL, 0, &err, NULL);
     if (code == ODBCPOOL_OK)
       odbcpool__audit_ev(p, ODBCPOOL_AUDIT_OPEN, c, NULL,
                          (long)(odbcpool__now_ms() - t0), -1);

@@ -609,7 +609,11 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
     if (c->state == CONN_OPENING) {
       pthread_mutex_unlock(&s->lock);
       uint64_t t0 = odbcpool__now_ms();
-      int code = odbcpool__conn_open(c, pwd, err, diag);
+      /* The application's login timeout, if it set one, as it would
+       * apply to a direct connect. The pool sets none of its own: a
+       * driver may refuse one that conflicts with the DSN's (psqlODBC
+       * with pqopt=connect_timeout does). */
+      int code = odbcpool__conn_open(c, pwd, key->login_timeout, err, diag);
       /* c, in OPENING, keeps p alive while the lock is not held. */
       if (code == ODBCPOOL_OK)
         odbcpool__audit_ev(p, ODBCPOOL_AUDIT_OPEN, c, NULL,

@@ -45,6 +45,8 @@ struct odbcpool__key {
   const char *extra; /* further "KEY=value;" attributes for the target */
   bool wide;         /* open with SQLDriverConnectW (see DESIGN.md) */
   SQLINTEGER odbc_version; /* SQL_OV_ODBC2/3/3_80; 0 means 3.80 */
+  SQLUINTEGER login_timeout; /* seconds the application allows a connect
+                                (SQL_ATTR_LOGIN_TIMEOUT), 0: no limit */
 };
 
 struct odbcpool_conn {
@@ -160,7 +162,8 @@ struct odbcpool_set {
  * `pwd` may be NULL; it is wiped from every buffer this call made. Called
  * without the set lock. On error fills err and returns a code. */
 int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
-                        odbcpool_error *err, struct odbcpool__diag *diag);
+                        SQLUINTEGER login_timeout, odbcpool_error *err,
+                        struct odbcpool__diag *diag);
 /* Disconnects and frees the handle of `c` (not the struct). Called
  * without the set lock. Orphans are left untouched. */
 void odbcpool__conn_disconnect(odbcpool_conn *c);

@@ -182,7 +182,8 @@ static SQLRETURN borrow(struct drv_dbc *d, struct request *rq, bool wide) {
                               .pwd = rq->pwd,
                               .extra = rq->extra.len ? rq->extra.data : NULL,
                               .wide = wide,
-                              .odbc_version = d->env->odbc_version};
+                              .odbc_version = d->env->odbc_version,
+                              .login_timeout = d->login_timeout};
   struct odbcpool__diag diag = {0};
   odbcpool_conn *c = NULL;
   connect_depth++;
