@@ -1560,8 +1560,10 @@ static Suite *faults_suite(void) {
   tcase_set_timeout(load, 60);
   tcase_add_test(load, test_exhaustion_is_fair_and_counted);
   tcase_add_test(load, test_crashed_client_releases_its_backends);
-  /* Fixed: the driver passes the application's login timeout on. */
+  /* Fixed: the driver passes the application's login timeout on, and a
+   * set starts more reset workers when all of them hang. */
   tcase_add_test(load, test_bug_driver_ignores_login_timeout);
+  tcase_add_test(load, test_bug_hung_reset_stalls_every_pool_of_the_set);
   suite_add_tcase(s, load);
 
   const char *bugs = getenv("ODBCPOOL_FAULTS_KNOWN_BUGS");
@@ -1569,7 +1571,6 @@ static Suite *faults_suite(void) {
     TCase *kb = tcase_create("known_bugs");
     tcase_add_checked_fixture(kb, ensure_server, NULL);
     tcase_set_timeout(kb, 60);
-    tcase_add_test(kb, test_bug_hung_reset_stalls_every_pool_of_the_set);
     tcase_add_test(kb, test_bug_hung_validation_ignores_borrow_timeout);
     suite_add_tcase(s, kb);
   }

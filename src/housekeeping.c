@@ -113,12 +113,17 @@ void *odbcpool__housekeeper(void *arg) {
       if (!odbcpool__pool_prune(*pp))
         pp = &(*pp)->next;
     uint64_t now = odbcpool__now_ms();
+    odbcpool__workers_grow(s, now);
     if (now - s->stats_written_ms >= 1000) {
       s->stats_written_ms = now;
       odbcpool__stats_write(s);
     }
+    /* While returns wait behind busy workers, look more often. */
+    uint64_t tick = tick_ms(s);
+    if (s->reset_head != NULL && tick > 100)
+      tick = 100;
     odbcpool__cond_wait_until(&s->hk_cv, &s->lock,
-                              odbcpool__now_ms() + tick_ms(s));
+                              odbcpool__now_ms() + tick);
   }
   pthread_mutex_unlock(&s->lock);
   return NULL;

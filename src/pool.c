@@ -268,6 +268,8 @@ void *odbcpool__reset_worker(void *arg) {
       s->reset_tail = NULL;
     c->reset_next = NULL;
     s->resets_running++;
+    if (s->resets_running == s->nworkers)
+      s->all_busy_since_ms = odbcpool__now_ms();
     struct pool *p = c->pool;
     int code = ODBCPOOL_OK;
     odbcpool_error err;
@@ -304,6 +306,7 @@ void *odbcpool__reset_worker(void *arg) {
     /* Counted as running until the connection is idle or closed, so
      * that odbcpool_quiesce sees the outcome, not a half-way state. */
     s->resets_running--;
+    s->all_busy_since_ms = 0;
     if (s->reset_head == NULL && s->resets_running == 0)
       pthread_cond_broadcast(&s->idle_cv);
   }
@@ -311,9 +314,32 @@ void *odbcpool__reset_worker(void *arg) {
   return NULL;
 }
 
+void odbcpool__workers_grow(odbcpool_set *s, uint64_t now) {
+  if (s->closing || s->reset_head == NULL || s->nworkers >= s->maxworkers ||
+      s->resets_running < s->nworkers || s->all_busy_since_ms == 0 ||
+      now - s->all_busy_since_ms < 500)
+    return;
+  if (pthread_create(&s->workers[s->nworkers], NULL, odbcpool__reset_worker,
+                     s) != 0)
+    return;
+  s->nworkers++;
+  s->all_busy_since_ms = 0;
+  odbcpool__log(ODBCPOOL_LOG_WARN,
+                "every reset worker has been busy for more than 500 ms "
+                "(a database not answering?): started reset worker %u of %u",
+                s->nworkers, s->maxworkers);
+}
+
 int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err) {
   unsigned n = (unsigned)s->cfg->reset_workers;
-  s->workers = calloc(n, sizeof *s->workers);
+  /* Room for more workers: when every worker is stuck in a reset (a
+   * database that stopped answering), the housekeeper starts another, so
+   * the other pools of the set keep being served. */
+  s->maxworkers = n * 4 < 64 ? n * 4 : 64;
+  if (s->maxworkers < n)
+    s->maxworkers = n;
+  s->all_busy_since_ms = 0;
+  s->workers = calloc(s->maxworkers, sizeof *s->workers);
   if (s->workers == NULL)
     return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   s->nworkers = 0;
@@ -681,6 +707,7 @@ void odbcpool_return(odbcpool_conn *c) {
   }
   odbcpool__conn_move(c, CONN_RESETTING);
   c->reset_next = NULL;
+  c->returned_ms = odbcpool__now_ms();
   if (s->reset_tail)
     s->reset_tail->reset_next = c;
   else

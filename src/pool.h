@@ -52,6 +52,7 @@ struct odbcpool__key {
 struct odbcpool_conn {
   odbcpool_conn *prev, *next; /* in pool->lists[state] */
   odbcpool_conn *reset_next;  /* in set->reset queue while RESETTING */
+  uint64_t returned_ms;       /* when it was queued for reset */
   enum conn_state state;
   struct pool *pool;
   uint64_t id;
@@ -137,8 +138,10 @@ struct odbcpool_set {
   pthread_mutex_t env_lock;    /* guards the lazy allocation of henv */
   odbcpool_conn *reset_head, *reset_tail;
   unsigned resets_running;
-  unsigned nworkers;
-  pthread_t *workers;
+  unsigned nworkers;           /* started; grows up to maxworkers */
+  unsigned maxworkers;
+  pthread_t *workers;          /* maxworkers entries */
+  uint64_t all_busy_since_ms;  /* when every worker became busy, or 0 */
   pthread_t housekeeper;
   bool threads_started;
   bool closing;
@@ -229,6 +232,9 @@ void odbcpool__registry_remove(odbcpool_set *s);
 /* Gives back the slot of a connection (state OPENING) whose connect
  * failed, and frees it. Lock held. */
 void odbcpool__open_failed(odbcpool_conn *c);
+/* Starts one more reset worker if every worker has been busy for 500 ms
+ * while returns wait, up to maxworkers. Lock held. */
+void odbcpool__workers_grow(odbcpool_set *s, uint64_t now);
 /* Starts the reset workers and the housekeeper. Called with the lock
  * held, by open and in a forked child. */
 int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err);
