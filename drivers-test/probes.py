@@ -267,6 +267,14 @@ def sqlite_open_statement(cn, ctx):
     ctx.keep.append(cur)    # and is never closed by A
 
 
+def sqlite_prepared(cn, ctx):
+    cur = cn.cursor()
+    cur.execute("SELECT count(*) FROM probe_people WHERE name <> ? "
+                "OR '%s' = ''" % DATUM, "x")
+    cur.fetchall()
+    ctx.keep.append(cur)
+
+
 def sqlite_uncommitted_nochange(cn, ctx):
     # A committed row, written by another connection.
     execute(ctx.other(), "INSERT INTO probe_people (name) "
@@ -447,6 +455,13 @@ def sqlite_probes():
               "of two fetched, never closed",
               "`sqlite_stmt` (SQL text of statements still prepared)",
               sqlite_open_statement, sqlite_stmt_reveal,
+              c_tests="test_reset_frees_statements_left_open"),
+        Probe(db, "prepared", "prepared statement (ODBC, with a parameter)",
+              "a cursor on `SELECT ... WHERE name <> ? OR 'Erika "
+              "Mustermann' = ''` (pyodbc prepares it), all rows fetched, "
+              "never closed",
+              "`sqlite_stmt` (SQL text of statements still prepared)",
+              sqlite_prepared, sqlite_stmt_reveal,
               c_tests="test_reset_frees_statements_left_open"),
         Probe(db, "dsn_pragmas", "DSN-controlled pragmas",
               "`PRAGMA foreign_keys = ON`, `PRAGMA busy_timeout = 4711`",
@@ -817,7 +832,7 @@ def maria_probes():
                   one(cn, "SELECT DATABASE()")),
               c_tests="test_maria_reset_restores_database"),
         Probe(db, "user_variable_name", "user variable NAME",
-              "`SET @`Erika Mustermann` = 1`",
+              "``SET @`Erika Mustermann` = 1``",
               "`information_schema.USER_VARIABLES` lists the name",
               sql_setup("SET @`%s` = 1" % DATUM),
               lambda cn, ctx: read_or_absent(
@@ -1079,7 +1094,7 @@ def cmd_report(files, write_doc, command):
             nfail += failed
             table.append((db, p, r, outcome))
             st = r.get("stats", {})
-            lines.append("%-6s %-8s %-42s %s%s" % (
+            lines.append("%-6s %-8s %-46s %s%s" % (
                 "FAIL" if failed else "ok", db, p.state.replace("`", ""),
                 outcome, "" if outcome in ("n/a", "ERROR") or
                 "pooled_revealed" not in r else
