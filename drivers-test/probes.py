@@ -361,14 +361,12 @@ def sqlite_probes():
               sql_setup("BEGIN",
                         "INSERT INTO probe_people (name) VALUES ('%s')"
                         % DATUM),
-              count_datum, b_cleanup=("ROLLBACK",),
-              note="Closed by luck, not by design: sqlite3odbc's "
-                   "SQLEndTran(SQL_ROLLBACK) does nothing in autocommit "
-                   "mode, so the pool's rollback leaves the transaction "
-                   "open; the INSERT made last_insert_rowid() and changes() "
-                   "non-zero, so the script's generator emits `PRAGMA "
-                   "temp_store`, which fails inside a transaction, and the "
-                   "pool closes the connection. See the next row.",
+              count_datum, b_cleanup=("ROLLBACK",), expect="closed",
+              note="sqlite3odbc's SQLEndTran(SQL_ROLLBACK) does nothing in "
+                   "autocommit mode, so the pool's rollback leaves the "
+                   "transaction open; the reset script's first statements, "
+                   "BEGIN; ROLLBACK;, fail inside it and the pool closes "
+                   "the connection (fail closed).",
               c_tests="test_reset_rolls_back_uncommitted_row_and_restores_"
                       "autocommit (autocommit off through ODBC)"),
         Probe(db, "uncommitted_nochange",
@@ -377,13 +375,13 @@ def sqlite_probes():
               "then `DELETE ... WHERE 0` (so `changes()` = 0)",
               "count of rows with the datum",
               sqlite_uncommitted_nochange, count_datum,
-              b_cleanup=("ROLLBACK",),
-              note="Tests the pool's rollback (step 2) where sqlite3odbc "
-                   "does not help: its SQLEndTran(SQL_ROLLBACK) does "
-                   "nothing in autocommit mode (it does not know of a "
-                   "transaction opened with BEGIN as SQL), and with "
-                   "changes() = 0 and last_insert_rowid() = 0 no statement "
-                   "of the reset script fails inside the transaction.",
+              b_cleanup=("ROLLBACK",), expect="closed",
+              note="Where no other statement of the reset would fail: "
+                   "sqlite3odbc's SQLEndTran(SQL_ROLLBACK) does nothing in "
+                   "autocommit mode, and with changes() = 0 and "
+                   "last_insert_rowid() = 0 only the script's BEGIN; "
+                   "ROLLBACK; catches the open transaction (this row was "
+                   "RESIDUE before that was added).",
               c_tests="test_reset_rolls_back_uncommitted_row_and_restores_"
                       "autocommit (autocommit off through ODBC)"),
         Probe(db, "read_transaction", "open read transaction (file lock)",
@@ -392,8 +390,8 @@ def sqlite_probes():
               "another connection writes the table",
               sql_setup("BEGIN", "SELECT count(*) FROM probe_people"),
               sqlite_write_lock_reveal,
-              b_cleanup=("ROLLBACK",),
-              note="B, believing autocommit is on, would write into A's "
+              b_cleanup=("ROLLBACK",), expect="closed",
+              note="Closed by the script's BEGIN; ROLLBACK;. Without it, B, believing autocommit is on, would write into A's "
                    "transaction; nothing commits it, and its rows are lost "
                    "when a later reset closes the connection."),
         Probe(db, "autocommit", "ODBC autocommit off",
