@@ -167,8 +167,12 @@ show_log() {
 # The server options that mariadb-install-db's bootstrap must share with
 # the server (InnoDB's log size is fixed when it is created).
 common_conf() {
+	# tmpdir inside DIR: a server deletes #sql* files it finds in its
+	# tmpdir at start, so servers sharing /tmp (tests running at once)
+	# would delete each other's temporary tables.
 	cat <<EOF
 datadir = $DIR/data
+tmpdir = $DIR/tmp
 socket = $DIR/mysqld.sock
 skip-name-resolve
 innodb_buffer_pool_size = 64M
@@ -294,7 +298,7 @@ cmd_start() {
 		die "mariadb-admin is not installed"
 	command -v openssl >/dev/null 2>&1 || die "openssl not found"
 
-	mkdir -p "$DIR" || die "cannot create $DIR"
+	mkdir -p "$DIR" "$DIR/tmp" || die "cannot create $DIR"
 	if [ -n "$RUNAS" ]; then
 		chown -R "$RUNAS:" "$DIR" || die "cannot chown $DIR to $RUNAS"
 		runuser -u "$RUNAS" -- test -w "$DIR" -a -x "$DIR" ||
