@@ -60,8 +60,7 @@ static void register_exit_hook(void) {
   atexit(write_stats_at_exit);
 }
 
-static int set_for(const char *path, odbcpool_set **out,
-                   odbcpool_error *err) {
+static int set_for(const char *path, odbcpool_set **out, odbcpool_error *err) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, register_exit_hook);
   pthread_mutex_lock(&sets_lock);
@@ -190,8 +189,8 @@ static SQLRETURN borrow(struct drv_dbc *d, struct request *rq, bool wide) {
   int code = odbcpool__borrow(set, &key, rq->purpose, -1, &c, &err, &diag);
   connect_depth--;
   if (code != ODBCPOOL_OK)
-    return drv_error_pool(&d->h, &err, code == ODBCPOOL_ECONNECT ? &diag
-                                                                 : NULL);
+    return drv_error_pool(&d->h, &err,
+                          code == ODBCPOOL_ECONNECT ? &diag : NULL);
   c->tracked_attrs = true;
   d->conn = c;
   d->target = odbcpool_hdbc(c);
@@ -271,8 +270,7 @@ static SQLRETURN driver_connect(struct drv_dbc *d, char *in, SQLPOINTER out,
 
 DRV_EXPORT SQLRETURN SQL_API SQLDriverConnect(SQLHDBC h, SQLHWND hwnd,
                                               SQLCHAR *in, SQLSMALLINT inlen,
-                                              SQLCHAR *out,
-                                              SQLSMALLINT outmax,
+                                              SQLCHAR *out, SQLSMALLINT outmax,
                                               SQLSMALLINT *outlen,
                                               SQLUSMALLINT completion) {
   (void)hwnd;
@@ -288,13 +286,9 @@ DRV_EXPORT SQLRETURN SQL_API SQLDriverConnect(SQLHDBC h, SQLHWND hwnd,
   return rc;
 }
 
-DRV_EXPORT SQLRETURN SQL_API SQLDriverConnectW(SQLHDBC h, SQLHWND hwnd,
-                                               SQLWCHAR *in,
-                                               SQLSMALLINT inlen,
-                                               SQLWCHAR *out,
-                                               SQLSMALLINT outmax,
-                                               SQLSMALLINT *outlen,
-                                               SQLUSMALLINT completion) {
+DRV_EXPORT SQLRETURN SQL_API SQLDriverConnectW(
+    SQLHDBC h, SQLHWND hwnd, SQLWCHAR *in, SQLSMALLINT inlen, SQLWCHAR *out,
+    SQLSMALLINT outmax, SQLSMALLINT *outlen, SQLUSMALLINT completion) {
   (void)hwnd;
   struct drv_dbc *d = drv_dbc_enter(h);
   if (d == NULL)
@@ -308,8 +302,17 @@ DRV_EXPORT SQLRETURN SQL_API SQLDriverConnectW(SQLHDBC h, SQLHWND hwnd,
   return rc;
 }
 
-static SQLRETURN connect_dsn(struct drv_dbc *d, char *dsn, char *uid,
-                             char *pwd, bool wide) {
+static void wipe_free(char *s) {
+  if (s != NULL) {
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+  }
+}
+
+/* SQLConnect's work, for both variants; takes and wipes the three
+ * converted strings. */
+static SQLRETURN connect_dsn(struct drv_dbc *d, char *dsn, char *uid, char *pwd,
+                             bool wide) {
   struct request rq;
   request_init(&rq);
   snprintf(rq.dsn, sizeof rq.dsn, "%s", dsn ? dsn : "");
@@ -317,14 +320,10 @@ static SQLRETURN connect_dsn(struct drv_dbc *d, char *dsn, char *uid,
   rq.pwd = pwd && *pwd ? pwd : NULL;
   SQLRETURN rc = borrow(d, &rq, wide);
   odbcpool__buf_wipe(&rq.extra);
+  wipe_free(dsn);
+  wipe_free(uid);
+  wipe_free(pwd);
   return rc;
-}
-
-static void wipe_free(char *s) {
-  if (s != NULL) {
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-  }
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLConnect(SQLHDBC h, SQLCHAR *dsn,
@@ -334,13 +333,9 @@ DRV_EXPORT SQLRETURN SQL_API SQLConnect(SQLHDBC h, SQLCHAR *dsn,
   struct drv_dbc *d = drv_dbc_enter(h);
   if (d == NULL)
     return SQL_INVALID_HANDLE;
-  char *a = drv_utf8_narrow(dsn, dsnlen), *b = drv_utf8_narrow(uid, uidlen),
-       *c = drv_utf8_narrow(pwd, pwdlen);
-  SQLRETURN rc = connect_dsn(d, a, b, c, false);
-  wipe_free(a);
-  wipe_free(b);
-  wipe_free(c);
-  return rc;
+  return connect_dsn(d, drv_utf8_narrow(dsn, dsnlen),
+                     drv_utf8_narrow(uid, uidlen), drv_utf8_narrow(pwd, pwdlen),
+                     false);
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLConnectW(SQLHDBC h, SQLWCHAR *dsn,
@@ -350,39 +345,34 @@ DRV_EXPORT SQLRETURN SQL_API SQLConnectW(SQLHDBC h, SQLWCHAR *dsn,
   struct drv_dbc *d = drv_dbc_enter(h);
   if (d == NULL)
     return SQL_INVALID_HANDLE;
-  char *a = drv_utf8(dsn, dsnlen), *b = drv_utf8(uid, uidlen),
-       *c = drv_utf8(pwd, pwdlen);
-  SQLRETURN rc = connect_dsn(d, a, b, c, true);
-  wipe_free(a);
-  wipe_free(b);
-  wipe_free(c);
-  return rc;
+  return connect_dsn(d, drv_utf8(dsn, dsnlen), drv_utf8(uid, uidlen),
+                     drv_utf8(pwd, pwdlen), true);
+}
+
+/* Browsing a pooled connection's attributes makes no sense: the pool
+ * connects with the DSN's. */
+static SQLRETURN browse_connect(SQLHDBC h) {
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  return drv_error(&d->h, "HYC00",
+                   "SQLBrowseConnect is not supported through odbcpool");
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLBrowseConnect(SQLHDBC h, SQLCHAR *in,
-                                              SQLSMALLINT inlen,
-                                              SQLCHAR *out,
+                                              SQLSMALLINT inlen, SQLCHAR *out,
                                               SQLSMALLINT outmax,
                                               SQLSMALLINT *outlen) {
   (void)in, (void)inlen, (void)out, (void)outmax, (void)outlen;
-  struct drv_dbc *d = drv_dbc_enter(h);
-  if (d == NULL)
-    return SQL_INVALID_HANDLE;
-  return drv_error(&d->h, "HYC00",
-                   "SQLBrowseConnect is not supported through odbcpool");
+  return browse_connect(h);
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLBrowseConnectW(SQLHDBC h, SQLWCHAR *in,
-                                               SQLSMALLINT inlen,
-                                               SQLWCHAR *out,
+                                               SQLSMALLINT inlen, SQLWCHAR *out,
                                                SQLSMALLINT outmax,
                                                SQLSMALLINT *outlen) {
   (void)in, (void)inlen, (void)out, (void)outmax, (void)outlen;
-  struct drv_dbc *d = drv_dbc_enter(h);
-  if (d == NULL)
-    return SQL_INVALID_HANDLE;
-  return drv_error(&d->h, "HYC00",
-                   "SQLBrowseConnect is not supported through odbcpool");
+  return browse_connect(h);
 }
 
 /* Gives the connection back to the pool. Statements and descriptors the

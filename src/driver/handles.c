@@ -2,6 +2,7 @@
  * descriptor handles: allocation, validation, freeing. */
 #include "build.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,52 +109,48 @@ static SQLRETURN alloc_dbc(struct drv_env *e, SQLHANDLE *out) {
   return SQL_SUCCESS;
 }
 
-static SQLRETURN alloc_stmt(struct drv_dbc *d, SQLHANDLE *out) {
+/* Allocates a statement or an explicit descriptor on the borrowed
+ * connection, tracked by the pool so the return frees what is left, and
+ * links its wrapper into the connection's list. */
+static SQLRETURN alloc_child(struct drv_dbc *d, SQLSMALLINT type,
+                             SQLHANDLE *out) {
   if (d->conn == NULL)
     return drv_error(&d->h, "08003", "connection not open");
-  struct drv_stmt *s = calloc(1, sizeof *s);
-  if (s == NULL)
+  bool stmt = type == SQL_HANDLE_STMT;
+  void *w = calloc(1, stmt ? sizeof(struct drv_stmt) : sizeof(struct drv_desc));
+  if (w == NULL)
     return drv_error(&d->h, "HY001", "out of memory");
   pthread_mutex_lock(&d->lock);
-  int code = odbcpool_stmt_alloc(d->conn, &s->target);
+  SQLHANDLE target = SQL_NULL_HANDLE;
+  int code = stmt ? odbcpool_stmt_alloc(d->conn, &target)
+                  : odbcpool_desc_alloc(d->conn, &target);
   if (code != ODBCPOOL_OK) {
     pthread_mutex_unlock(&d->lock);
-    free(s);
+    free(w);
     /* The driver's own records are on the target connection. */
     return SQL_ERROR;
   }
-  s->h.kind = DRV_STMT;
-  s->dbc = d;
-  s->next = d->stmts;
-  if (d->stmts)
-    d->stmts->prev = s;
-  d->stmts = s;
-  pthread_mutex_unlock(&d->lock);
-  *out = s;
-  return SQL_SUCCESS;
-}
-
-static SQLRETURN alloc_desc(struct drv_dbc *d, SQLHANDLE *out) {
-  if (d->conn == NULL)
-    return drv_error(&d->h, "08003", "connection not open");
-  struct drv_desc *x = calloc(1, sizeof *x);
-  if (x == NULL)
-    return drv_error(&d->h, "HY001", "out of memory");
-  pthread_mutex_lock(&d->lock);
-  int code = odbcpool_desc_alloc(d->conn, &x->target);
-  if (code != ODBCPOOL_OK) {
-    pthread_mutex_unlock(&d->lock);
-    free(x);
-    return SQL_ERROR;
+  if (stmt) {
+    struct drv_stmt *s = w;
+    s->h.kind = DRV_STMT;
+    s->dbc = d;
+    s->target = target;
+    s->next = d->stmts;
+    if (d->stmts)
+      d->stmts->prev = s;
+    d->stmts = s;
+  } else {
+    struct drv_desc *x = w;
+    x->h.kind = DRV_DESC;
+    x->dbc = d;
+    x->target = target;
+    x->next = d->descs;
+    if (d->descs)
+      d->descs->prev = x;
+    d->descs = x;
   }
-  x->h.kind = DRV_DESC;
-  x->dbc = d;
-  x->next = d->descs;
-  if (d->descs)
-    d->descs->prev = x;
-  d->descs = x;
   pthread_mutex_unlock(&d->lock);
-  *out = x;
+  *out = w;
   return SQL_SUCCESS;
 }
 
@@ -168,13 +165,10 @@ DRV_EXPORT SQLRETURN SQL_API SQLAllocHandle(SQLSMALLINT type, SQLHANDLE in,
     struct drv_env *e = drv_env_enter(in);
     return e ? alloc_dbc(e, out) : SQL_INVALID_HANDLE;
   }
-  case SQL_HANDLE_STMT: {
-    struct drv_dbc *d = drv_dbc_enter(in);
-    return d ? alloc_stmt(d, out) : SQL_INVALID_HANDLE;
-  }
+  case SQL_HANDLE_STMT:
   case SQL_HANDLE_DESC: {
     struct drv_dbc *d = drv_dbc_enter(in);
-    return d ? alloc_desc(d, out) : SQL_INVALID_HANDLE;
+    return d ? alloc_child(d, type, out) : SQL_INVALID_HANDLE;
   }
   default:
     return SQL_ERROR;
@@ -369,8 +363,7 @@ DRV_EXPORT SQLRETURN SQL_API SQLCopyDesc(SQLHDESC src, SQLHDESC dst) {
 /* -------------------------------------------------------- environment */
 
 DRV_EXPORT SQLRETURN SQL_API SQLSetEnvAttr(SQLHENV h, SQLINTEGER attr,
-                                           SQLPOINTER value,
-                                           SQLINTEGER len) {
+                                           SQLPOINTER value, SQLINTEGER len) {
   (void)len;
   struct drv_env *e = drv_env_enter(h);
   if (e == NULL)
