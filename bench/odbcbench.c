@@ -35,8 +35,8 @@
  *          count the instructions of exactly the fetch loop.
  *
  * Output: one line per measurement, `odbcbench key=value ...`, and for
- * fetch summary lines with the medians (and the ratio, when comparing). Diagnostics go to stderr. The
- * exit status is 1 if any ODBC call failed.
+ * fetch summary lines with the medians (and the ratio, when comparing).
+ * Diagnostics go to stderr. The exit status is 1 if any ODBC call failed.
  */
 #include "build.h"
 
@@ -92,30 +92,29 @@ static struct opts o = {
 };
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: odbcbench (--dsn NAME | --connect STRING) [options]\n"
-          "  --mode cycle|fetch     request cycle (default) or pass-through "
-          "fetch\n"
-          "  --threads N            cycle: threads (default 1)\n"
-          "  --duration S           cycle: seconds measured (default 3)\n"
-          "  --count N              cycle: requests per thread instead of a "
-          "duration\n"
-          "  --warmup S             cycle: seconds run before measuring "
-          "(default 0.5)\n"
-          "  --query SQL            statement (cycle default: SELECT 1;\n"
-          "                         fetch default: ROWS rows by DBMS)\n"
-          "  --distinct             cycle: count distinct values of column "
-          "1\n"
-          "  --rows N               fetch: rows (default 100000)\n"
-          "  --compare-dsn NAME     fetch: also on this DSN (or\n"
-          "  --compare-connect STR  connection string), turn about; the\n"
-          "                         summary gives the median ratio\n"
-          "  --reps N               repetitions (default 1)\n"
-          "  --warmup-reps N        fetch: untimed repetitions first "
-          "(default 1)\n"
-          "  --cp off|driver|henv   set SQL_ATTR_CONNECTION_POOLING "
-          "(process and env)\n"
-          "  --label TEXT           copied into every output line\n");
+  fprintf(f, "usage: odbcbench (--dsn NAME | --connect STRING) [options]\n"
+             "  --mode cycle|fetch     request cycle (default) or pass-through "
+             "fetch\n"
+             "  --threads N            cycle: threads (default 1)\n"
+             "  --duration S           cycle: seconds measured (default 3)\n"
+             "  --count N              cycle: requests per thread instead of a "
+             "duration\n"
+             "  --warmup S             cycle: seconds run before measuring "
+             "(default 0.5)\n"
+             "  --query SQL            statement (cycle default: SELECT 1;\n"
+             "                         fetch default: ROWS rows by DBMS)\n"
+             "  --distinct             cycle: count distinct values of column "
+             "1\n"
+             "  --rows N               fetch: rows (default 100000)\n"
+             "  --compare-dsn NAME     fetch: also on this DSN (or\n"
+             "  --compare-connect STR  connection string), turn about; the\n"
+             "                         summary gives the median ratio\n"
+             "  --reps N               repetitions (default 1)\n"
+             "  --warmup-reps N        fetch: untimed repetitions first "
+             "(default 1)\n"
+             "  --cp off|driver|henv   set SQL_ATTR_CONNECTION_POOLING "
+             "(process and env)\n"
+             "  --label TEXT           copied into every output line\n");
 }
 
 static double parse_double(const char *opt, const char *v) {
@@ -134,8 +133,8 @@ static long parse_long(const char *opt, const char *v, long min) {
   errno = 0;
   long n = strtol(v, &end, 10);
   if (errno || end == v || *end || n < min) {
-    fprintf(stderr, "odbcbench: %s: bad value '%s' (at least %ld)\n", opt,
-            v, min);
+    fprintf(stderr, "odbcbench: %s: bad value '%s' (at least %ld)\n", opt, v,
+            min);
     exit(2);
   }
   return n;
@@ -247,8 +246,8 @@ static void odbc_fail(const char *what, SQLSMALLINT type, SQLHANDLE h,
     SQLCHAR state[6], msg[512];
     SQLINTEGER native = 0;
     SQLSMALLINT len = 0;
-    if (!SQL_SUCCEEDED(SQLGetDiagRec(type, h, i, state, &native, msg,
-                                     sizeof msg, &len)))
+    if (!SQL_SUCCEEDED(
+            SQLGetDiagRec(type, h, i, state, &native, msg, sizeof msg, &len)))
       break;
     fprintf(stderr, "  %s (%ld) %s\n", (char *)state, (long)native,
             (char *)msg);
@@ -365,8 +364,8 @@ static bool one_request(const char *query) {
     odbc_fail("SQLAllocHandle(DBC)", SQL_HANDLE_ENV, env, rc);
     return false;
   }
-  rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)o.connstr, SQL_NTS, NULL, 0,
-                        NULL, SQL_DRIVER_NOPROMPT);
+  rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)o.connstr, SQL_NTS, NULL, 0, NULL,
+                        SQL_DRIVER_NOPROMPT);
   if (!SQL_SUCCEEDED(rc)) {
     odbc_fail("SQLDriverConnect", SQL_HANDLE_DBC, dbc, rc);
     SQLFreeHandle(SQL_HANDLE_DBC, dbc);
@@ -585,8 +584,7 @@ static bool fetch_open(struct fetch_conn *f) {
   if (f->query == NULL) {
     if (strncasecmp(f->dbms, "PostgreSQL", 10) == 0) {
       snprintf(f->qbuf, sizeof f->qbuf,
-               "SELECT g, 'row ' || g FROM generate_series(1, %ld) g",
-               o.rows);
+               "SELECT g, 'row ' || g FROM generate_series(1, %ld) g", o.rows);
     } else if (strncasecmp(f->dbms, "SQLite", 6) == 0) {
       snprintf(f->qbuf, sizeof f->qbuf,
                "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 "
@@ -612,9 +610,8 @@ static bool fetch_open(struct fetch_conn *f) {
 /* Executes the query and reads every row with SQLFetch and SQLGetData of
  * both columns. Not inlined, so that callgrind can count exactly this
  * (valgrind --tool=callgrind --toggle-collect=fetch_once). */
-__attribute__((noinline)) static bool fetch_once(struct fetch_conn *f,
-                                                 long *rows_out,
-                                                 long long *sum_out) {
+__attribute__((noinline)) static bool
+fetch_once(struct fetch_conn *f, long *rows_out, long long *sum_out) {
   SQLRETURN rc = SQLExecDirect(f->st, (SQLCHAR *)f->query, SQL_NTS);
   if (!SQL_SUCCEEDED(rc)) {
     odbc_fail("SQLExecDirect", SQL_HANDLE_STMT, f->st, rc);

@@ -780,8 +780,8 @@ START_TEST(test_maria_reset_restores_session_variables) {
     text(a.c, vars[i].probe, fresh[i], sizeof fresh[i]);
   for (int i = 0; i < N; i++) {
     exec_ok(a.c, vars[i].change);
-    ck_assert_msg(strcmp(text(a.c, vars[i].probe, buf, sizeof buf),
-                         fresh[i]) != 0,
+    ck_assert_msg(strcmp(text(a.c, vars[i].probe, buf, sizeof buf), fresh[i]) !=
+                      0,
                   "%s did not change %s", vars[i].change, vars[i].probe);
   }
   /* Changed in SQL, behind the pool's back: Connector/ODBC learns of it
@@ -793,10 +793,10 @@ START_TEST(test_maria_reset_restores_session_variables) {
 
   struct session b = borrow_same(set, &a);
   for (int i = 0; i < N; i++)
-    ck_assert_msg(
-        strcmp(text(b.c, vars[i].probe, buf, sizeof buf), fresh[i]) == 0,
-        "%s: '%s' after the reset, '%s' on a fresh connection", vars[i].probe,
-        buf, fresh[i]);
+    ck_assert_msg(strcmp(text(b.c, vars[i].probe, buf, sizeof buf), fresh[i]) ==
+                      0,
+                  "%s: '%s' after the reset, '%s' on a fresh connection",
+                  vars[i].probe, buf, fresh[i]);
   ck_assert_uint_eq(get_attr(b.c, SQL_ATTR_AUTOCOMMIT), SQL_AUTOCOMMIT_ON);
   ck_assert_uint_eq(get_attr(b.c, SQL_ATTR_TXN_ISOLATION),
                     SQL_TXN_REPEATABLE_READ);
@@ -804,9 +804,9 @@ START_TEST(test_maria_reset_restores_session_variables) {
                         buf, sizeof buf),
                    "autocommit,tx_isolation");
   /* Non-ASCII text still round-trips (the connection character set). */
-  ck_assert_str_eq(text(b.c, "SELECT 'Zo\xc3\xab M\xc3\xbcller'", buf,
-                        sizeof buf),
-                   "Zo\xc3\xab M\xc3\xbcller");
+  ck_assert_str_eq(
+      text(b.c, "SELECT 'Zo\xc3\xab M\xc3\xbcller'", buf, sizeof buf),
+      "Zo\xc3\xab M\xc3\xbcller");
   give_back(set, &b);
   odbcpool_close(set);
 }
@@ -845,9 +845,9 @@ START_TEST(test_maria_reset_unlocks_tables) {
   exec_ok(a.c, "CREATE TABLE IF NOT EXISTS odbcpool_unlocked (x INT)");
   exec_ok(a.c, "LOCK TABLES odbcpool_locked WRITE");
   char why[1024];
-  ck_assert_msg(!run(a.c, "SELECT count(*) FROM odbcpool_unlocked", why,
-                     sizeof why),
-                "LOCK TABLES did not take effect");
+  ck_assert_msg(
+      !run(a.c, "SELECT count(*) FROM odbcpool_unlocked", why, sizeof why),
+      "LOCK TABLES did not take effect");
   give_back(set, &a);
 
   struct session b = borrow_same(set, &a);
@@ -876,18 +876,15 @@ START_TEST(test_maria_reset_restores_database) {
   ck_assert_str_eq(text(a.c, "SELECT DATABASE()", buf, sizeof buf),
                    "odbcpool_other");
   /* Connector/ODBC asks the server (SELECT DATABASE()) for the catalog. */
-  ck_assert(SQL_SUCCEEDED(SQLGetConnectAttr(odbcpool_hdbc(a.c),
-                                            SQL_ATTR_CURRENT_CATALOG, cat,
-                                            sizeof cat, &len)));
+  ck_assert(SQL_SUCCEEDED(SQLGetConnectAttr(
+      odbcpool_hdbc(a.c), SQL_ATTR_CURRENT_CATALOG, cat, sizeof cat, &len)));
   ck_assert_str_eq(cat, "odbcpool_other");
   give_back(set, &a);
 
   struct session b = borrow_same(set, &a);
-  ck_assert_str_eq(text(b.c, "SELECT DATABASE()", buf, sizeof buf),
-                   "odbcpool");
-  ck_assert(SQL_SUCCEEDED(SQLGetConnectAttr(odbcpool_hdbc(b.c),
-                                            SQL_ATTR_CURRENT_CATALOG, cat,
-                                            sizeof cat, &len)));
+  ck_assert_str_eq(text(b.c, "SELECT DATABASE()", buf, sizeof buf), "odbcpool");
+  ck_assert(SQL_SUCCEEDED(SQLGetConnectAttr(
+      odbcpool_hdbc(b.c), SQL_ATTR_CURRENT_CATALOG, cat, sizeof cat, &len)));
   ck_assert_str_eq(cat, "odbcpool");
   give_back(set, &b);
   odbcpool_close(set);
@@ -934,8 +931,8 @@ START_TEST(test_maria_reset_clears_statement_history) {
 
   struct session b = borrow_same(set, &a);
   ck_assert_int_eq(num(b.c, "SELECT @@session.profiling"), 0);
-  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM information_schema.PROFILING"),
-                   0);
+  ck_assert_int_eq(
+      num(b.c, "SELECT count(*) FROM information_schema.PROFILING"), 0);
   ck_assert_int_eq(num(b.c, "SELECT count(*) FROM "
                             "information_schema.OPTIMIZER_TRACE "
                             "WHERE QUERY LIKE '%Erika%'"),
@@ -1107,10 +1104,11 @@ START_TEST(test_load_keeps_statistics_consistent) {
     struct session s = borrow(set);
     long long n = 0;
     for (int i = 0; i < 500; i++) {
-      n = num(s.c, is_pg ? "SELECT count(*) FROM pg_stat_activity "
-                           "WHERE usename = 'odbcpool'"
-                         : "SELECT count(*) FROM information_schema.PROCESSLIST "
-                           "WHERE USER = 'odbcpool'");
+      n = num(s.c, is_pg
+                       ? "SELECT count(*) FROM pg_stat_activity "
+                         "WHERE usename = 'odbcpool'"
+                       : "SELECT count(*) FROM information_schema.PROCESSLIST "
+                         "WHERE USER = 'odbcpool'");
       if (n <= (long long)max_connections)
         break;
       usleep(10000);

@@ -41,8 +41,7 @@ START_TEST(test_tls_session_is_accepted_and_really_encrypted) {
   odbcpool_conn *c = testenv_borrow(set, "pg_tls");
   bool ok;
   long ssl = testenv_query_long(
-      c, "SELECT ssl::int FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-      &ok);
+      c, "SELECT ssl::int FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &ok);
   ck_assert(ok);
   ck_assert_int_eq(ssl, 1);
   odbcpool_return(c);
@@ -118,8 +117,8 @@ START_TEST(test_encrypted_credentials_open_connections_on_their_own) {
   ck_assert_eventually(testenv_stats(set, "pg_nocreds").idle == 1);
   odbcpool_conn *c = testenv_borrow(set, "pg_nocreds");
   bool ok;
-  long same = testenv_query_long(c, "SELECT (current_user = 'odbcpool')::int",
-                                 &ok);
+  long same =
+      testenv_query_long(c, "SELECT (current_user = 'odbcpool')::int", &ok);
   ck_assert(ok);
   ck_assert_int_eq(same, 1);
   odbcpool_return(c);
@@ -130,8 +129,8 @@ START_TEST(test_encrypted_credentials_open_connections_on_their_own) {
   char buf[4096];
   size_t n = fread(buf, 1, sizeof buf, f);
   fclose(f);
-  ck_assert_ptr_null(memmem(buf, n, env("PG_TEST_PASSWORD"),
-                            strlen(env("PG_TEST_PASSWORD"))));
+  ck_assert_ptr_null(
+      memmem(buf, n, env("PG_TEST_PASSWORD"), strlen(env("PG_TEST_PASSWORD"))));
 }
 END_TEST
 
@@ -144,16 +143,15 @@ START_TEST(test_readable_credentials_file_stops_the_pool) {
   unlink(key);
   odbcpool_error err;
   ck_assert_int_eq(odbcpool__secret_new_key(key, &err), ODBCPOOL_OK);
-  ck_assert_int_eq(odbcpool__cred_write(cred, key, "odbcpool",
-                                        "odbcpool-secret", &err),
-                   ODBCPOOL_OK);
+  ck_assert_int_eq(
+      odbcpool__cred_write(cred, key, "odbcpool", "odbcpool-secret", &err),
+      ODBCPOOL_OK);
   ck_assert_int_eq(chmod(cred, 0644), 0);
   odbcpool_set *set = (odbcpool_set *)&err;
   int rc = odbcpool_open(cred_config(dir, cred, key), &set, &err);
   ck_assert_int_eq(rc, ODBCPOOL_ECONFIG);
   ck_assert_ptr_null(set);
-  ck_assert_msg(strstr(err.message, cred) != NULL, "message: %s",
-                err.message);
+  ck_assert_msg(strstr(err.message, cred) != NULL, "message: %s", err.message);
   ck_assert_ptr_null(strstr(err.message, "odbcpool-secret"));
 }
 END_TEST

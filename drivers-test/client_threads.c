@@ -22,8 +22,8 @@
  * a custom setting, search_path, default isolation; on SQLite
  * recursive_triggers and query_only), leaves an uncommitted row and a
  * statement with an open cursor behind; every request checks at its
- * start that its session is as a fresh direct connection's. Between the suites, quick requests
- * (connect, one query, disconnect) add to the load.
+ * start that its session is as a fresh direct connection's. Between the suites,
+ * quick requests (connect, one query, disconnect) add to the load.
  *
  * Reuse: at the end the pool's stats_file must count every borrow and at
  * most CLIENT_MAX_CONNECTS physical connects; on PostgreSQL the requests
@@ -76,7 +76,7 @@ static char *long_text;
 static size_t long_text_len;
 static unsigned char *long_blob;
 static size_t long_blob_len;
-static char *reference; /* the suite's values through the direct DSN */
+static char *reference;      /* the suite's values through the direct DSN */
 static char probe_error[64]; /* SQLSTATE of reading gdpr_probe when absent */
 
 /* ------------------------------------------------------------ failures */
@@ -110,8 +110,8 @@ static void diag(SQLSMALLINT type, SQLHANDLE h, char *buf, size_t len) {
     SQLCHAR state[6] = "", msg[1024] = "";
     SQLINTEGER native = 0;
     SQLSMALLINT mlen = 0;
-    if (!SQL_SUCCEEDED(SQLGetDiagRec(type, h, i, state, &native, msg,
-                                     sizeof msg, &mlen)))
+    if (!SQL_SUCCEEDED(
+            SQLGetDiagRec(type, h, i, state, &native, msg, sizeof msg, &mlen)))
       break;
     char *m = (char *)msg, *p;
     while ((p = strstr(m, "[unixODBC]")) != NULL)
@@ -276,31 +276,37 @@ static void put_describe(struct req *r, SQLHSTMT st, const char *key) {
     SQLSMALLINT nlen = 0, type = 0, digits = 0, nullable = 0;
     SQLULEN size = 0;
     SQLLEN display = 0, octets = 0, unsig = 0;
-    ok(r, SQLDescribeCol(st, (SQLUSMALLINT)c, name, sizeof name, &nlen, &type,
-                         &size, &digits, &nullable),
+    ok(r,
+       SQLDescribeCol(st, (SQLUSMALLINT)c, name, sizeof name, &nlen, &type,
+                      &size, &digits, &nullable),
        SQL_HANDLE_STMT, st, "SQLDescribeCol");
-    ok(r, SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_TYPE_NAME, tname,
-                          sizeof tname, NULL, NULL),
+    ok(r,
+       SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_TYPE_NAME, tname,
+                       sizeof tname, NULL, NULL),
        SQL_HANDLE_STMT, st, "SQLColAttribute(SQL_DESC_TYPE_NAME)");
-    ok(r, SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_LABEL, label,
-                          sizeof label, NULL, NULL),
+    ok(r,
+       SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_LABEL, label, sizeof label,
+                       NULL, NULL),
        SQL_HANDLE_STMT, st, "SQLColAttribute(SQL_DESC_LABEL)");
-    ok(r, SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_DISPLAY_SIZE, NULL, 0,
-                          NULL, &display),
+    ok(r,
+       SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_DISPLAY_SIZE, NULL, 0,
+                       NULL, &display),
        SQL_HANDLE_STMT, st, "SQLColAttribute(SQL_DESC_DISPLAY_SIZE)");
-    ok(r, SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_OCTET_LENGTH, NULL, 0,
-                          NULL, &octets),
+    ok(r,
+       SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_OCTET_LENGTH, NULL, 0,
+                       NULL, &octets),
        SQL_HANDLE_STMT, st, "SQLColAttribute(SQL_DESC_OCTET_LENGTH)");
-    ok(r, SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_UNSIGNED, NULL, 0,
-                          NULL, &unsig),
+    ok(r,
+       SQLColAttribute(st, (SQLUSMALLINT)c, SQL_DESC_UNSIGNED, NULL, 0, NULL,
+                       &unsig),
        SQL_HANDLE_STMT, st, "SQLColAttribute(SQL_DESC_UNSIGNED)");
     char k[300];
     snprintf(k, sizeof k, "%s.%d", key, c);
-    put(r, k, "%s type=%d size=%lu digits=%d nullable=%d typename=%s "
-              "label=%s display=%ld octets=%ld unsigned=%ld",
+    put(r, k,
+        "%s type=%d size=%lu digits=%d nullable=%d typename=%s "
+        "label=%s display=%ld octets=%ld unsigned=%ld",
         (char *)name, type, (unsigned long)size, digits, nullable,
-        (char *)tname, (char *)label, (long)display, (long)octets,
-        (long)unsig);
+        (char *)tname, (char *)label, (long)display, (long)octets, (long)unsig);
   }
 }
 
@@ -331,8 +337,8 @@ static void get_long(struct req *r, SQLHSTMT st, SQLUSMALLINT col,
       break;
     }
     size_t room = ctype == SQL_C_CHAR ? PIECE - 1 : PIECE;
-    size_t got = (ind == SQL_NO_TOTAL || (size_t)ind > room) ? room
-                                                             : (size_t)ind;
+    size_t got =
+        (ind == SQL_NO_TOTAL || (size_t)ind > room) ? room : (size_t)ind;
     if (total + got > cap) {
       req_fail(r, "%s: more data than the %zu bytes sent", key, want_len);
       break;
@@ -352,22 +358,22 @@ static void get_long(struct req *r, SQLHSTMT st, SQLUSMALLINT col,
   else
     put(r, key, "%zu bytes in %ld pieces, fnv %016" PRIx64, total, pieces,
         fnv1a(all, total));
-  if (want != NULL && (null || total != want_len ||
-                       memcmp(all, want, want_len) != 0))
-    req_fail(r, "%s: expected the %zu bytes sent (fnv %016" PRIx64
-                "), got %zu bytes (fnv %016" PRIx64 ")",
-             key, want_len, fnv1a(want, want_len), total,
-             fnv1a(all, total));
+  if (want != NULL &&
+      (null || total != want_len || memcmp(all, want, want_len) != 0))
+    req_fail(r,
+             "%s: expected the %zu bytes sent (fnv %016" PRIx64
+             "), got %zu bytes (fnv %016" PRIx64 ")",
+             key, want_len, fnv1a(want, want_len), total, fnv1a(all, total));
   free(all);
   free(piece);
 }
 
 /* The number of temp objects in the session. */
 static long temp_objects(struct req *r) {
-  const char *sql =
-      is_pg ? "SELECT count(*) FROM pg_class WHERE relnamespace = "
-              "pg_my_temp_schema()"
-            : "SELECT count(*) FROM sqlite_temp_master";
+  const char *sql = is_pg
+                        ? "SELECT count(*) FROM pg_class WHERE relnamespace = "
+                          "pg_my_temp_schema()"
+                        : "SELECT count(*) FROM sqlite_temp_master";
   SQLHSTMT st = stmt(r);
   long n = -1;
   SQLINTEGER v = -1;
@@ -385,8 +391,8 @@ static long temp_objects(struct req *r) {
 
 /* SQLSTATE of a statement that must fail ("no error" if it did not),
  * and, if msg is given, the diagnostics. */
-static void error_of(struct req *r, const char *sql, char *state,
-                     size_t slen, char *msg, size_t mlen) {
+static void error_of(struct req *r, const char *sql, char *state, size_t slen,
+                     char *msg, size_t mlen) {
   SQLHSTMT st = stmt(r);
   if (st == SQL_NULL_HSTMT) {
     snprintf(state, slen, "(no statement)");
@@ -454,8 +460,8 @@ static void note_pid(struct req *r) {
       ok(r, SQLExecDirect(st, (SQLCHAR *)"SELECT pg_backend_pid()", SQL_NTS),
          SQL_HANDLE_STMT, st, "SELECT pg_backend_pid()") &&
       ok(r, SQLFetch(st), SQL_HANDLE_STMT, st, "SQLFetch(pid)") &&
-      ok(r, SQLGetData(st, 1, SQL_C_SLONG, &pid, 0, &ind), SQL_HANDLE_STMT,
-         st, "SQLGetData(pid)")) {
+      ok(r, SQLGetData(st, 1, SQL_C_SLONG, &pid, 0, &ind), SQL_HANDLE_STMT, st,
+         "SQLGetData(pid)")) {
     pthread_mutex_lock(&pids_lock);
     int i;
     for (i = 0; i < npids && pids[i] != pid; i++)
@@ -471,18 +477,19 @@ static void note_pid(struct req *r) {
 
 static void suite_literals(struct req *r) {
   const char *sql =
-      is_pg ? "SELECT 42 AS i, -2147483648 AS imin, 9223372036854775807 AS big, "
-              "CAST(12345.6789 AS NUMERIC(12,4)) AS dec, "
-              "CAST(-0.5 AS NUMERIC(3,1)) AS neg, 2.5E0 AS dbl, "
-              "DATE '2024-02-29' AS dt, TIME '13:45:30' AS tm, "
-              "TIMESTAMP '2024-02-29 13:45:30.123' AS ts, '" UNI "' AS uni, "
-              "CAST(NULL AS INTEGER) AS nul, length('" UNI "') AS unilen"
-            : "SELECT 42 AS i, -2147483648 AS imin, 9223372036854775807 AS "
-              "big, 12345.6789 AS dec, -0.5 AS neg, 2.5E0 AS dbl, "
-              "date('2024-02-29') AS dt, time('13:45:30') AS tm, "
-              "strftime('%Y-%m-%d %H:%M:%f', '2024-02-29 13:45:30.123') AS "
-              "ts, '" UNI_BMP "' AS uni, NULL AS nul, length('" UNI_BMP
-              "') AS unilen";
+      is_pg
+          ? "SELECT 42 AS i, -2147483648 AS imin, 9223372036854775807 AS big, "
+            "CAST(12345.6789 AS NUMERIC(12,4)) AS dec, "
+            "CAST(-0.5 AS NUMERIC(3,1)) AS neg, 2.5E0 AS dbl, "
+            "DATE '2024-02-29' AS dt, TIME '13:45:30' AS tm, "
+            "TIMESTAMP '2024-02-29 13:45:30.123' AS ts, '" UNI "' AS uni, "
+            "CAST(NULL AS INTEGER) AS nul, length('" UNI "') AS unilen"
+          : "SELECT 42 AS i, -2147483648 AS imin, 9223372036854775807 AS "
+            "big, 12345.6789 AS dec, -0.5 AS neg, 2.5E0 AS dbl, "
+            "date('2024-02-29') AS dt, time('13:45:30') AS tm, "
+            "strftime('%Y-%m-%d %H:%M:%f', '2024-02-29 13:45:30.123') AS "
+            "ts, '" UNI_BMP "' AS uni, NULL AS nul, length('" UNI_BMP
+            "') AS unilen";
   SQLHSTMT st = stmt(r);
   if (st == SQL_NULL_HSTMT)
     return;
@@ -509,7 +516,14 @@ static void suite_insert(struct req *r) {
   SQL_TIME_STRUCT tm = {13, 45, 30};
   SQL_TIMESTAMP_STRUCT ts = {2024, 2, 29, 13, 45, 30, 123000000};
   char txt[] = UNI;
-  SQLLEN ind[10] = {0, 0, 0, SQL_NTS, 0, 0, 0, SQL_NTS,
+  SQLLEN ind[10] = {0,
+                    0,
+                    0,
+                    SQL_NTS,
+                    0,
+                    0,
+                    0,
+                    SQL_NTS,
                     SQL_LEN_DATA_AT_EXEC((SQLLEN)long_text_len),
                     (SQLLEN)long_blob_len};
   SQLRETURN rc = SQLPrepare(st, (SQLCHAR *)ins, SQL_NTS);
@@ -537,9 +551,10 @@ static void suite_insert(struct req *r) {
   for (int k = 0; k < 10; k++) {
     char what[64];
     snprintf(what, sizeof what, "SQLBindParameter(%d)", k + 1);
-    ok(r, SQLBindParameter(st, (SQLUSMALLINT)(k + 1), SQL_PARAM_INPUT, p[k].c,
-                           p[k].s, p[k].size, p[k].digits, p[k].v,
-                           p[k].buflen, &ind[k]),
+    ok(r,
+       SQLBindParameter(st, (SQLUSMALLINT)(k + 1), SQL_PARAM_INPUT, p[k].c,
+                        p[k].s, p[k].size, p[k].digits, p[k].v, p[k].buflen,
+                        &ind[k]),
        SQL_HANDLE_STMT, st, what);
   }
   rc = SQLExecute(st);
@@ -551,14 +566,13 @@ static void suite_insert(struct req *r) {
     long puts = 0;
     while ((rc = SQLParamData(st, &which)) == SQL_NEED_DATA) {
       if (which != (void *)9) {
-        req_fail(r, "SQLParamData: asks for %p, expected parameter 9",
-                 which);
+        req_fail(r, "SQLParamData: asks for %p, expected parameter 9", which);
         break;
       }
       for (size_t off = 0; off < long_text_len; off += 8192) {
         size_t n = long_text_len - off < 8192 ? long_text_len - off : 8192;
-        if (!ok(r, SQLPutData(st, long_text + off, (SQLLEN)n),
-                SQL_HANDLE_STMT, st, "SQLPutData"))
+        if (!ok(r, SQLPutData(st, long_text + off, (SQLLEN)n), SQL_HANDLE_STMT,
+                st, "SQLPutData"))
           break;
         puts++;
       }
@@ -575,9 +589,10 @@ static void suite_insert(struct req *r) {
   id = 2;
   for (int k = 1; k < 10; k++) {
     ind[k] = SQL_NULL_DATA;
-    ok(r, SQLBindParameter(st, (SQLUSMALLINT)(k + 1), SQL_PARAM_INPUT, p[k].c,
-                           p[k].s, p[k].size ? p[k].size : 1, p[k].digits,
-                           k == 8 ? NULL : p[k].v, p[k].buflen, &ind[k]),
+    ok(r,
+       SQLBindParameter(st, (SQLUSMALLINT)(k + 1), SQL_PARAM_INPUT, p[k].c,
+                        p[k].s, p[k].size ? p[k].size : 1, p[k].digits,
+                        k == 8 ? NULL : p[k].v, p[k].buflen, &ind[k]),
        SQL_HANDLE_STMT, st, "SQLBindParameter(NULL)");
   }
   ok(r, SQLExecute(st), SQL_HANDLE_STMT, st, "SQLExecute(row 2, NULLs)");
@@ -599,8 +614,9 @@ static void suite_insert(struct req *r) {
     snprintf(txts[k], sizeof txts[k], "row %d %s", k + 3, UNI);
     tind[k] = SQL_NTS;
   }
-  ok(r, SQLPrepare(st, (SQLCHAR *)"INSERT INTO work (id, i, txt) VALUES (?, ?, ?)",
-                   SQL_NTS),
+  ok(r,
+     SQLPrepare(st, (SQLCHAR *)"INSERT INTO work (id, i, txt) VALUES (?, ?, ?)",
+                SQL_NTS),
      SQL_HANDLE_STMT, st, "SQLPrepare(rows)");
   if (is_pg) {
     SQLUSMALLINT status[NROWS];
@@ -611,8 +627,8 @@ static void suite_insert(struct req *r) {
     SQLSetStmtAttr(st, SQL_ATTR_PARAMS_PROCESSED_PTR, &processed, 0);
     SQLBindParameter(st, 1, SQL_PARAM_INPUT, SQL_C_SLONG, SQL_INTEGER, 0, 0,
                      ids, 0, NULL);
-    SQLBindParameter(st, 2, SQL_PARAM_INPUT, SQL_C_SLONG, SQL_INTEGER, 0, 0,
-                     is, 0, NULL);
+    SQLBindParameter(st, 2, SQL_PARAM_INPUT, SQL_C_SLONG, SQL_INTEGER, 0, 0, is,
+                     0, NULL);
     SQLBindParameter(st, 3, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR, 63, 0,
                      txts, sizeof txts[0], tind);
     ok(r, SQLExecute(st), SQL_HANDLE_STMT, st, "SQLExecute(parameter array)");
@@ -653,10 +669,12 @@ static void suite_select(struct req *r) {
   SQLINTEGER upto = 2;
   SQLBindParameter(st, 1, SQL_PARAM_INPUT, SQL_C_SLONG, SQL_INTEGER, 0, 0,
                    &upto, 0, NULL);
-  if (!ok(r, SQLExecDirect(st, (SQLCHAR *)"SELECT id, i, b, d, dt, tm, ts, txt, "
-                                          "lt, bl FROM work WHERE id <= ? "
-                                          "ORDER BY id",
-                           SQL_NTS),
+  if (!ok(r,
+          SQLExecDirect(st,
+                        (SQLCHAR *)"SELECT id, i, b, d, dt, tm, ts, txt, "
+                                   "lt, bl FROM work WHERE id <= ? "
+                                   "ORDER BY id",
+                        SQL_NTS),
           SQL_HANDLE_STMT, st, "select rows 1, 2")) {
     stmt_free(st);
     return;
@@ -692,14 +710,14 @@ static void suite_select(struct req *r) {
     snprintf(key, sizeof key, "select.%d.d", row);
     get_text(r, st, 4, d, sizeof d);
     put(r, key, "%s", d);
-    ok(r, SQLGetData(st, 5, SQL_C_TYPE_DATE, &dt, 0, &ind), SQL_HANDLE_STMT,
-       st, "SQLGetData(dt)");
+    ok(r, SQLGetData(st, 5, SQL_C_TYPE_DATE, &dt, 0, &ind), SQL_HANDLE_STMT, st,
+       "SQLGetData(dt)");
     snprintf(key, sizeof key, "select.%d.dt", row);
     ind == SQL_NULL_DATA
         ? put(r, key, "NULL")
         : put(r, key, "%04d-%02u-%02u", dt.year, dt.month, dt.day);
-    ok(r, SQLGetData(st, 6, SQL_C_TYPE_TIME, &tm, 0, &ind), SQL_HANDLE_STMT,
-       st, "SQLGetData(tm)");
+    ok(r, SQLGetData(st, 6, SQL_C_TYPE_TIME, &tm, 0, &ind), SQL_HANDLE_STMT, st,
+       "SQLGetData(tm)");
     snprintf(key, sizeof key, "select.%d.tm", row);
     ind == SQL_NULL_DATA
         ? put(r, key, "NULL")
@@ -707,17 +725,16 @@ static void suite_select(struct req *r) {
     ok(r, SQLGetData(st, 7, SQL_C_TYPE_TIMESTAMP, &ts, 0, &ind),
        SQL_HANDLE_STMT, st, "SQLGetData(ts)");
     snprintf(key, sizeof key, "select.%d.ts", row);
-    ind == SQL_NULL_DATA
-        ? put(r, key, "NULL")
-        : put(r, key, "%04d-%02u-%02u %02u:%02u:%02u.%09lu", ts.year,
-              ts.month, ts.day, ts.hour, ts.minute, ts.second,
-              (unsigned long)ts.fraction);
+    ind == SQL_NULL_DATA ? put(r, key, "NULL")
+                         : put(r, key, "%04d-%02u-%02u %02u:%02u:%02u.%09lu",
+                               ts.year, ts.month, ts.day, ts.hour, ts.minute,
+                               ts.second, (unsigned long)ts.fraction);
     snprintf(key, sizeof key, "select.%d.txt", row);
     get_text(r, st, 8, txt, sizeof txt);
     put(r, key, "%s", txt);
     if (row == 1 && strcmp(txt, UNI) != 0)
-      req_fail(r, "Unicode parameter round trip: expected '%s', got '%s'",
-               UNI, txt);
+      req_fail(r, "Unicode parameter round trip: expected '%s', got '%s'", UNI,
+               txt);
     snprintf(key, sizeof key, "select.%d.lt", row);
     get_long(r, st, 9, SQL_C_CHAR, key, row == 1 ? long_text : NULL,
              long_text_len);
@@ -743,13 +760,15 @@ static void suite_block_fetch(struct req *r) {
      SQL_HANDLE_STMT, st, "SQL_ATTR_ROW_BIND_TYPE");
   ok(r, SQLSetStmtAttr(st, SQL_ATTR_ROW_ARRAY_SIZE, (SQLPOINTER)BLOCK, 0),
      SQL_HANDLE_STMT, st, "SQL_ATTR_ROW_ARRAY_SIZE");
-  ok(r, SQLSetStmtAttr(st, SQL_ATTR_ROW_STATUS_PTR, status, 0),
-     SQL_HANDLE_STMT, st, "SQL_ATTR_ROW_STATUS_PTR");
+  ok(r, SQLSetStmtAttr(st, SQL_ATTR_ROW_STATUS_PTR, status, 0), SQL_HANDLE_STMT,
+     st, "SQL_ATTR_ROW_STATUS_PTR");
   ok(r, SQLSetStmtAttr(st, SQL_ATTR_ROWS_FETCHED_PTR, &fetched, 0),
      SQL_HANDLE_STMT, st, "SQL_ATTR_ROWS_FETCHED_PTR");
-  if (!ok(r, SQLExecDirect(st, (SQLCHAR *)"SELECT id, i, txt FROM work WHERE "
-                                          "id >= 3 ORDER BY id",
-                           SQL_NTS),
+  if (!ok(r,
+          SQLExecDirect(st,
+                        (SQLCHAR *)"SELECT id, i, txt FROM work WHERE "
+                                   "id >= 3 ORDER BY id",
+                        SQL_NTS),
           SQL_HANDLE_STMT, st, "block select")) {
     stmt_free(st);
     return;
@@ -772,11 +791,12 @@ static void suite_block_fetch(struct req *r) {
       long want = 3 + total;
       char want_txt[128];
       snprintf(want_txt, sizeof want_txt, "row %ld %s", want, UNI);
-      if (status[k] != SQL_ROW_SUCCESS || id[k] != want ||
-          i[k] != want * 3 || strcmp(txt[k], want_txt) != 0) {
+      if (status[k] != SQL_ROW_SUCCESS || id[k] != want || i[k] != want * 3 ||
+          strcmp(txt[k], want_txt) != 0) {
         if (bad++ == 0)
-          req_fail(r, "block fetch row %ld: expected %ld|%ld|%s status 0, "
-                      "got %ld|%ld|%s status %u",
+          req_fail(r,
+                   "block fetch row %ld: expected %ld|%ld|%s status 0, "
+                   "got %ld|%ld|%s status %u",
                    total, want, want * 3, want_txt, (long)id[k], (long)i[k],
                    txt[k], status[k]);
       }
@@ -794,22 +814,25 @@ static void suite_catalog(struct req *r) {
   SQLHSTMT st = stmt(r);
   if (st == SQL_NULL_HSTMT)
     return;
-  if (ok(r, SQLTables(st, NULL, 0, NULL, 0, (SQLCHAR *)"cl_threads", SQL_NTS,
-                      (SQLCHAR *)"TABLE", SQL_NTS),
+  if (ok(r,
+         SQLTables(st, NULL, 0, NULL, 0, (SQLCHAR *)"cl_threads", SQL_NTS,
+                   (SQLCHAR *)"TABLE", SQL_NTS),
          SQL_HANDLE_STMT, st, "SQLTables"))
     put_rows(r, st, "tables", 4);
   SQLFreeStmt(st, SQL_CLOSE);
   /* The standard 18 columns: psqlODBC appends the table OID, which
    * differs by creation. */
-  if (ok(r, SQLColumns(st, NULL, 0, NULL, 0, (SQLCHAR *)"cl_threads",
-                       SQL_NTS, NULL, 0),
+  if (ok(r,
+         SQLColumns(st, NULL, 0, NULL, 0, (SQLCHAR *)"cl_threads", SQL_NTS,
+                    NULL, 0),
          SQL_HANDLE_STMT, st, "SQLColumns")) {
     put_describe(r, st, "columns.describe");
     put_rows(r, st, "columns", 18);
   }
   SQLFreeStmt(st, SQL_CLOSE);
-  if (ok(r, SQLExecDirect(st, (SQLCHAR *)"SELECT * FROM cl_threads ORDER BY id",
-                          SQL_NTS),
+  if (ok(r,
+         SQLExecDirect(st, (SQLCHAR *)"SELECT * FROM cl_threads ORDER BY id",
+                       SQL_NTS),
          SQL_HANDLE_STMT, st, "SELECT cl_threads")) {
     put_describe(r, st, "cl_threads.describe");
     put_rows(r, st, "cl_threads.rows", 0);
@@ -858,24 +881,28 @@ static void suite_multiple_results(struct req *r) {
 }
 
 static void suite_transactions(struct req *r) {
-  ok(r, SQLSetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT,
-                          (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0),
+  ok(r,
+     SQLSetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT,
+                       (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0),
      SQL_HANDLE_DBC, r->dbc, "SQL_ATTR_AUTOCOMMIT off");
   exec(r, "INSERT INTO work (id, txt) VALUES (100, 'rolled back')");
   ok(r, SQLEndTran(SQL_HANDLE_DBC, r->dbc, SQL_ROLLBACK), SQL_HANDLE_DBC,
      r->dbc, "SQLEndTran(ROLLBACK)");
   exec(r, "INSERT INTO work (id, txt) VALUES (101, 'committed')");
-  ok(r, SQLEndTran(SQL_HANDLE_DBC, r->dbc, SQL_COMMIT), SQL_HANDLE_DBC,
-     r->dbc, "SQLEndTran(COMMIT)");
-  ok(r, SQLSetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT,
-                          (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0),
+  ok(r, SQLEndTran(SQL_HANDLE_DBC, r->dbc, SQL_COMMIT), SQL_HANDLE_DBC, r->dbc,
+     "SQLEndTran(COMMIT)");
+  ok(r,
+     SQLSetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT,
+                       (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0),
      SQL_HANDLE_DBC, r->dbc, "SQL_ATTR_AUTOCOMMIT on");
   SQLHSTMT st = stmt(r);
   if (st == SQL_NULL_HSTMT)
     return;
-  if (ok(r, SQLExecDirect(st, (SQLCHAR *)"SELECT id, txt FROM work WHERE id "
-                                         ">= 100 ORDER BY id",
-                          SQL_NTS),
+  if (ok(r,
+         SQLExecDirect(st,
+                       (SQLCHAR *)"SELECT id, txt FROM work WHERE id "
+                                  ">= 100 ORDER BY id",
+                       SQL_NTS),
          SQL_HANDLE_STMT, st, "select transactions"))
     put_rows(r, st, "transactions", 0);
   stmt_free(st);
@@ -916,8 +943,7 @@ static void session_state(struct req *r, char *buf, size_t len) {
   SQLUINTEGER autocommit = 99, isolation = 99, access = 99;
   ok(r, SQLGetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT, &autocommit, 0, NULL),
      SQL_HANDLE_DBC, r->dbc, "SQLGetConnectAttr(SQL_ATTR_AUTOCOMMIT)");
-  ok(r, SQLGetConnectAttr(r->dbc, SQL_ATTR_TXN_ISOLATION, &isolation, 0,
-                          NULL),
+  ok(r, SQLGetConnectAttr(r->dbc, SQL_ATTR_TXN_ISOLATION, &isolation, 0, NULL),
      SQL_HANDLE_DBC, r->dbc, "SQLGetConnectAttr(SQL_ATTR_TXN_ISOLATION)");
   ok(r, SQLGetConnectAttr(r->dbc, SQL_ATTR_ACCESS_MODE, &access, 0, NULL),
      SQL_HANDLE_DBC, r->dbc, "SQLGetConnectAttr(SQL_ATTR_ACCESS_MODE)");
@@ -956,8 +982,9 @@ static void leave_mess(struct req *r) {
   } else {
     exec(r, "PRAGMA recursive_triggers = ON");
   }
-  ok(r, SQLSetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT,
-                          (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0),
+  ok(r,
+     SQLSetConnectAttr(r->dbc, SQL_ATTR_AUTOCOMMIT,
+                       (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0),
      SQL_HANDLE_DBC, r->dbc, "SQL_ATTR_AUTOCOMMIT off");
   /* A driver may refuse an isolation level: only one it takes counts. */
   SQLSetConnectAttr(r->dbc, SQL_ATTR_TXN_ISOLATION,
@@ -975,20 +1002,23 @@ static void check_clean(struct req *r) {
   char sess[700];
   session_state(r, sess, sizeof sess);
   if (strcmp(sess, session_reference) != 0)
-    req_fail(r, "session state at the start of the request: expected, as a "
-                "fresh direct connection, '%s', got '%s'",
+    req_fail(r,
+             "session state at the start of the request: expected, as a "
+             "fresh direct connection, '%s', got '%s'",
              session_reference, sess);
   long n = temp_objects(r);
   if (n != 0)
-    req_fail(r, "temp objects at the start of the request: expected 0, "
-                "got %ld",
+    req_fail(r,
+             "temp objects at the start of the request: expected 0, "
+             "got %ld",
              n);
   char state[64], msg[1024];
   error_of(r, "SELECT name, born, tag FROM gdpr_probe", state, sizeof state,
            msg, sizeof msg);
   if (strcmp(state, probe_error) != 0)
-    req_fail(r, "temp table gdpr_probe of an earlier request: expected "
-                "SQLSTATE %s (no such table, as direct), got %s %s",
+    req_fail(r,
+             "temp table gdpr_probe of an earlier request: expected "
+             "SQLSTATE %s (no such table, as direct), got %s %s",
              probe_error, state, msg);
 }
 
@@ -1007,16 +1037,19 @@ static void leave_datum(struct req *r) {
                    DATUM_NAME, 0, &nts);
   SQLBindParameter(st, 2, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_TYPE_DATE, 10, 0,
                    DATUM_BORN, 0, &nts);
-  SQLBindParameter(st, 3, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR, 63, 0,
-                   tag, 0, &nts);
-  ok(r, SQLExecDirect(st, (SQLCHAR *)"INSERT INTO gdpr_probe VALUES (?, ?, ?)",
-                      SQL_NTS),
+  SQLBindParameter(st, 3, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR, 63, 0, tag,
+                   0, &nts);
+  ok(r,
+     SQLExecDirect(st, (SQLCHAR *)"INSERT INTO gdpr_probe VALUES (?, ?, ?)",
+                   SQL_NTS),
      SQL_HANDLE_STMT, st, "INSERT INTO gdpr_probe");
   SQLFreeStmt(st, SQL_RESET_PARAMS);
   SQLFreeStmt(st, SQL_CLOSE);
-  if (ok(r, SQLExecDirect(st, (SQLCHAR *)"SELECT name, born, tag FROM "
-                                         "gdpr_probe",
-                          SQL_NTS),
+  if (ok(r,
+         SQLExecDirect(st,
+                       (SQLCHAR *)"SELECT name, born, tag FROM "
+                                  "gdpr_probe",
+                       SQL_NTS),
          SQL_HANDLE_STMT, st, "SELECT gdpr_probe")) {
     struct req mine = {.mode = r->mode, .thread = r->thread, .n = r->n};
     put_rows(&mine, st, "probe", 0);
@@ -1024,10 +1057,10 @@ static void leave_datum(struct req *r) {
     snprintf(want, sizeof want, "probe=%s|%s|%s;\n", DATUM_NAME, DATUM_BORN,
              tag);
     if (mine.rec == NULL || strcmp(mine.rec, want) != 0)
-      req_fail(r, "gdpr_probe: expected this request's row only (%.*s), "
-                  "got %s",
-               (int)strlen(want) - 1, want,
-               mine.rec ? mine.rec : "(nothing)");
+      req_fail(r,
+               "gdpr_probe: expected this request's row only (%.*s), "
+               "got %s",
+               (int)strlen(want) - 1, want, mine.rec ? mine.rec : "(nothing)");
     free(mine.rec);
   }
   stmt_free(st);
@@ -1157,8 +1190,8 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5 || (strcmp(argv[1], "sqlite") != 0 &&
-                    strcmp(argv[1], "pg") != 0)) {
+  if (argc != 5 ||
+      (strcmp(argv[1], "sqlite") != 0 && strcmp(argv[1], "pg") != 0)) {
     fprintf(stderr, "usage: " PROG " sqlite|pg DIRECT_CONNSTR POOLED_CONNSTR "
                     "STATS_PATTERN\n");
     return 2;

@@ -13,28 +13,28 @@ extern "C" {
 #endif
 
 /* Result codes. Append only: the numeric values are ABI. */
-#define ODBCPOOL_ERRNO_MAP(XX)                                                \
-  XX(OK, "success")                                                           \
-  XX(EINVAL, "invalid argument")                                              \
-  XX(ENOMEM, "out of memory")                                                 \
-  XX(ECONFIG, "invalid configuration")                                        \
-  XX(EIO, "cannot read file")                                                 \
-  XX(EDM, "cannot load the ODBC driver manager")                              \
-  XX(ENODSN, "data source not configured")                                    \
-  XX(ECONNECT, "cannot connect to the data source")                           \
-  XX(ETIMEDOUT, "timed out waiting for a pooled connection")                  \
-  XX(EODBC, "ODBC call failed")                                               \
-  XX(ECLOSED, "pool set is closed")                                           \
-  XX(ECREDENTIALS, "credentials do not match the pooled connection")          \
-  XX(ETHREAD, "cannot start a pool thread")                                   \
-  XX(ENOTFOUND, "no such pool")                                               \
+#define ODBCPOOL_ERRNO_MAP(XX)                                                 \
+  XX(OK, "success")                                                            \
+  XX(EINVAL, "invalid argument")                                               \
+  XX(ENOMEM, "out of memory")                                                  \
+  XX(ECONFIG, "invalid configuration")                                         \
+  XX(EIO, "cannot read file")                                                  \
+  XX(EDM, "cannot load the ODBC driver manager")                               \
+  XX(ENODSN, "data source not configured")                                     \
+  XX(ECONNECT, "cannot connect to the data source")                            \
+  XX(ETIMEDOUT, "timed out waiting for a pooled connection")                   \
+  XX(EODBC, "ODBC call failed")                                                \
+  XX(ECLOSED, "pool set is closed")                                            \
+  XX(ECREDENTIALS, "credentials do not match the pooled connection")           \
+  XX(ETHREAD, "cannot start a pool thread")                                    \
+  XX(ENOTFOUND, "no such pool")                                                \
   XX(EPOLICY, "connection refused by the encryption policy")
 
 typedef enum {
 #define ODBCPOOL_XX_(name, msg) ODBCPOOL_##name,
   ODBCPOOL_ERRNO_MAP(ODBCPOOL_XX_)
 #undef ODBCPOOL_XX_
-  ODBCPOOL_ERRNO_MAX_
+      ODBCPOOL_ERRNO_MAX_
 } odbcpool_errno;
 
 /* Detail of a failed pool-wide call, owned by the caller (a pool set is
@@ -56,24 +56,24 @@ typedef struct odbcpool_conn odbcpool_conn;
 typedef struct odbcpool_borrow_opts {
   const char *uid;
   const char *pwd;
-  const char *purpose;   /* free-text label for statistics and audit */
-  long timeout_ms;       /* < 0: the pool's borrow_timeout */
+  const char *purpose; /* free-text label for statistics and audit */
+  long timeout_ms;     /* < 0: the pool's borrow_timeout */
 } odbcpool_borrow_opts;
 
 /* Reasons a physical connection was closed. Append only. */
-#define ODBCPOOL_CLOSE_REASON_MAP(XX)                                         \
-  XX(IDLE, "idle_timeout")                                                    \
-  XX(LIFETIME, "max_lifetime")                                                \
-  XX(BROKEN, "broken")                                                        \
-  XX(RESET_FAILED, "reset_failed")                                            \
-  XX(SHUTDOWN, "shutdown")                                                    \
+#define ODBCPOOL_CLOSE_REASON_MAP(XX)                                          \
+  XX(IDLE, "idle_timeout")                                                     \
+  XX(LIFETIME, "max_lifetime")                                                 \
+  XX(BROKEN, "broken")                                                         \
+  XX(RESET_FAILED, "reset_failed")                                             \
+  XX(SHUTDOWN, "shutdown")                                                     \
   XX(FORKED, "forked")
 
 typedef enum {
 #define ODBCPOOL_XX_(name, msg) ODBCPOOL_CLOSE_##name,
   ODBCPOOL_CLOSE_REASON_MAP(ODBCPOOL_XX_)
 #undef ODBCPOOL_XX_
-  ODBCPOOL_CLOSE_MAX_
+      ODBCPOOL_CLOSE_MAX_
 } odbcpool_close_reason;
 
 /* A snapshot of one pool's statistics. */
@@ -85,16 +85,16 @@ typedef struct odbcpool_stats {
   unsigned resetting; /* returned, being erased */
   unsigned waiting;   /* borrowers waiting for a connection */
   /* counters since the pool was created */
-  uint64_t borrows;         /* successful borrows */
-  uint64_t timeouts;        /* borrows that timed out */
-  uint64_t connects;        /* physical connects that succeeded */
+  uint64_t borrows;  /* successful borrows */
+  uint64_t timeouts; /* borrows that timed out */
+  uint64_t connects; /* physical connects that succeeded */
   uint64_t connect_failures;
-  uint64_t resets;          /* resets that succeeded */
-  uint64_t reset_failures;  /* resets that failed (connection closed) */
+  uint64_t resets;         /* resets that succeeded */
+  uint64_t reset_failures; /* resets that failed (connection closed) */
   uint64_t validations_failed;
-  uint64_t leaks;           /* borrows held past leak_threshold */
+  uint64_t leaks; /* borrows held past leak_threshold */
   uint64_t closes[ODBCPOOL_CLOSE_MAX_];
-  uint64_t wait_us_total;   /* time borrowers spent waiting */
+  uint64_t wait_us_total; /* time borrowers spent waiting */
   uint64_t wait_us_max;
 } odbcpool_stats;
 

@@ -187,7 +187,8 @@ void odbcpool_close(odbcpool_set *s) {
     /* Their holders may still use them: leave them be. */
     odbcpool__log(ODBCPOOL_LOG_WARN,
                   "odbcpool_close: %u connection(s) still borrowed are "
-                  "abandoned", borrowed);
+                  "abandoned",
+                  borrowed);
     return;
   }
   const struct odbcpool__dm *dm = odbcpool__dm(NULL);
@@ -291,8 +292,8 @@ int odbcpool_desc_free(odbcpool_conn *c, SQLHDESC h) {
   return track_free(c, SQL_HANDLE_DESC, h);
 }
 
-int odbcpool_stats_get(odbcpool_set *s, const char *dsn,
-                       odbcpool_stats *out, odbcpool_error *err) {
+int odbcpool_stats_get(odbcpool_set *s, const char *dsn, odbcpool_stats *out,
+                       odbcpool_error *err) {
   odbcpool__err_clear(err);
   if (s == NULL || dsn == NULL || out == NULL)
     return odbcpool__err(err, ODBCPOOL_EINVAL, "HY009",
@@ -327,8 +328,8 @@ int odbcpool_stats_get(odbcpool_set *s, const char *dsn,
 int odbcpool_quiesce(odbcpool_set *s, long timeout_ms) {
   if (s == NULL)
     return ODBCPOOL_EINVAL;
-  uint64_t deadline = odbcpool__now_ms() + (uint64_t)(timeout_ms < 0 ? 0
-                                                                      : timeout_ms);
+  uint64_t deadline =
+      odbcpool__now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
   int code = ODBCPOOL_OK;
   pthread_mutex_lock(&s->lock);
   odbcpool__fork_check(s);

@@ -41,8 +41,7 @@ static bool read_attr(const struct odbcpool__dm *dm, SQLHDBC hdbc, int i,
       return false;
   } else {
     out->num = 0;
-    rc = dm->SQLGetConnectAttr(hdbc, attr_table[i].attr, &out->num, 0,
-                               &len);
+    rc = dm->SQLGetConnectAttr(hdbc, attr_table[i].attr, &out->num, 0, &len);
   }
   return SQL_SUCCEEDED(rc);
 }

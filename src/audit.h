@@ -11,15 +11,15 @@
 #include "odbcpool.h"
 
 /* Events, with their names in the "event" field. Append only. */
-#define ODBCPOOL_AUDIT_EVENTS(X)                                              \
-  X(OPEN, "open")                                                             \
-  X(BORROW, "borrow")                                                         \
-  X(RETURN, "return")                                                         \
-  X(RESET_OK, "reset_ok")                                                     \
-  X(RESET_FAILED, "reset_failed")                                             \
-  X(CLOSE, "close")                                                           \
-  X(REFUSED, "refused")                                                       \
-  X(WAIT_TIMEOUT, "wait_timeout")                                             \
+#define ODBCPOOL_AUDIT_EVENTS(X)                                               \
+  X(OPEN, "open")                                                              \
+  X(BORROW, "borrow")                                                          \
+  X(RETURN, "return")                                                          \
+  X(RESET_OK, "reset_ok")                                                      \
+  X(RESET_FAILED, "reset_failed")                                              \
+  X(CLOSE, "close")                                                            \
+  X(REFUSED, "refused")                                                        \
+  X(WAIT_TIMEOUT, "wait_timeout")                                              \
   X(LEAK_SUSPECTED, "leak_suspected")
 
 enum odbcpool__audit_event {
@@ -80,8 +80,8 @@ void odbcpool__audit_pseudonym(const struct odbcpool__audit *a,
  * ODBCPOOL_EINVAL with "FILE:LINE: reason" in err for the first bad
  * record (edited, removed, reordered, truncated, wrong key). Writes a
  * summary to `out` (may be NULL). */
-int odbcpool__audit_verify(const char *key_file, char *const *files,
-                           int nfiles, FILE *out, odbcpool_error *err);
+int odbcpool__audit_verify(const char *key_file, char *const *files, int nfiles,
+                           FILE *out, odbcpool_error *err);
 
 /* Deletes rotated audit files older than the config's retention. Returns
  * the number deleted, or -1 with err set. */

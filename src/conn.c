@@ -73,9 +73,9 @@ static SQLRETURN driver_connect(const struct odbcpool__dm *dm, SQLHDBC dbc,
   if (!wide) {
     SQLCHAR out[1024];
     SQLSMALLINT outlen = 0;
-    SQLRETURN rc = dm->SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS,
-                                        out, sizeof out, &outlen,
-                                        SQL_DRIVER_NOPROMPT);
+    SQLRETURN rc =
+        dm->SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, out, sizeof out,
+                             &outlen, SQL_DRIVER_NOPROMPT);
     /* The completed connection string may echo the password. */
     OPENSSL_cleanse(out, sizeof out);
     return rc;
@@ -155,8 +155,8 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     snprintf(what, sizeof what, "cannot connect to DSN '%s'", p->dsn);
     /* Copy the records before the handle (and they) go away. */
     odbcpool__diag_capture(SQL_HANDLE_DBC, dbc, diag);
-    code = odbcpool__err_odbc(err, ODBCPOOL_ECONNECT, SQL_HANDLE_DBC, dbc,
-                              what);
+    code =
+        odbcpool__err_odbc(err, ODBCPOOL_ECONNECT, SQL_HANDLE_DBC, dbc, what);
     if (err != NULL && err->sqlstate[0] == '\0')
       snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
@@ -181,8 +181,8 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     uint64_t j = jitter_ms(p->cfg->lifetime_jitter);
     c->expires_ms = now + (j < life ? life - j : life);
   }
-  odbcpool__log(ODBCPOOL_LOG_DEBUG, "pool %s: opened connection %llu",
-                p->dsn, (unsigned long long)c->id);
+  odbcpool__log(ODBCPOOL_LOG_DEBUG, "pool %s: opened connection %llu", p->dsn,
+                (unsigned long long)c->id);
   return ODBCPOOL_OK;
 }
 
@@ -225,8 +225,8 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
   if (dm == NULL)
     return false;
   SQLUINTEGER dead = SQL_CD_FALSE;
-  SQLRETURN rc = dm->SQLGetConnectAttr(c->hdbc, SQL_ATTR_CONNECTION_DEAD,
-                                       &dead, 0, NULL);
+  SQLRETURN rc =
+      dm->SQLGetConnectAttr(c->hdbc, SQL_ATTR_CONNECTION_DEAD, &dead, 0, NULL);
   /* A driver that cannot tell is not a dead connection. */
   if (SQL_SUCCEEDED(rc) && dead == SQL_CD_TRUE)
     return false;
@@ -238,9 +238,10 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
   odbcpool_error err;
   if (odbcpool__exec(c->hdbc, cfg->validation_query, false, false, &err) !=
       ODBCPOOL_OK) {
-    odbcpool__log(ODBCPOOL_LOG_INFO, "pool %s: connection %llu failed "
-                  "validation: %s", c->pool->dsn,
-                  (unsigned long long)c->id, err.message);
+    odbcpool__log(ODBCPOOL_LOG_INFO,
+                  "pool %s: connection %llu failed "
+                  "validation: %s",
+                  c->pool->dsn, (unsigned long long)c->id, err.message);
     return false;
   }
   return true;
@@ -257,8 +258,9 @@ void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr) {
       return;
   const struct odbcpool__dm *dm = odbcpool__dm(NULL);
   SQLULEN v = 0;
-  if (dm == NULL || c->nextra_attrs == (int)(sizeof c->extra_attrs /
-                                             sizeof c->extra_attrs[0]) ||
+  if (dm == NULL ||
+      c->nextra_attrs ==
+          (int)(sizeof c->extra_attrs / sizeof c->extra_attrs[0]) ||
       !SQL_SUCCEEDED(dm->SQLGetConnectAttr(c->hdbc, attr, &v, 0, NULL))) {
     odbcpool__log(ODBCPOOL_LOG_INFO,
                   "pool %s: connection %llu: attribute %d cannot be read "

@@ -86,7 +86,8 @@ int odbcpool__connstr_parse(const char *s, size_t len,
     if (i == len || s[i] != '=') {
       code = odbcpool__err(err, ODBCPOOL_EINVAL, "HY000",
                            "connection string: attribute at offset %zu "
-                           "has no '='", kstart);
+                           "has no '='",
+                           kstart);
       break;
     }
     size_t kend = i;

@@ -21,16 +21,16 @@ static void load(void) {
    * handles the application holds. */
   void *h = dlopen(ODBCPOOL_DM_SONAME, RTLD_NOW | RTLD_LOCAL);
   if (h == NULL) {
-    snprintf(load_error, sizeof load_error, "dlopen %s: %s",
-             ODBCPOOL_DM_SONAME, dlerror());
+    snprintf(load_error, sizeof load_error, "dlopen %s: %s", ODBCPOOL_DM_SONAME,
+             dlerror());
     return;
   }
-#define RESOLVE(kind, name, params, args)                                           \
-  *(void **)&table.name = dlsym(h, #name);                                   \
-  if (table.name == NULL) {                                                  \
-    snprintf(load_error, sizeof load_error, "%s has no %s",                 \
-             ODBCPOOL_DM_SONAME, #name);                                     \
-    return;                                                                  \
+#define RESOLVE(kind, name, params, args)                                      \
+  *(void **)&table.name = dlsym(h, #name);                                     \
+  if (table.name == NULL) {                                                    \
+    snprintf(load_error, sizeof load_error, "%s has no %s",                    \
+             ODBCPOOL_DM_SONAME, #name);                                       \
+    return;                                                                    \
   }
   ODBCPOOL_ODBC_API(RESOLVE)
 #undef RESOLVE

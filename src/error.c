@@ -70,8 +70,7 @@ int odbcpool__err_odbc(odbcpool_error *err, int code, SQLSMALLINT type,
   err->code = code;
   err->native = 0;
   err->sqlstate[0] = '\0';
-  size_t used = (size_t)snprintf(err->message, sizeof err->message, "%s",
-                                 what);
+  size_t used = (size_t)snprintf(err->message, sizeof err->message, "%s", what);
   const struct odbcpool__dm *dm = odbcpool__dm(NULL);
   if (dm == NULL || handle == SQL_NULL_HANDLE)
     return code;
@@ -96,9 +95,9 @@ int odbcpool__err_odbc(odbcpool_error *err, int code, SQLSMALLINT type,
       size_t tl = strlen((char *)text);
       while (tl > 0 && text[tl - 1] == ' ')
         text[--tl] = '\0';
-      int n = snprintf(err->message + used, sizeof err->message - used,
-                       "%s[%s] %s", rec == 1 ? ": " : "; ", (char *)state,
-                       (char *)text);
+      int n =
+          snprintf(err->message + used, sizeof err->message - used, "%s[%s] %s",
+                   rec == 1 ? ": " : "; ", (char *)state, (char *)text);
       if (n > 0)
         used += (size_t)n;
     }
@@ -118,10 +117,10 @@ void odbcpool__diag_capture(SQLSMALLINT type, SQLHANDLE handle,
     SQLSMALLINT tlen = 0;
     SQLCHAR state[6];
     SQLINTEGER native = 0;
-    SQLRETURN rc = dm->SQLGetDiagRec(
-        type, handle, (SQLSMALLINT)(diag->n + 1), state, &native,
-        (SQLCHAR *)diag->rec[diag->n].text,
-        (SQLSMALLINT)sizeof diag->rec[diag->n].text, &tlen);
+    SQLRETURN rc =
+        dm->SQLGetDiagRec(type, handle, (SQLSMALLINT)(diag->n + 1), state,
+                          &native, (SQLCHAR *)diag->rec[diag->n].text,
+                          (SQLSMALLINT)sizeof diag->rec[diag->n].text, &tlen);
     if (!SQL_SUCCEEDED(rc))
       break;
     memcpy(diag->rec[diag->n].state, state, 6);

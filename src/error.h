@@ -10,8 +10,7 @@
  * optional SQLSTATE (NULL: none). Returns `code`, so callers can write
  * `return odbcpool__err(err, ODBCPOOL_EINVAL, NULL, "...")`. */
 int odbcpool__err(odbcpool_error *err, int code, const char *sqlstate,
-                  const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Sets `err` to `code` with the message "<what>: " followed by every
  * diagnostic record of (type, handle), read through the dm table; the

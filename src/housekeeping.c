@@ -122,8 +122,7 @@ void *odbcpool__housekeeper(void *arg) {
     uint64_t tick = tick_ms(s);
     if (s->reset_head != NULL && tick > 100)
       tick = 100;
-    odbcpool__cond_wait_until(&s->hk_cv, &s->lock,
-                              odbcpool__now_ms() + tick);
+    odbcpool__cond_wait_until(&s->hk_cv, &s->lock, odbcpool__now_ms() + tick);
   }
   pthread_mutex_unlock(&s->lock);
   return NULL;

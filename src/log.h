@@ -2,8 +2,12 @@
 #ifndef ODBCPOOL_LOG_H
 #define ODBCPOOL_LOG_H
 
-enum { ODBCPOOL_LOG_ERROR, ODBCPOOL_LOG_WARN, ODBCPOOL_LOG_INFO,
-       ODBCPOOL_LOG_DEBUG };
+enum {
+  ODBCPOOL_LOG_ERROR,
+  ODBCPOOL_LOG_WARN,
+  ODBCPOOL_LOG_INFO,
+  ODBCPOOL_LOG_DEBUG
+};
 
 /* Writes one line to stderr when `level` is at or below $ODBCPOOL_LOG
  * (error, warn, info, debug; default warn). Never pass SQL text,

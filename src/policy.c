@@ -135,8 +135,8 @@ int odbcpool__policy_after(const struct cfg_pool *cfg, const char *dsn,
             SQL_SUCCEEDED(dm->SQLExecDirect(
                 st, (SQLCHAR *)cfg->encryption_check, SQL_NTS)) &&
             SQL_SUCCEEDED(dm->SQLFetch(st)) &&
-            SQL_SUCCEEDED(dm->SQLGetData(st, 1, SQL_C_CHAR, value,
-                                         sizeof value, &ind)) &&
+            SQL_SUCCEEDED(
+                dm->SQLGetData(st, 1, SQL_C_CHAR, value, sizeof value, &ind)) &&
             ind != SQL_NULL_DATA && truthy(value);
   if (st != SQL_NULL_HSTMT)
     dm->SQLFreeHandle(SQL_HANDLE_STMT, st);

@@ -37,15 +37,17 @@ void odbcpool__audit_ev(struct pool *p, int event, const odbcpool_conn *c,
   if (p->set->audit == NULL)
     return;
   const struct odbcpool__cred *cred = odbcpool__pool_creds(p);
-  struct odbcpool__audit_rec r = {
-      .event = (enum odbcpool__audit_event)event,
-      .pool = p->dsn,
-      .conn = c ? c->id : 0,
-      .user = p->uid ? p->uid : cred ? cred->uid : NULL,
-      .purpose = c && c->purpose[0] ? c->purpose : NULL,
-      .reason = reason,
-      .duration_ms = duration_ms,
-      .wait_ms = wait_ms};
+  struct odbcpool__audit_rec r = {.event = (enum odbcpool__audit_event)event,
+                                  .pool = p->dsn,
+                                  .conn = c ? c->id : 0,
+                                  .user = p->uid ? p->uid
+                                          : cred ? cred->uid
+                                                 : NULL,
+                                  .purpose =
+                                      c && c->purpose[0] ? c->purpose : NULL,
+                                  .reason = reason,
+                                  .duration_ms = duration_ms,
+                                  .wait_ms = wait_ms};
   odbcpool__audit_log(p->set->audit, &r);
 }
 
@@ -279,8 +281,9 @@ void *odbcpool__reset_worker(void *arg) {
       pthread_mutex_unlock(&s->lock);
       uint64_t t0 = odbcpool__now_ms();
       code = odbcpool__reset(c, &err);
-      odbcpool__audit_ev(p, code == ODBCPOOL_OK ? ODBCPOOL_AUDIT_RESET_OK
-                                                : ODBCPOOL_AUDIT_RESET_FAILED,
+      odbcpool__audit_ev(p,
+                         code == ODBCPOOL_OK ? ODBCPOOL_AUDIT_RESET_OK
+                                             : ODBCPOOL_AUDIT_RESET_FAILED,
                          c, NULL, (long)(odbcpool__now_ms() - t0), -1);
       pthread_mutex_lock(&s->lock);
     }
@@ -291,7 +294,8 @@ void *odbcpool__reset_worker(void *arg) {
       p->stats->reset_failures++;
       odbcpool__log(ODBCPOOL_LOG_WARN,
                     "pool %s: reset of connection %llu failed, closing it: "
-                    "%s", p->dsn, (unsigned long long)c->id, err.message);
+                    "%s",
+                    p->dsn, (unsigned long long)c->id, err.message);
       odbcpool__close_locked(c, ODBCPOOL_CLOSE_RESET_FAILED);
     } else {
       p->stats->resets++;
@@ -524,8 +528,7 @@ static odbcpool_conn *wait_for_grant(struct pool *p, uint64_t deadline_ms) {
   p->wait_tail = &w;
   p->nwaiting++;
   while (w.granted == NULL && !s->closing) {
-    if (odbcpool__cond_wait_until(&w.cv, &s->lock, deadline_ms) ==
-        ETIMEDOUT)
+    if (odbcpool__cond_wait_until(&w.cv, &s->lock, deadline_ms) == ETIMEDOUT)
       break;
   }
   if (w.granted == NULL) {
@@ -604,8 +607,7 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
         c = odbcpool__conn_new(p);
         if (c == NULL) {
           pthread_mutex_unlock(&s->lock);
-          return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001",
-                               "out of memory");
+          return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
         }
       }
     }
@@ -645,8 +647,8 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
         odbcpool__audit_ev(p, ODBCPOOL_AUDIT_OPEN, c, NULL,
                            (long)(odbcpool__now_ms() - t0), -1);
       else if (c->refused_reason != NULL)
-        odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, c->refused_reason,
-                           -1, -1);
+        odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, c->refused_reason, -1,
+                           -1);
       pthread_mutex_lock(&s->lock);
       if (code != ODBCPOOL_OK) {
         odbcpool__open_failed(c);

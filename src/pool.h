@@ -39,11 +39,11 @@ struct pool;
 /* What a pool is keyed by: connections made with different values of
  * any field are never mixed. */
 struct odbcpool__key {
-  const char *dsn;   /* target DSN */
-  const char *uid;   /* NULL: the DSN's own */
-  const char *pwd;   /* used to connect, then only its verifier is kept */
-  const char *extra; /* further "KEY=value;" attributes for the target */
-  bool wide;         /* open with SQLDriverConnectW (see DESIGN.md) */
+  const char *dsn;         /* target DSN */
+  const char *uid;         /* NULL: the DSN's own */
+  const char *pwd;         /* used to connect, then only its verifier is kept */
+  const char *extra;       /* further "KEY=value;" attributes for the target */
+  bool wide;               /* open with SQLDriverConnectW (see DESIGN.md) */
   SQLINTEGER odbc_version; /* SQL_OV_ODBC2/3/3_80; 0 means 3.80 */
   SQLUINTEGER login_timeout; /* seconds the application allows a connect
                                 (SQL_ATTR_LOGIN_TIMEOUT), 0: no limit */
@@ -58,17 +58,17 @@ struct odbcpool_conn {
   uint64_t id;
   SQLHDBC hdbc;
   uint64_t created_ms;
-  uint64_t expires_ms;  /* 0: no max_lifetime */
+  uint64_t expires_ms; /* 0: no max_lifetime */
   uint64_t idle_since_ms;
   uint64_t borrowed_ms;
-  unsigned generation;  /* set->generation when opened (fork detection) */
-  bool orphan;          /* inherited across fork(): never touch hdbc */
+  unsigned generation; /* set->generation when opened (fork detection) */
+  bool orphan;         /* inherited across fork(): never touch hdbc */
   bool leak_reported;
   const char *refused_reason; /* set when the policy refused the open */
-  bool tracked_attrs;   /* restore only attributes in attrs_touched */
-  bool untracked_change;/* an attribute outside the list was set: the
-                           reset cannot restore it, so it closes */
-  unsigned attrs_touched;  /* bit i: attribute i may have changed */
+  bool tracked_attrs;         /* restore only attributes in attrs_touched */
+  bool untracked_change;      /* an attribute outside the list was set: the
+                                 reset cannot restore it, so it closes */
+  unsigned attrs_touched;     /* bit i: attribute i may have changed */
   /* Attributes outside the list that a borrower set, with the value each
    * had before, read back from the driver. */
   struct {
@@ -100,18 +100,18 @@ struct pool {
   odbcpool_set *set;
   const struct cfg_pool *cfg;
   char *dsn;
-  char *uid;                   /* NULL: the DSN's own */
-  char *extra;                 /* NULL: none */
+  char *uid;   /* NULL: the DSN's own */
+  char *extra; /* NULL: none */
   bool wide;
-  SQLINTEGER odbc_version;     /* of the applications it serves */
-  unsigned char verifier[32];  /* HMAC(set key, password), or zero */
+  SQLINTEGER odbc_version;    /* of the applications it serves */
+  unsigned char verifier[32]; /* HMAC(set key, password), or zero */
   bool has_pwd;
-  int reset_conn_support;      /* -1 unknown, 0 no, 1 yes */
+  int reset_conn_support; /* -1 unknown, 0 no, 1 yes */
   struct conn_list lists[CONN_NSTATES];
   struct waiter *wait_head, *wait_tail;
   unsigned nwaiting;
-  odbcpool_stats *stats;       /* counters of the DSN, shared by all its
-                                  pools; gauges are counted on read */
+  odbcpool_stats *stats; /* counters of the DSN, shared by all its
+                            pools; gauges are counted on read */
 };
 
 /* Counters per target DSN. They outlive the pools of the DSN, which are
@@ -123,10 +123,10 @@ struct dsn_stats {
 };
 
 struct odbcpool_set {
-  pthread_mutex_t lock;        /* guards everything below and all pools */
-  pthread_cond_t work_cv;      /* reset workers wait for the queue */
-  pthread_cond_t hk_cv;        /* housekeeping sleeps on it */
-  pthread_cond_t idle_cv;      /* odbcpool_quiesce waits on it */
+  pthread_mutex_t lock;   /* guards everything below and all pools */
+  pthread_cond_t work_cv; /* reset workers wait for the queue */
+  pthread_cond_t hk_cv;   /* housekeeping sleeps on it */
+  pthread_cond_t idle_cv; /* odbcpool_quiesce waits on it */
   struct cfg *cfg;
   struct pool *pools;
   struct dsn_stats *dsns;
@@ -135,28 +135,28 @@ struct odbcpool_set {
    * date type codes), so a pool's target must be opened in its
    * application's version. */
   SQLHENV henv[3];
-  pthread_mutex_t env_lock;    /* guards the lazy allocation of henv */
+  pthread_mutex_t env_lock; /* guards the lazy allocation of henv */
   odbcpool_conn *reset_head, *reset_tail;
   unsigned resets_running;
-  unsigned nworkers;           /* started; grows up to maxworkers */
+  unsigned nworkers; /* started; grows up to maxworkers */
   unsigned maxworkers;
-  pthread_t *workers;          /* maxworkers entries */
-  uint64_t all_busy_since_ms;  /* when every worker became busy, or 0 */
+  pthread_t *workers;         /* maxworkers entries */
+  uint64_t all_busy_since_ms; /* when every worker became busy, or 0 */
   pthread_t housekeeper;
   bool threads_started;
   bool closing;
-  pid_t pid;                   /* process that owns the threads */
-  unsigned generation;         /* bumped in a forked child */
-  unsigned char key[32];       /* per-process key for password verifiers */
-  odbcpool_set *reg_next;      /* registry of live sets (fork handlers) */
+  pid_t pid;              /* process that owns the threads */
+  unsigned generation;    /* bumped in a forked child */
+  unsigned char key[32];  /* per-process key for password verifiers */
+  odbcpool_set *reg_next; /* registry of live sets (fork handlers) */
   bool stats_error_logged;
   struct odbcpool__audit *audit; /* NULL: no [audit] section */
   /* Decrypted credentials of each DSN section that has them, indexed
    * like cfg->pools (NULL where there are none). */
   struct odbcpool__cred **creds;
   uint64_t stats_written_ms;
-  uint64_t stats_seq;          /* snapshots taken (set lock) */
-  uint64_t stats_seq_written;  /* newest written (stats.c's write lock) */
+  uint64_t stats_seq;         /* snapshots taken (set lock) */
+  uint64_t stats_seq_written; /* newest written (stats.c's write lock) */
 };
 
 /* --- conn.c --------------------------------------------------------- */
@@ -216,9 +216,8 @@ struct pool *odbcpool__pool_get(odbcpool_set *s,
 /* odbcpool_borrow with a full key. `diag` (may be NULL) receives the
  * target's diagnostic records when the connect fails. */
 int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
-                     const char *purpose, long timeout_ms,
-                     odbcpool_conn **out, odbcpool_error *err,
-                     struct odbcpool__diag *diag);
+                     const char *purpose, long timeout_ms, odbcpool_conn **out,
+                     odbcpool_error *err, struct odbcpool__diag *diag);
 /* Frees `p` if it has no connection, no waiter, and is not a pool the
  * housekeeper must keep filled (min_idle). Returns true if it did. Lock
  * held; nobody may hold `p` without one of its connections. */

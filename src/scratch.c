@@ -127,11 +127,11 @@ int odbcpool__scratch_init(struct odbcpool__scratch *s, const char *prefix,
                          "the SQLite3 ODBC driver is not installed "
                          "(Debian: apt-get install libsqliteodbc)");
   const char *tmp = getenv("TMPDIR");
-  snprintf(s->dir, sizeof s->dir, "%s/%sXXXXXX",
-           tmp && *tmp ? tmp : "/tmp", prefix);
+  snprintf(s->dir, sizeof s->dir, "%s/%sXXXXXX", tmp && *tmp ? tmp : "/tmp",
+           prefix);
   if (mkdtemp(s->dir) == NULL)
-    return odbcpool__err(err, ODBCPOOL_EIO, "HY000", "mkdtemp %s: %s",
-                         s->dir, strerror(errno));
+    return odbcpool__err(err, ODBCPOOL_EIO, "HY000", "mkdtemp %s: %s", s->dir,
+                         strerror(errno));
   char text[1024];
   snprintf(text, sizeof text,
            "[SQLite3]\nDescription = SQLite3 ODBC driver\nDriver = %s\n"

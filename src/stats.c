@@ -13,24 +13,24 @@
 #include "util.h"
 
 /* Gauges and counters of odbcpool_stats: (field, name, type, help). */
-#define STATS_FIELDS(X)                                                       \
-  X(open, "connections", "gauge", "Physical connections, all states.")       \
-  X(idle, "idle", "gauge", "Connections ready to hand out.")                 \
-  X(in_use, "in_use", "gauge", "Borrowed connections.")                      \
-  X(resetting, "resetting", "gauge", "Returned connections being erased.")   \
-  X(waiting, "waiting", "gauge", "Borrowers waiting for a connection.")      \
-  X(borrows, "borrows_total", "counter", "Successful borrows.")              \
-  X(timeouts, "timeouts_total", "counter", "Borrows that timed out.")        \
-  X(connects, "connects_total", "counter", "Physical connects.")             \
-  X(connect_failures, "connect_failures_total", "counter",                   \
-    "Physical connects that failed.")                                        \
-  X(resets, "resets_total", "counter", "Returns erased successfully.")       \
-  X(reset_failures, "reset_failures_total", "counter",                       \
-    "Returns whose erasure failed; the connection was closed.")              \
-  X(validations_failed, "validations_failed_total", "counter",               \
-    "Idle connections that failed validation.")                              \
-  X(leaks, "leaks_total", "counter", "Borrows held past leak_threshold.")    \
-  X(wait_us_total, "wait_microseconds_total", "counter",                     \
+#define STATS_FIELDS(X)                                                        \
+  X(open, "connections", "gauge", "Physical connections, all states.")         \
+  X(idle, "idle", "gauge", "Connections ready to hand out.")                   \
+  X(in_use, "in_use", "gauge", "Borrowed connections.")                        \
+  X(resetting, "resetting", "gauge", "Returned connections being erased.")     \
+  X(waiting, "waiting", "gauge", "Borrowers waiting for a connection.")        \
+  X(borrows, "borrows_total", "counter", "Successful borrows.")                \
+  X(timeouts, "timeouts_total", "counter", "Borrows that timed out.")          \
+  X(connects, "connects_total", "counter", "Physical connects.")               \
+  X(connect_failures, "connect_failures_total", "counter",                     \
+    "Physical connects that failed.")                                          \
+  X(resets, "resets_total", "counter", "Returns erased successfully.")         \
+  X(reset_failures, "reset_failures_total", "counter",                         \
+    "Returns whose erasure failed; the connection was closed.")                \
+  X(validations_failed, "validations_failed_total", "counter",                 \
+    "Idle connections that failed validation.")                                \
+  X(leaks, "leaks_total", "counter", "Borrows held past leak_threshold.")      \
+  X(wait_us_total, "wait_microseconds_total", "counter",                       \
     "Time borrowers spent waiting.")
 
 /* Writes `s` as a label value: backslash, quote and newline escaped. */
@@ -91,13 +91,13 @@ static int write_file(const char *path, const struct snap *v, size_t n) {
   FILE *f = fopen(tmp, "w");
   if (f == NULL)
     return errno;
-#define EMIT(field, name, type, help)                                         \
-  fprintf(f, "# HELP odbcpool_%s %s\n# TYPE odbcpool_%s %s\n", name, help,    \
-          name, type);                                                        \
-  for (size_t i = 0; i < n; i++) {                                            \
-    fputs("odbcpool_" name "{dsn=\"", f);                                     \
-    put_label(f, v[i].dsn);                                                   \
-    fprintf(f, "\"} %llu\n", (unsigned long long)v[i].st.field);             \
+#define EMIT(field, name, type, help)                                          \
+  fprintf(f, "# HELP odbcpool_%s %s\n# TYPE odbcpool_%s %s\n", name, help,     \
+          name, type);                                                         \
+  for (size_t i = 0; i < n; i++) {                                             \
+    fputs("odbcpool_" name "{dsn=\"", f);                                      \
+    put_label(f, v[i].dsn);                                                    \
+    fprintf(f, "\"} %llu\n", (unsigned long long)v[i].st.field);               \
   }
   STATS_FIELDS(EMIT)
 #undef EMIT

@@ -127,8 +127,11 @@ void odbcpool__buf_wipe(struct odbcpool__buf *b) {
  * sequences decode to U+FFFD, one byte at a time. */
 static uint32_t utf8_next(const unsigned char **pp) {
   const unsigned char *p = *pp;
-  int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
-                             : (*p >> 3) == 30 ? 4 : 0;
+  int len = *p < 0x80         ? 1
+            : (*p >> 5) == 6  ? 2
+            : (*p >> 4) == 14 ? 3
+            : (*p >> 3) == 30 ? 4
+                              : 0;
   if (len == 0) {
     *pp = p + 1;
     return 0xFFFD;

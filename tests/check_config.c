@@ -599,8 +599,7 @@ START_TEST(test_config_audit_section_keys_stay_in_it) {
                "not a key of [audit]");
   expect_error("[defaults]\nretention = 3d\n", 2, "retention",
                "only allowed in [audit]");
-  expect_error("[a]\nkey_file = k\n", 2, "key_file",
-               "only allowed in [audit]");
+  expect_error("[a]\nkey_file = k\n", 2, "key_file", "only allowed in [audit]");
   expect_error("[audit]\nkey_file = k\n[defaults]\n[audit]\n", 4, NULL,
                "duplicate section [audit] (first on line 1)");
   expect_error("[audit]\nretention = 1d\nretention = 2d\n", 3, "retention",
@@ -608,8 +607,7 @@ START_TEST(test_config_audit_section_keys_stay_in_it) {
   expect_error("\n[audit]\npath = /var/log/odbcpool/audit.log\n", 2, NULL,
                "key_file is required");
   expect_error("[audit]\nsyslog = yes\n", 1, NULL, "key_file is required");
-  expect_error("[audit]\nrotate_mib = 0\nkey_file = k\n", 2, "rotate_mib",
-               "");
+  expect_error("[audit]\nrotate_mib = 0\nkey_file = k\n", 2, "rotate_mib", "");
 }
 END_TEST
 

@@ -697,11 +697,11 @@ static void expect_round_trip(const char *key, const char *value) {
 
 START_TEST(test_writer_output_parses_back_for_hostile_values) {
   static const char *const values[] = {
-      "",          ";",      "{",      "}",     "=",   "}}",
-      "{}",        "{x}",    "{x",     "x}",    " ",   "  ",
-      " lead",     "trail ", " both ", "a;b",   "a=b", "DSN=x;",
-      ";UID=root", "}}}}}",  "{{{{",   "x}};y", "a b", "\xe2\x82\xac;}",
-      "}{",        "=;{}",   "\tpw",  "pw\r\n", "\n", "\r\t ",
+      "",          ";",      "{",      "}",      "=",   "}}",
+      "{}",        "{x}",    "{x",     "x}",     " ",   "  ",
+      " lead",     "trail ", " both ", "a;b",    "a=b", "DSN=x;",
+      ";UID=root", "}}}}}",  "{{{{",   "x}};y",  "a b", "\xe2\x82\xac;}",
+      "}{",        "=;{}",   "\tpw",   "pw\r\n", "\n",  "\r\t ",
   };
 
   for (size_t i = 0; i < sizeof values / sizeof *values; i++)

@@ -89,9 +89,9 @@ START_TEST(test_reset_frees_statements_left_open) {
   /* A statement left waiting for data at execution: while it exists, the
    * driver manager refuses transaction calls on the connection. */
   SQLLEN ind = SQL_DATA_AT_EXEC;
-  ck_assert(SQL_SUCCEEDED(SQLBindParameter(st, 1, SQL_PARAM_INPUT,
-                                           SQL_C_CHAR, SQL_VARCHAR, 100, 0,
-                                           (SQLPOINTER)1, 0, &ind)));
+  ck_assert(SQL_SUCCEEDED(SQLBindParameter(st, 1, SQL_PARAM_INPUT, SQL_C_CHAR,
+                                           SQL_VARCHAR, 100, 0, (SQLPOINTER)1,
+                                           0, &ind)));
   ck_assert_int_eq(
       SQLExecDirect(st, (SQLCHAR *)"INSERT INTO t VALUES (?)", SQL_NTS),
       SQL_NEED_DATA);
@@ -117,10 +117,9 @@ START_TEST(test_reset_rolls_back_open_transaction) {
   use_and_return(set, "CREATE TABLE money (amount INTEGER)");
   odbcpool_conn *c = testenv_borrow(set, "sqlite");
   uint64_t id = odbcpool_conn_id(c);
-  ck_assert(SQL_SUCCEEDED(SQLSetConnectAttr(odbcpool_hdbc(c),
-                                            SQL_ATTR_AUTOCOMMIT,
-                                            (SQLPOINTER)SQL_AUTOCOMMIT_OFF,
-                                            0)));
+  ck_assert(
+      SQL_SUCCEEDED(SQLSetConnectAttr(odbcpool_hdbc(c), SQL_ATTR_AUTOCOMMIT,
+                                      (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0)));
   ck_assert(testenv_exec(c, "INSERT INTO money VALUES (1000)"));
   ck_assert_int_eq(testenv_query_long(c, "SELECT count(*) FROM money", NULL),
                    1);
@@ -132,8 +131,8 @@ START_TEST(test_reset_rolls_back_open_transaction) {
   ck_assert_int_eq(testenv_query_long(c, "SELECT count(*) FROM money", NULL),
                    0);
   SQLUINTEGER ac = 12345;
-  ck_assert(SQL_SUCCEEDED(SQLGetConnectAttr(
-      odbcpool_hdbc(c), SQL_ATTR_AUTOCOMMIT, &ac, 0, NULL)));
+  ck_assert(SQL_SUCCEEDED(
+      SQLGetConnectAttr(odbcpool_hdbc(c), SQL_ATTR_AUTOCOMMIT, &ac, 0, NULL)));
   ck_assert_uint_eq(ac, SQL_AUTOCOMMIT_ON);
   odbcpool_return(c);
   odbcpool_close(set);
@@ -153,8 +152,8 @@ START_TEST(test_reset_rolls_back_transaction_begun_in_sql) {
   c = testenv_borrow(set, "sqlite");
   if (odbcpool_conn_id(c) == id) {
     printf("transaction begun in SQL: rolled back on the reused connection\n");
-    ck_assert_int_eq(
-        testenv_query_long(c, "SELECT count(*) FROM money", NULL), 0);
+    ck_assert_int_eq(testenv_query_long(c, "SELECT count(*) FROM money", NULL),
+                     0);
     /* No transaction is open any more: BEGIN works again. */
     ck_assert(testenv_exec(c, "BEGIN"));
     ck_assert(testenv_exec(c, "ROLLBACK"));
@@ -180,10 +179,8 @@ START_TEST(test_reset_script_drops_temp_table_with_personal_datum) {
   c = testenv_borrow(set, "sqlite");
   ck_assert_uint_eq(odbcpool_conn_id(c), id);
   bool ok;
-  ck_assert_int_eq(testenv_query_long(c,
-                                      "SELECT count(*) FROM sqlite_temp_master",
-                                      &ok),
-                   0);
+  ck_assert_int_eq(
+      testenv_query_long(c, "SELECT count(*) FROM sqlite_temp_master", &ok), 0);
   ck_assert(ok);
   ck_assert(!testenv_exec(c, "SELECT name FROM note"));
   odbcpool_return(c);
@@ -205,8 +202,7 @@ START_TEST(test_prepared_reset_statements_erase_every_time) {
     ck_assert_uint_eq(odbcpool_conn_id(c), id);
     /* What the previous round left is gone. */
     ck_assert_int_eq(
-        testenv_query_long(c, "SELECT count(*) FROM sqlite_temp_master",
-                           NULL),
+        testenv_query_long(c, "SELECT count(*) FROM sqlite_temp_master", NULL),
         0);
     ck_assert_int_eq(testenv_query_long(c,
                                         "SELECT count(*) FROM "
@@ -346,8 +342,9 @@ START_TEST(test_connect_failure_reports_the_driver_diagnostics) {
   ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
   ck_assert_ptr_null(c);
   ck_assert_msg(strlen(err.sqlstate) == 5, "sqlstate '%s'", err.sqlstate);
-  ck_assert_msg(strstr(err.message, "cannot connect to DSN 'sqlite_missing'")
-                    != NULL && strstr(err.message, ": [") != NULL,
+  ck_assert_msg(strstr(err.message, "cannot connect to DSN 'sqlite_missing'") !=
+                        NULL &&
+                    strstr(err.message, ": [") != NULL,
                 "message without the driver's record: %s", err.message);
   odbcpool_stats st = testenv_stats(set, "sqlite_missing");
   ck_assert_uint_eq(st.connect_failures, 1);
@@ -392,8 +389,7 @@ START_TEST(test_min_idle_connections_are_kept_open) {
 END_TEST
 
 START_TEST(test_max_lifetime_retires_connections) {
-  odbcpool_set *set =
-      open_with("max_lifetime = 200ms\nlifetime_jitter = 0\n");
+  odbcpool_set *set = open_with("max_lifetime = 200ms\nlifetime_jitter = 0\n");
   uint64_t a = use_and_return(set, "SELECT 1");
   ck_assert_eventually(
       testenv_stats(set, "sqlite").closes[ODBCPOOL_CLOSE_LIFETIME] == 1);
@@ -563,8 +559,7 @@ START_TEST(test_failed_logins_leave_no_pool_behind) {
   pthread_mutex_unlock(&set->lock);
   ck_assert_int_eq(pools, 0);
   /* The counters survive the pools. */
-  ck_assert_uint_eq(testenv_stats(set, "sqlite_missing").connect_failures,
-                    50);
+  ck_assert_uint_eq(testenv_stats(set, "sqlite_missing").connect_failures, 50);
   odbcpool_close(set);
 }
 END_TEST
@@ -661,9 +656,8 @@ START_TEST(test_audit_trail_records_the_pool_events_verifiably) {
            "reset_sql = SELECT 1\n",
            log, key);
   odbcpool_set *set = testenv_open(body);
-  odbcpool_borrow_opts erika = {.uid = "erika.mustermann",
-                                .pwd = "Geheim-1964",
-                                .purpose = "invoice"};
+  odbcpool_borrow_opts erika = {
+      .uid = "erika.mustermann", .pwd = "Geheim-1964", .purpose = "invoice"};
   odbcpool_borrow_opts wrong = {.uid = "erika.mustermann",
                                 .pwd = "Falsch-2000"};
   odbcpool_conn *c = NULL;
@@ -679,12 +673,12 @@ START_TEST(test_audit_trail_records_the_pool_events_verifiably) {
   char conn[64];
   snprintf(conn, sizeof conn, "\"conn\":%llu,", (unsigned long long)id);
   const char *const want[] = {
-      "\"event\":\"open\"",     "\"event\":\"borrow\"",
-      "\"event\":\"return\"",   "\"event\":\"reset_ok\"",
-      "\"event\":\"refused\"",  "\"reason\":\"credential_mismatch\"",
-      "\"event\":\"close\"",    "\"reason\":\"shutdown\"",
+      "\"event\":\"open\"",      "\"event\":\"borrow\"",
+      "\"event\":\"return\"",    "\"event\":\"reset_ok\"",
+      "\"event\":\"refused\"",   "\"reason\":\"credential_mismatch\"",
+      "\"event\":\"close\"",     "\"reason\":\"shutdown\"",
       "\"purpose\":\"invoice\"", "\"pool\":\"sqlite\"",
-      "\"principal\":\"",       conn};
+      "\"principal\":\"",        conn};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     ck_assert_msg(strstr(text, want[i]) != NULL, "no %s in:\n%s", want[i],
                   text);

@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       buf[i] = '_';
   struct cfg *cfg = NULL;
   odbcpool_error err;
-  int rc = odbcpool__cfg_parse("/nonexistent-odbcpool-fuzz/pool.ini", buf,
-                               size, &cfg, &err);
+  int rc = odbcpool__cfg_parse("/nonexistent-odbcpool-fuzz/pool.ini", buf, size,
+                               &cfg, &err);
   if (rc == ODBCPOOL_OK) {
     if (cfg == NULL)
       abort();

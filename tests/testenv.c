@@ -20,10 +20,10 @@ void testenv_setup(void) {
                 "scratch: %s", err.message);
   ck_assert_int_eq(
       odbcpool__scratch_add_sqlite_dsn(&scratch, "sqlite", "t.db", &err), 0);
-  ck_assert_int_eq(odbcpool__scratch_add_sqlite_dsn(
-                       &scratch, "sqlite_missing",
-                       "/nonexistent-odbcpool-dir/x.db", &err),
-                   0);
+  ck_assert_int_eq(
+      odbcpool__scratch_add_sqlite_dsn(&scratch, "sqlite_missing",
+                                       "/nonexistent-odbcpool-dir/x.db", &err),
+      0);
 }
 
 void testenv_teardown(void) {
@@ -37,8 +37,8 @@ const char *testenv_dir(void) {
 const char *testenv_write(const char *name, const char *body) {
   static char path[640];
   odbcpool_error err;
-  ck_assert_msg(odbcpool__scratch_write(&scratch, name, body, path,
-                                        sizeof path, &err) == ODBCPOOL_OK,
+  ck_assert_msg(odbcpool__scratch_write(&scratch, name, body, path, sizeof path,
+                                        &err) == ODBCPOOL_OK,
                 "%s", err.message);
   return path;
 }

@@ -34,12 +34,12 @@ odbcpool_stats testenv_stats(odbcpool_set *set, const char *dsn);
 
 /* Polls `cond` every 10 ms for up to 10 s and fails the test if it never
  * holds: for state that a background thread reaches eventually. */
-#define ck_assert_eventually(cond)                                            \
-  do {                                                                        \
-    bool ok_ = false;                                                         \
-    for (int i_ = 0; i_ < 1000 && !(ok_ = (cond)); i_++)                      \
-      usleep(10000);                                                          \
-    ck_assert_msg(ok_, "never became true within 10 s: %s", #cond);           \
+#define ck_assert_eventually(cond)                                             \
+  do {                                                                         \
+    bool ok_ = false;                                                          \
+    for (int i_ = 0; i_ < 1000 && !(ok_ = (cond)); i_++)                       \
+      usleep(10000);                                                           \
+    ck_assert_msg(ok_, "never became true within 10 s: %s", #cond);            \
   } while (0)
 
 #endif /* ODBCPOOL_TESTENV_H */

@@ -91,8 +91,7 @@ static void *run_worker(void *arg) {
   const struct odbcpool__dm *dm = odbcpool__dm(NULL);
   for (int i = 0; i < DEMO_REQUESTS; i++) {
     int rc = w->set ? request_pooled(dm, w->set, w->error, sizeof w->error)
-                    : request_direct(dm, direct_env, w->error,
-                                     sizeof w->error);
+                    : request_direct(dm, direct_env, w->error, sizeof w->error);
     if (rc != 0)
       w->failures++;
   }
@@ -114,8 +113,8 @@ static double workload(odbcpool_set *set) {
     pthread_join(w[i].tid, NULL);
     failures += w[i].failures;
     if (w[i].failures > 0)
-      fprintf(stderr, "  thread %d: %d failures, last: %s\n", i,
-              w[i].failures, w[i].error);
+      fprintf(stderr, "  thread %d: %d failures, last: %s\n", i, w[i].failures,
+              w[i].error);
   }
   double secs = (double)(odbcpool__now_us() - t0) / 1e6;
   if (failures > 0)
@@ -155,14 +154,18 @@ static int erasure(const struct odbcpool__dm *dm, odbcpool_set *set) {
       odbcpool_stmt_alloc(a, &st) != ODBCPOOL_OK)
     return -1;
   uint64_t id_a = odbcpool_conn_id(a);
-  dm->SQLExecDirect(st, (SQLCHAR *)"CREATE TEMP TABLE customer_note "
-                                   "(name TEXT, born TEXT)", SQL_NTS);
-  dm->SQLExecDirect(st, (SQLCHAR *)"INSERT INTO customer_note VALUES "
-                                   "('Erika Mustermann', '1964-08-12')",
+  dm->SQLExecDirect(st,
+                    (SQLCHAR *)"CREATE TEMP TABLE customer_note "
+                               "(name TEXT, born TEXT)",
+                    SQL_NTS);
+  dm->SQLExecDirect(st,
+                    (SQLCHAR *)"INSERT INTO customer_note VALUES "
+                               "('Erika Mustermann', '1964-08-12')",
                     SQL_NTS);
   query_one(dm, st, "SELECT count(*) FROM customer_note", &n);
   printf("  borrower A on connection #%llu: temp table customer_note holds "
-         "%ld row (a fake personal datum)\n", (unsigned long long)id_a, n);
+         "%ld row (a fake personal datum)\n",
+         (unsigned long long)id_a, n);
   /* The statement is left allocated on purpose: the return frees it. */
   odbcpool_return(a);
   odbcpool_quiesce(set, 5000);
@@ -172,11 +175,13 @@ static int erasure(const struct odbcpool__dm *dm, odbcpool_set *set) {
     return -1;
   uint64_t id_b = odbcpool_conn_id(b);
   n = -1;
-  int rc = query_one(dm, st, "SELECT count(*) FROM sqlite_temp_master "
-                             "WHERE name = 'customer_note'", &n);
+  int rc = query_one(dm, st,
+                     "SELECT count(*) FROM sqlite_temp_master "
+                     "WHERE name = 'customer_note'",
+                     &n);
   printf("  borrower B on connection #%llu (%s physical connection): "
-         "customer_note %s\n", (unsigned long long)id_b,
-         id_a == id_b ? "the same" : "ANOTHER",
+         "customer_note %s\n",
+         (unsigned long long)id_b, id_a == id_b ? "the same" : "ANOTHER",
          rc == 0 && n == 0 ? "does not exist: erased" : "STILL EXISTS");
   odbcpool_return(b);
   return rc == 0 && n == 0 && id_a == id_b ? 0 : -1;
@@ -190,16 +195,14 @@ int cli_demo(int argc, char **argv) {
   }
   odbcpool_error err;
   struct odbcpool__scratch scratch;
-  if (odbcpool__scratch_init(&scratch, "odbcpool-demo-", &err) !=
-      ODBCPOOL_OK) {
+  if (odbcpool__scratch_init(&scratch, "odbcpool-demo-", &err) != ODBCPOOL_OK) {
     fprintf(stderr, "odbcpool demo: %s\n", err.message);
     return 1;
   }
   int status = 1;
   odbcpool_set *set = NULL;
   char script[512], cfgpath[640], cfgtext[1400];
-  if (odbcpool__data_file("reset/sqlite.sql", script, sizeof script) ==
-      NULL) {
+  if (odbcpool__data_file("reset/sqlite.sql", script, sizeof script) == NULL) {
     fprintf(stderr, "odbcpool demo: reset/sqlite.sql not found (set "
                     "ODBCPOOL_DATADIR)\n");
     goto out;

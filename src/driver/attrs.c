@@ -81,8 +81,7 @@ DRV_EXPORT SQLRETURN SQL_API SQLSetConnectAttr(SQLHDBC h, SQLINTEGER attr,
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLSetConnectAttrW(SQLHDBC h, SQLINTEGER attr,
-                                                SQLPOINTER v,
-                                                SQLINTEGER len) {
+                                                SQLPOINTER v, SQLINTEGER len) {
   return set_connect_attr(h, attr, v, len, true);
 }
 
@@ -93,10 +92,8 @@ static SQLRETURN get_connect_attr(SQLHDBC h, SQLINTEGER attr, SQLPOINTER v,
   if (d == NULL)
     return SQL_INVALID_HANDLE;
   if (d->conn != NULL)
-    return wide ? drv_dm->SQLGetConnectAttrW(d->target, attr, v, buflen,
-                                             outlen)
-                : drv_dm->SQLGetConnectAttr(d->target, attr, v, buflen,
-                                            outlen);
+    return wide ? drv_dm->SQLGetConnectAttrW(d->target, attr, v, buflen, outlen)
+                : drv_dm->SQLGetConnectAttr(d->target, attr, v, buflen, outlen);
   /* Not connected: what was set, else the defaults ODBC defines. */
   SQLULEN num;
   bool found = false;
@@ -135,15 +132,13 @@ static SQLRETURN get_connect_attr(SQLHDBC h, SQLINTEGER attr, SQLPOINTER v,
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLGetConnectAttr(SQLHDBC h, SQLINTEGER attr,
-                                               SQLPOINTER v,
-                                               SQLINTEGER buflen,
+                                               SQLPOINTER v, SQLINTEGER buflen,
                                                SQLINTEGER *outlen) {
   return get_connect_attr(h, attr, v, buflen, outlen, false);
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLGetConnectAttrW(SQLHDBC h, SQLINTEGER attr,
-                                                SQLPOINTER v,
-                                                SQLINTEGER buflen,
+                                                SQLPOINTER v, SQLINTEGER buflen,
                                                 SQLINTEGER *outlen) {
   return get_connect_attr(h, attr, v, buflen, outlen, true);
 }
@@ -169,8 +164,7 @@ static int desc_slot(SQLINTEGER attr) {
 /* Our handle for the target descriptor `t` of statement `s`: an explicit
  * descriptor the application allocated, or the wrapper of an implicit
  * one, made on first use. NULL on ENOMEM. */
-static struct drv_desc *wrap_desc(struct drv_stmt *s, int slot,
-                                  SQLHDESC t) {
+static struct drv_desc *wrap_desc(struct drv_stmt *s, int slot, SQLHDESC t) {
   struct drv_dbc *d = s->dbc;
   struct drv_desc *found = NULL;
   pthread_mutex_lock(&d->lock);
@@ -272,14 +266,14 @@ DRV_EXPORT SQLRETURN SQL_API SQLGetFunctions(SQLHDBC h, SQLUSMALLINT id,
   if (!SQL_SUCCEEDED(rc) || supported == NULL)
     return rc;
   static const SQLUSMALLINT needed[] = {
-      SQL_API_SQLALLOCHANDLE,  SQL_API_SQLFREEHANDLE,
-      SQL_API_SQLGETDIAGREC,   SQL_API_SQLGETDIAGFIELD,
-      SQL_API_SQLGETFUNCTIONS, SQL_API_SQLGETINFO,
-      SQL_API_SQLCONNECT,      SQL_API_SQLDRIVERCONNECT,
-      SQL_API_SQLDISCONNECT,   SQL_API_SQLGETCONNECTATTR,
+      SQL_API_SQLALLOCHANDLE,    SQL_API_SQLFREEHANDLE,
+      SQL_API_SQLGETDIAGREC,     SQL_API_SQLGETDIAGFIELD,
+      SQL_API_SQLGETFUNCTIONS,   SQL_API_SQLGETINFO,
+      SQL_API_SQLCONNECT,        SQL_API_SQLDRIVERCONNECT,
+      SQL_API_SQLDISCONNECT,     SQL_API_SQLGETCONNECTATTR,
       SQL_API_SQLSETCONNECTATTR, SQL_API_SQLGETSTMTATTR,
-      SQL_API_SQLSETSTMTATTR,  SQL_API_SQLFREESTMT,
-      SQL_API_SQLENDTRAN,      SQL_API_SQLGETENVATTR,
+      SQL_API_SQLSETSTMTATTR,    SQL_API_SQLFREESTMT,
+      SQL_API_SQLENDTRAN,        SQL_API_SQLGETENVATTR,
       SQL_API_SQLSETENVATTR};
   if (id == SQL_API_ODBC3_ALL_FUNCTIONS) {
     for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)

@@ -28,8 +28,8 @@ static struct drv_diag_rec *diag_add(struct drv_handle *h) {
   return &d->rec[d->n++];
 }
 
-SQLRETURN drv_error(struct drv_handle *h, const char *state,
-                    const char *fmt, ...) {
+SQLRETURN drv_error(struct drv_handle *h, const char *state, const char *fmt,
+                    ...) {
   struct drv_diag_rec *r = diag_add(h);
   if (r == NULL)
     return SQL_ERROR;
@@ -112,9 +112,8 @@ static bool valid_kind(SQLSMALLINT type, const struct drv_handle *h) {
 }
 
 static SQLRETURN own_rec(const struct drv_handle *h, SQLSMALLINT recno,
-                         SQLPOINTER state, SQLINTEGER *native,
-                         SQLPOINTER text, SQLSMALLINT buflen,
-                         SQLSMALLINT *textlen, bool wide) {
+                         SQLPOINTER state, SQLINTEGER *native, SQLPOINTER text,
+                         SQLSMALLINT buflen, SQLSMALLINT *textlen, bool wide) {
   const struct drv_diag *d = &h->diag;
   if (recno < 1)
     return SQL_ERROR;
@@ -147,17 +146,15 @@ static SQLRETURN get_diag_rec(SQLSMALLINT type, SQLHANDLE handle,
   if (t == SQL_NULL_HANDLE || drv_dm == NULL)
     return SQL_NO_DATA;
   if (wide)
-    return drv_dm->SQLGetDiagRecW(type, t, recno, state, native, text,
-                                  buflen, textlen);
+    return drv_dm->SQLGetDiagRecW(type, t, recno, state, native, text, buflen,
+                                  textlen);
   return drv_dm->SQLGetDiagRec(type, t, recno, state, native, text, buflen,
                                textlen);
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLGetDiagRec(SQLSMALLINT type, SQLHANDLE h,
-                                           SQLSMALLINT recno,
-                                           SQLCHAR *state,
-                                           SQLINTEGER *native,
-                                           SQLCHAR *text,
+                                           SQLSMALLINT recno, SQLCHAR *state,
+                                           SQLINTEGER *native, SQLCHAR *text,
                                            SQLSMALLINT buflen,
                                            SQLSMALLINT *textlen) {
   return get_diag_rec(type, h, recno, state, native, text, buflen, textlen,
@@ -165,10 +162,8 @@ DRV_EXPORT SQLRETURN SQL_API SQLGetDiagRec(SQLSMALLINT type, SQLHANDLE h,
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLGetDiagRecW(SQLSMALLINT type, SQLHANDLE h,
-                                            SQLSMALLINT recno,
-                                            SQLWCHAR *state,
-                                            SQLINTEGER *native,
-                                            SQLWCHAR *text,
+                                            SQLSMALLINT recno, SQLWCHAR *state,
+                                            SQLINTEGER *native, SQLWCHAR *text,
                                             SQLSMALLINT buflen,
                                             SQLSMALLINT *textlen) {
   return get_diag_rec(type, h, recno, state, native, text, buflen, textlen,
@@ -198,8 +193,7 @@ static SQLRETURN put_field(const char *s, SQLPOINTER buf, SQLSMALLINT buflen,
 
 static SQLRETURN own_field(const struct drv_handle *h, SQLSMALLINT recno,
                            SQLSMALLINT field, SQLPOINTER info,
-                           SQLSMALLINT buflen, SQLSMALLINT *outlen,
-                           bool wide) {
+                           SQLSMALLINT buflen, SQLSMALLINT *outlen, bool wide) {
   const struct drv_diag *d = &h->diag;
   switch (field) { /* header fields */
   case SQL_DIAG_NUMBER:
@@ -274,25 +268,20 @@ static SQLRETURN get_diag_field(SQLSMALLINT type, SQLHANDLE handle,
   if (wide)
     return drv_dm->SQLGetDiagFieldW(type, t, recno, field, info, buflen,
                                     outlen);
-  return drv_dm->SQLGetDiagField(type, t, recno, field, info, buflen,
-                                 outlen);
+  return drv_dm->SQLGetDiagField(type, t, recno, field, info, buflen, outlen);
 }
 
 DRV_EXPORT SQLRETURN SQL_API SQLGetDiagField(SQLSMALLINT type, SQLHANDLE h,
                                              SQLSMALLINT recno,
-                                             SQLSMALLINT field,
-                                             SQLPOINTER info,
+                                             SQLSMALLINT field, SQLPOINTER info,
                                              SQLSMALLINT buflen,
                                              SQLSMALLINT *outlen) {
   return get_diag_field(type, h, recno, field, info, buflen, outlen, false);
 }
 
-DRV_EXPORT SQLRETURN SQL_API SQLGetDiagFieldW(SQLSMALLINT type, SQLHANDLE h,
-                                              SQLSMALLINT recno,
-                                              SQLSMALLINT field,
-                                              SQLPOINTER info,
-                                              SQLSMALLINT buflen,
-                                              SQLSMALLINT *outlen) {
+DRV_EXPORT SQLRETURN SQL_API SQLGetDiagFieldW(
+    SQLSMALLINT type, SQLHANDLE h, SQLSMALLINT recno, SQLSMALLINT field,
+    SQLPOINTER info, SQLSMALLINT buflen, SQLSMALLINT *outlen) {
   return get_diag_field(type, h, recno, field, info, buflen, outlen, true);
 }
 

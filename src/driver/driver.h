@@ -17,8 +17,8 @@
 /* Exports `name` a second time as odbcpool_driver_LTX_<name>, the name
  * libltdl (the driver manager's loader) tries first. Must follow the
  * definition of `name` in the same file. */
-#define DRV_LTX(name)                                                         \
-  extern __typeof__(name) odbcpool_driver_LTX_##name                          \
+#define DRV_LTX(name)                                                          \
+  extern __typeof__(name) odbcpool_driver_LTX_##name                           \
       __attribute__((alias(#name), visibility("default")))
 
 /* Handle kinds; the magic numbers catch a handle of the wrong kind. */
@@ -123,9 +123,8 @@ struct drv_handle *drv_handle_enter(SQLSMALLINT type, SQLHANDLE h);
 SQLHANDLE drv_target(const struct drv_handle *h);
 
 /* Adds an odbcpool record "[odbcpool] ..." and returns SQL_ERROR. */
-SQLRETURN drv_error(struct drv_handle *h, const char *state,
-                    const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+SQLRETURN drv_error(struct drv_handle *h, const char *state, const char *fmt,
+                    ...) __attribute__((format(printf, 3, 4)));
 /* Adds an odbcpool record for a core error, followed by the target's
  * records in `diag` (may be NULL) unchanged. Returns SQL_ERROR. */
 SQLRETURN drv_error_pool(struct drv_handle *h, const odbcpool_error *err,

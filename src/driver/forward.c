@@ -8,34 +8,34 @@
 /* In the table's argument lists, T is the target handle. */
 #define T t_
 
-#define FORWARD_STMT(name, params, args)                                      \
-  DRV_EXPORT SQLRETURN SQL_API name params {                                  \
-    struct drv_stmt *s_ = drv_stmt_enter(h);                                  \
-    if (s_ == NULL)                                                           \
-      return SQL_INVALID_HANDLE;                                              \
-    SQLHSTMT t_ = s_->target;                                                 \
-    return drv_dm->name args;                                                 \
+#define FORWARD_STMT(name, params, args)                                       \
+  DRV_EXPORT SQLRETURN SQL_API name params {                                   \
+    struct drv_stmt *s_ = drv_stmt_enter(h);                                   \
+    if (s_ == NULL)                                                            \
+      return SQL_INVALID_HANDLE;                                               \
+    SQLHSTMT t_ = s_->target;                                                  \
+    return drv_dm->name args;                                                  \
   }
 
 /* 08003 before connect: there is no target to ask. */
-#define FORWARD_DBC(name, params, args)                                       \
-  DRV_EXPORT SQLRETURN SQL_API name params {                                  \
-    struct drv_dbc *d_ = drv_dbc_enter(h);                                    \
-    if (d_ == NULL)                                                           \
-      return SQL_INVALID_HANDLE;                                              \
-    SQLHDBC t_ = drv_dbc_target(d_);                                          \
-    if (t_ == SQL_NULL_HDBC)                                                  \
-      return drv_error(&d_->h, "08003", "connection not open");               \
-    return drv_dm->name args;                                                 \
+#define FORWARD_DBC(name, params, args)                                        \
+  DRV_EXPORT SQLRETURN SQL_API name params {                                   \
+    struct drv_dbc *d_ = drv_dbc_enter(h);                                     \
+    if (d_ == NULL)                                                            \
+      return SQL_INVALID_HANDLE;                                               \
+    SQLHDBC t_ = drv_dbc_target(d_);                                           \
+    if (t_ == SQL_NULL_HDBC)                                                   \
+      return drv_error(&d_->h, "08003", "connection not open");                \
+    return drv_dm->name args;                                                  \
   }
 
-#define FORWARD_DESC(name, params, args)                                      \
-  DRV_EXPORT SQLRETURN SQL_API name params {                                  \
-    struct drv_desc *x_ = drv_desc_enter(h);                                  \
-    if (x_ == NULL)                                                           \
-      return SQL_INVALID_HANDLE;                                              \
-    SQLHDESC t_ = x_->target;                                                 \
-    return drv_dm->name args;                                                 \
+#define FORWARD_DESC(name, params, args)                                       \
+  DRV_EXPORT SQLRETURN SQL_API name params {                                   \
+    struct drv_desc *x_ = drv_desc_enter(h);                                   \
+    if (x_ == NULL)                                                            \
+      return SQL_INVALID_HANDLE;                                               \
+    SQLHDESC t_ = x_->target;                                                  \
+    return drv_dm->name args;                                                  \
   }
 
 /* Written by hand in the other files of src/driver/. */

@@ -24,7 +24,8 @@ char *drv_utf8_narrow(const SQLCHAR *s, SQLINTEGER len) {
   if (s == NULL)
     return NULL;
   size_t n = len == SQL_NTS ? strlen((const char *)s)
-                            : len > 0 ? (size_t)len : 0;
+             : len > 0      ? (size_t)len
+                            : 0;
   char *d = malloc(n + 1);
   if (d == NULL)
     return NULL;
