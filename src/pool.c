@@ -377,6 +377,13 @@ static bool same_str(const char *a, const char *b) {
   return strcmp(a, b) == 0;
 }
 
+static void pool_free(struct pool *p) {
+  free(p->dsn);
+  free(p->uid);
+  free(p->extra);
+  free(p);
+}
+
 static odbcpool_stats *dsn_stats_get(odbcpool_set *s, const char *dsn) {
   for (struct dsn_stats *d = s->dsns; d; d = d->next)
     if (strcmp(d->dsn, dsn) == 0)
@@ -407,10 +414,7 @@ bool odbcpool__pool_prune(struct pool *p) {
       break;
     }
   }
-  free(p->dsn);
-  free(p->uid);
-  free(p->extra);
-  free(p);
+  pool_free(p);
   return true;
 }
 
@@ -418,67 +422,56 @@ static SQLINTEGER version_of(const struct odbcpool__key *key) {
   return key->odbc_version ? key->odbc_version : (SQLINTEGER)SQL_OV_ODBC3_80;
 }
 
-/* True if the user of `key` has a pool made with another password: the
- * borrower is refused rather than given a connection of the user's made
- * with the other password, or a new one. Lock held. */
-static bool credential_conflict(odbcpool_set *s,
-                                const struct odbcpool__key *key) {
-  if (key->uid == NULL)
-    return false;
+/* Finds or creates the pool for `key`, computing the password verifier
+ * once and scanning the pools once. If the key names a user whose pools
+ * were made with another password, sets *conflict (may be NULL: no
+ * check) and returns NULL: such a borrower is refused rather than given
+ * a connection of the user's, or a new one. Verifiers are compared in
+ * constant time, every candidate of the user. NULL without *conflict is
+ * ENOMEM. Called with the lock held. */
+struct pool *odbcpool__pool_get(odbcpool_set *s,
+                                const struct odbcpool__key *key,
+                                bool *conflict) {
   unsigned char v[32];
   verifier(s, key->pwd, v);
-  bool conflict = false;
+  bool has_pwd = key->pwd != NULL;
+  struct pool *found = NULL;
+  bool other = false;
   for (struct pool *p = s->pools; p; p = p->next) {
     if (strcmp(p->dsn, key->dsn) != 0 || !same_str(p->uid, key->uid) ||
         !same_str(p->extra, key->extra) || p->wide != key->wide ||
         p->odbc_version != version_of(key))
       continue;
-    /* Constant time, and every candidate is compared. */
-    conflict |= p->has_pwd != (key->pwd != NULL) ||
-                CRYPTO_memcmp(p->verifier, v, sizeof v) != 0;
+    bool same =
+        p->has_pwd == has_pwd && CRYPTO_memcmp(p->verifier, v, sizeof v) == 0;
+    if (same)
+      found = p;
+    else
+      other = true;
   }
-  OPENSSL_cleanse(v, sizeof v);
-  return conflict;
-}
-
-/* Finds or creates the pool for `key`. Verifiers are compared in
- * constant time. Called with the lock held. */
-struct pool *odbcpool__pool_get(odbcpool_set *s,
-                                const struct odbcpool__key *key) {
-  unsigned char v[32];
-  verifier(s, key->pwd, v);
-  bool has_pwd = key->pwd != NULL;
-  for (struct pool *p = s->pools; p; p = p->next) {
-    if (strcmp(p->dsn, key->dsn) == 0 && same_str(p->uid, key->uid) &&
-        same_str(p->extra, key->extra) && p->wide == key->wide &&
-        p->odbc_version == version_of(key) && p->has_pwd == has_pwd &&
-        CRYPTO_memcmp(p->verifier, v, sizeof v) == 0)
-      return p;
+  if (conflict != NULL) {
+    *conflict = key->uid != NULL && other;
+    if (*conflict) {
+      OPENSSL_cleanse(v, sizeof v);
+      return NULL;
+    }
   }
+  if (found != NULL)
+    return found;
   struct pool *p = calloc(1, sizeof *p);
   if (p == NULL)
     return NULL;
   p->dsn = odbcpool__strdup(key->dsn);
   p->uid = odbcpool__strdup(key->uid);
   p->extra = odbcpool__strdup(key->extra);
+  p->stats = dsn_stats_get(s, key->dsn);
   if (p->dsn == NULL || (key->uid != NULL && p->uid == NULL) ||
-      (key->extra != NULL && p->extra == NULL)) {
-    free(p->dsn);
-    free(p->uid);
-    free(p->extra);
-    free(p);
+      (key->extra != NULL && p->extra == NULL) || p->stats == NULL) {
+    pool_free(p);
     return NULL;
   }
   p->set = s;
   p->cfg = odbcpool__cfg_pool(s->cfg, key->dsn);
-  p->stats = dsn_stats_get(s, key->dsn);
-  if (p->stats == NULL) {
-    free(p->dsn);
-    free(p->uid);
-    free(p->extra);
-    free(p);
-    return NULL;
-  }
   memcpy(p->verifier, v, sizeof v);
   p->has_pwd = has_pwd;
   p->wide = key->wide;
@@ -569,8 +562,12 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
     return odbcpool__err(err, ODBCPOOL_ECLOSED, "HY000",
                          "the pool set is closing");
   }
-  if (credential_conflict(s, key)) {
+  bool conflict = false;
+  struct pool *p = odbcpool__pool_get(s, key, &conflict);
+  if (p == NULL) {
     pthread_mutex_unlock(&s->lock);
+    if (!conflict)
+      return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
     if (s->audit != NULL) {
       struct odbcpool__audit_rec r = {.event = ODBCPOOL_AUDIT_REFUSED,
                                       .pool = dsn,
@@ -586,11 +583,6 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
                          "this user to DSN '%s' were made with another "
                          "password",
                          dsn);
-  }
-  struct pool *p = odbcpool__pool_get(s, key);
-  if (p == NULL) {
-    pthread_mutex_unlock(&s->lock);
-    return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   }
   if (timeout < 0)
     timeout = p->cfg->borrow_timeout;

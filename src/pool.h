@@ -210,9 +210,12 @@ unsigned odbcpool__pool_total(const struct pool *p);
  * during the disconnect and taken again before returning. */
 void odbcpool__close_locked(odbcpool_conn *c, int reason);
 /* Finds or creates the pool for `key`; the password itself is not kept,
- * only its verifier. NULL on ENOMEM. Lock held. */
+ * only its verifier. With `conflict` (may be NULL), refuses a user whose
+ * pools were made with another password: NULL and *conflict set. NULL
+ * otherwise is ENOMEM. Lock held. */
 struct pool *odbcpool__pool_get(odbcpool_set *s,
-                                const struct odbcpool__key *key);
+                                const struct odbcpool__key *key,
+                                bool *conflict);
 /* odbcpool_borrow with a full key. `diag` (may be NULL) receives the
  * target's diagnostic records when the connect fails. */
 int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
