@@ -25,7 +25,11 @@ static const struct {
 static void usage(FILE *out) {
   fprintf(out, "usage: odbcpool COMMAND [ARGS]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  %-16s %s\n", commands[i].usage, commands[i].help);
+    if (strlen(commands[i].usage) <= 16)
+      fprintf(out, "  %-16s %s\n", commands[i].usage, commands[i].help);
+    else
+      fprintf(out, "  %s\n  %-16s %s\n", commands[i].usage, "",
+              commands[i].help);
   fprintf(out, "\n%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 }
 
