@@ -142,10 +142,8 @@ max_connections = $MAXCONN
 borrow_timeout = 30s
 
 [lite]
-reset_script = $top_srcdir/data/reset/sqlite.sql
 
 [pg]
-reset_script = $top_srcdir/data/reset/postgresql.sql
 EOF
 
 # Environment B: unixODBC's own pooling, for the real DSNs only.

@@ -183,12 +183,10 @@ stats_file = $3
 
 [real_sqlite]
 max_connections = $2
-reset_script = $top_srcdir/data/reset/sqlite.sql
 verify_query = $verify_sqlite
 
 [real_pg]
 max_connections = $2
-reset_script = $top_srcdir/data/reset/postgresql.sql
 verify_query = $verify_pg
 EOF
 }

@@ -138,8 +138,6 @@ for f in "$prog" "$load"; do
 	[ -x "$f" ] || fail "$f not built (make check builds it)"
 done
 [ -f "$module" ] || fail "$module not built (make builds it)"
-script=$top_srcdir/data/reset/postgresql.sql
-[ -r "$script" ] || fail "$script not found"
 need_cmd timeout
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-flt.XXXXXX") || fail "mktemp failed"
@@ -201,11 +199,9 @@ reset_workers = 2
 max_connections = 4
 validation_idle = 0
 validation_query = SELECT 1
-reset_script = $script
 
 [pg_noval]
 max_connections = 2
-reset_script = $script
 
 [pg_bare]
 max_connections = 2
@@ -214,14 +210,12 @@ max_connections = 2
 max_connections = 4
 validation_idle = 0
 validation_query = SELECT 1
-reset_script = $script
 verify_query = $verify
 
 [pg_down]
 max_connections = 2
 validation_idle = 0
 validation_query = SELECT 1
-reset_script = $script
 
 [pg_hung]
 max_connections = 1
@@ -232,20 +226,16 @@ max_connections = 1
 [pg_fair]
 max_connections = 2
 borrow_timeout = 200ms
-reset_script = $script
 
 [pg_fork]
 max_connections = 4
-reset_script = $script
 
 ; the known-bug reproductions (ODBCPOOL_FAULTS_KNOWN_BUGS=1)
 [pg_stall]
 max_connections = 2
-reset_script = $script
 
 [pg_victim]
 max_connections = 1
-reset_script = $script
 
 [pg_stallval]
 max_connections = 1
@@ -263,7 +253,6 @@ stats_file = $tmp/stats/load-%p.prom
 
 [real_pg]
 max_connections = $load_max
-reset_script = $script
 verify_query = $verify
 EOF
 

@@ -26,8 +26,6 @@ fi
 
 prog=$top_builddir/drivers-test/check_drivers
 [ -x "$prog" ] || fail "$prog not built (make check builds it)"
-script=$top_srcdir/data/reset/mariadb.sql
-[ -r "$script" ] || fail "$script not found"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-my.XXXXXX") || fail "mktemp failed"
 at_exit "rm -rf '$tmp'"
@@ -77,7 +75,6 @@ reset_workers = 2
 
 [maria]
 max_connections = 4
-reset_script = $script
 verify_query = $verify
 
 [maria_fail]
@@ -86,7 +83,6 @@ reset_sql = SELECT * FROM no_such_table
 
 [maria_tls]
 max_connections = 2
-reset_script = $script
 require_encryption = yes
 encryption_check = $tls_check
 EOF

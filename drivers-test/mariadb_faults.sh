@@ -51,8 +51,6 @@ prog=$top_builddir/drivers-test/check_mariadb_faults
 module=$top_builddir/.libs/odbcpool_driver.so
 [ -x "$prog" ] || fail "$prog not built (make check builds it)"
 [ -f "$module" ] || fail "$module not built (make builds it)"
-script=$top_srcdir/data/reset/mariadb.sql
-[ -r "$script" ] || fail "$script not found"
 need_cmd timeout
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-myf.XXXXXX") || fail "mktemp failed"
@@ -121,11 +119,9 @@ reset_workers = 2
 max_connections = 4
 validation_idle = 0
 validation_query = SELECT 1
-reset_script = $script
 
 [maria_noval]
 max_connections = 2
-reset_script = $script
 
 [maria_bare]
 max_connections = 2
@@ -141,12 +137,10 @@ stats_file = $tmp/stats/load-%p.prom
 
 [real_maria_tmp]
 max_connections = $load_max
-reset_script = $script
 verify_query = $verify
 
 [real_maria_var]
 max_connections = $load_max
-reset_script = $script
 verify_query = $verify
 EOF
 

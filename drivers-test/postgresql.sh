@@ -26,8 +26,6 @@ fi
 
 prog=$top_builddir/drivers-test/check_drivers
 [ -x "$prog" ] || fail "$prog not built (make check builds it)"
-script=$top_srcdir/data/reset/postgresql.sql
-[ -r "$script" ] || fail "$script not found"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-pg.XXXXXX") || fail "mktemp failed"
 at_exit "rm -rf '$tmp'"
@@ -63,7 +61,6 @@ reset_workers = 2
 
 [pg]
 max_connections = 4
-reset_script = $script
 verify_query = $verify
 
 [pg_fail]

@@ -17,8 +17,6 @@ top_builddir=${top_builddir:-$(pwd)}
 
 prog=$top_builddir/drivers-test/check_drivers
 [ -x "$prog" ] || fail "$prog not built (make check builds it)"
-script=$top_srcdir/data/reset/sqlite.sql
-[ -r "$script" ] || fail "$script not found"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-sqlite.XXXXXX") ||
 	fail "mktemp failed"
@@ -45,7 +43,6 @@ reset_workers = 2
 
 [sqlite]
 max_connections = 4
-reset_script = $script
 verify_query = $verify
 
 [sqlite_fail]

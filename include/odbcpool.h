@@ -67,7 +67,9 @@ typedef struct odbcpool_borrow_opts {
   XX(BROKEN, "broken")                                                         \
   XX(RESET_FAILED, "reset_failed")                                             \
   XX(SHUTDOWN, "shutdown")                                                     \
-  XX(FORKED, "forked")
+  XX(FORKED, "forked")                                                         \
+  XX(NO_RESET, "no_reset")                                                     \
+  XX(RESET_TIMEOUT, "reset_timeout")
 
 typedef enum {
 #define ODBCPOOL_XX_(name, msg) ODBCPOOL_CLOSE_##name,

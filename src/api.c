@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -160,14 +161,28 @@ void odbcpool_close(odbcpool_set *s) {
   bool started = s->threads_started;
   pthread_mutex_unlock(&s->lock);
 
-  if (started) {
-    for (unsigned i = 0; i < s->nworkers; i++)
+  /* A worker stuck in a reset the watchdog gave up (a driver that never
+   * returns) cannot be joined: it is detached, and the set, which it
+   * will touch if it ever comes back, is left allocated. */
+  unsigned detached = 0;
+  for (unsigned i = 0; i < s->nworkers; i++) {
+    pthread_mutex_lock(&s->lock);
+    bool stuck = s->nstuck > 0;
+    pthread_mutex_unlock(&s->lock);
+    if (!stuck) {
       pthread_join(s->workers[i], NULL);
-    pthread_join(s->housekeeper, NULL);
-  } else {
-    for (unsigned i = 0; i < s->nworkers; i++)
-      pthread_join(s->workers[i], NULL);
+      continue;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    if (pthread_timedjoin_np(s->workers[i], NULL, &until) != 0) {
+      pthread_detach(s->workers[i]);
+      detached++;
+    }
   }
+  if (started)
+    pthread_join(s->housekeeper, NULL);
   odbcpool__registry_remove(s);
 
   pthread_mutex_lock(&s->lock);
@@ -184,6 +199,13 @@ void odbcpool_close(odbcpool_set *s) {
   }
   odbcpool__stats_write(s);
   pthread_mutex_unlock(&s->lock);
+  if (detached > 0) {
+    odbcpool__log(ODBCPOOL_LOG_WARN,
+                  "odbcpool_close: %u reset worker(s) stuck in the driver "
+                  "are left running; the pool set is not freed",
+                  detached);
+    return;
+  }
   if (borrowed > 0) {
     /* Their holders may still use them: leave them be. */
     odbcpool__log(ODBCPOOL_LOG_WARN,

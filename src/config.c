@@ -37,100 +37,134 @@
   " The value is kept verbatim to the end of the line: ';' and '#' are part "  \
   "of it, not a comment. Empty: none."
 
+static const char *const reset_choices[] = {"auto", "custom", "none", NULL};
+
 const struct cfg_setting odbcpool__cfg_settings[] = {
     {"max_connections", CFG_INT, "10", 1, 100000, POOL(max_connections), false,
      "Most physical connections open to this DSN at once; borrowers wait "
      "(first come, first served) when all of them are in use.",
-     NULL},
+     NULL, NULL},
     {"min_idle", CFG_INT, "0", 0, 100000, POOL(min_idle), false,
      "Idle connections kept open ahead of demand; at most max_connections.",
-     NULL},
+     NULL, NULL},
     {"idle_timeout", CFG_DURATION, "10min", 0, DUR_MAX, POOL(idle_timeout),
      false,
      "An idle connection is closed after this long (0: never). A privacy "
      "setting: an idle pooled connection is an open database session that "
      "nobody uses, so the default is finite.",
-     NULL},
+     NULL, NULL},
     {"max_lifetime", CFG_DURATION, "30min", 0, DUR_MAX, POOL(max_lifetime),
      false,
      "A connection is closed, when it is next idle, once it is this old "
      "(0: never). A privacy setting: it bounds how long any session state "
      "that the reset cannot reach survives, so the default is finite.",
-     NULL},
+     NULL, NULL},
     {"lifetime_jitter", CFG_DURATION, "1min", 0, DUR_MAX, POOL(lifetime_jitter),
      false,
      "Each connection's max_lifetime is shortened by a random amount up to "
      "this, so that connections opened together do not close together.",
-     NULL},
+     NULL, NULL},
     {"borrow_timeout", CFG_DURATION, "5s", 0, DUR_MAX, POOL(borrow_timeout),
      false,
      "How long a borrower waits for a connection before failing with "
      "SQLSTATE HYT00 (0: do not wait).",
-     NULL},
+     NULL, NULL},
     {"validation_idle", CFG_DURATION, "30s", 0, DUR_MAX, POOL(validation_idle),
      false,
      "A connection idle for longer than this is checked before it is handed "
      "out (0: every time).",
-     NULL},
+     NULL, NULL},
     {"validation_query", CFG_STRING, NULL, 0, 0, POOL(validation_query), false,
      "SQL that checks an idle connection, e.g. SELECT 1; without it only "
      "SQL_ATTR_CONNECTION_DEAD is asked." VERBATIM,
-     NULL},
+     NULL, NULL},
+    {"reset", CFG_CHOICE, "auto", 0, 0, POOL(reset_mode), false,
+     "Which erasure of session state runs on every returned connection. "
+     "auto: the reset built in for the database, recognised at the first "
+     "connect from the driver's SQL_DBMS_NAME (PostgreSQL, MariaDB/MySQL, "
+     "SQLite), which puts the session back to what it was right after it was "
+     "opened (its baseline: what the DSN and the connection string set up); "
+     "reset_script and reset_sql, if given, run after it. For a database "
+     "with no built-in reset and nothing configured, connections are closed "
+     "on return instead of reused. custom: only reset_script and reset_sql. "
+     "none: no database reset at all (statements, the transaction and "
+     "connection attributes are still reset): temporary tables, session "
+     "variables, locks and the like reach the next borrower.",
+     NULL, reset_choices},
+    {"reset_timeout", CFG_DURATION, "5s", 1, DUR_MAX, POOL(reset_timeout),
+     false,
+     "Longest a reset may take. Each reset statement is given it as its "
+     "query timeout, and a reset still running after it is given up: the "
+     "connection leaves the pool (counted and audited as closed for "
+     "reset_timeout), its slot is freed, and the worker stuck in it is "
+     "replaced.",
+     NULL, NULL},
+    {"reset_wait", CFG_DURATION, "50ms", 0, DUR_MAX, POOL(reset_wait), false,
+     "When no connection is idle but one is being reset, a borrower waits "
+     "this long for that reset (usually well under a millisecond) before it "
+     "opens a new physical connection, so that an application that "
+     "reconnects right after disconnecting reuses its connection. Borrowers "
+     "beyond the connections being reset do not wait (0: never wait).",
+     NULL, NULL},
     {"reset_script", CFG_PATH, NULL, 0, 0, POOL(reset_script), false,
      "File of SQL statements run on every returned connection before it is "
      "pooled again (e.g. DISCARD ALL), relative to the directory of this "
      "file. A statement ends with ';', or with \\gexec to run each value it "
-     "returns as a statement. Read when the config is loaded (max 1 MiB).",
-     NULL},
+     "returns as a statement, or with \\gbaseline to run it once when a "
+     "connection is opened and keep the (key, value) rows it returns as the "
+     "connection's baseline, which the text {{baseline}} in a reset "
+     "statement stands for. Read when the config is loaded (max 1 MiB). "
+     "With reset = auto it runs after the built-in reset.",
+     NULL, NULL},
     {"reset_sql", CFG_STRING, NULL, 0, 0, POOL(reset_sql), false,
      "Reset statements separated by ';', run after those of "
      "reset_script." VERBATIM,
-     NULL},
+     NULL, NULL},
     {"reset_connection", CFG_BOOL, "yes", 0, 0, POOL(reset_connection), false,
      "Ask the driver to reset the session with SQL_ATTR_RESET_CONNECTION "
      "where it supports that.",
-     NULL},
+     NULL, NULL},
     {"reset_prepare", CFG_BOOL, "no", 0, 0, POOL(reset_prepare), false,
      "Prepare the reset statements once per connection and only execute "
      "them on later returns. Much cheaper where compiling SQL is costly "
      "(SQLite); leave it off for PostgreSQL, whose DISCARD ALL deallocates "
      "prepared statements.",
-     NULL},
+     NULL, NULL},
     {"verify_query", CFG_STRING, NULL, 0, 0, POOL(verify_query), false,
      "SQL run after the reset that must return no rows: a row means residue, "
      "and the connection is closed instead of pooled." VERBATIM,
-     NULL},
+     NULL, NULL},
     {"leak_threshold", CFG_DURATION, "0", 0, DUR_MAX, POOL(leak_threshold),
      false,
      "A borrow held for longer than this is reported as a possible leak "
      "(0: off).",
-     NULL},
+     NULL, NULL},
     {"require_encryption", CFG_BOOL, "no", 0, 0, POOL(require_encryption),
      false,
      "Refuse to open a connection unless it asks the driver for TLS (the "
      "keywords of psqlODBC, MariaDB Connector/ODBC and Microsoft's SQL "
      "Server driver are known; other drivers need encryption_check) and, "
      "with encryption_check, the session confirms it.",
-     NULL},
+     NULL, NULL},
     {"encryption_check", CFG_STRING, NULL, 0, 0, POOL(encryption_check), false,
      "SQL run on each new connection that must return one row whose first "
      "column is true (1, t, true, yes, on) when the session is encrypted, "
      "e.g. for PostgreSQL SELECT ssl FROM pg_stat_ssl WHERE pid = "
      "pg_backend_pid()." VERBATIM,
-     NULL},
+     NULL, NULL},
     {"credentials", CFG_PATH, NULL, 0, 0, POOL(credentials), false,
      "File with the UID and PWD for connections the pool opens on its own "
      "(min_idle), encrypted with AES-256-GCM by `odbcpool encrypt`; "
      "refused if group or others can read it.",
-     NULL},
+     NULL, NULL},
     {"credentials_key", CFG_PATH, NULL, 0, 0, POOL(credentials_key), false,
      "Key file for credentials (32 random bytes, mode 0600 or stricter).",
-     NULL},
+     NULL, NULL},
     {"reset_workers", CFG_INT, "2", 1, 64, offsetof(struct cfg, reset_workers),
      true,
      "Background threads that erase returned connections, per pool set. "
      "Only in [defaults].",
-     NULL},
+     NULL, NULL},
     {"stats_file", CFG_STRING, NULL, 0, 0, offsetof(struct cfg, stats_file),
      true,
      "File the pool statistics are written to, in Prometheus' text format "
@@ -138,28 +172,28 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "when the pool set closes; %p in the name is replaced by the process "
      "id, so processes sharing this config do not overwrite each other's. "
      "Only in [defaults]." VERBATIM,
-     NULL},
+     NULL, NULL},
     {"path", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_path), true,
      "The audit log: one JSON object per line, each with a MAC chained to "
      "the previous record's. Rotated files get a date suffix.",
-     "audit"},
+     "audit", NULL},
     {"key_file", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_key_file),
      true,
      "Key of the audit MACs and of the pseudonyms of user names (32 or more "
      "random bytes, mode 0600 or stricter). Required with path.",
-     "audit"},
+     "audit", NULL},
     {"retention", CFG_DURATION, "30d", 0, DUR_MAX,
      offsetof(struct cfg, audit_retention), true,
      "Rotated audit files older than this are deleted at rotation and by "
      "`odbcpool audit purge` (0: kept forever).",
-     "audit"},
+     "audit", NULL},
     {"rotate_mib", CFG_INT, "64", 1, 1048576,
      offsetof(struct cfg, audit_rotate_mib), true,
      "The audit log is rotated when it reaches this many MiB, and daily.",
-     "audit"},
+     "audit", NULL},
     {"syslog", CFG_BOOL, "no", 0, 0, offsetof(struct cfg, audit_syslog), true,
      "Send audit records to syslog (facility authpriv) instead of path.",
-     "audit"},
+     "audit", NULL},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])
@@ -331,10 +365,27 @@ static bool convert(const struct cfg_setting *s, const char *v, void *dst,
   case CFG_BOOL:
     r = parse_bool(v, &b);
     break;
+  case CFG_CHOICE:
+    for (size_t i = 0; s->choices[i]; i++) {
+      if (strcasecmp(v, s->choices[i]) == 0) {
+        *(long *)dst = (long)i;
+        return true;
+      }
+    }
+    {
+      size_t used = 0;
+      used += (size_t)snprintf(why, whylen, "'%.64s' is not one of: ", v);
+      for (size_t i = 0; s->choices[i] && used < whylen; i++)
+        used += (size_t)snprintf(why + used, whylen - used, "%s%s",
+                                 i ? ", " : "", s->choices[i]);
+    }
+    return false;
   default:
     assert(!"convert: not a scalar setting");
     return false;
   }
+  if (*v == '\0')
+    r = P_EMPTY;
   if (r == P_OK && s->type != CFG_BOOL && n < s->min)
     r = P_SMALL;
   if (r == P_OK && s->type != CFG_BOOL && n > s->max)
@@ -381,6 +432,15 @@ static bool convert(const struct cfg_setting *s, const char *v, void *dst,
     break;
   }
   return false;
+}
+
+const char *odbcpool__cfg_choice(const struct cfg_setting *s, long v) {
+  if (s->type != CFG_CHOICE || v < 0)
+    return "?";
+  for (long i = 0; s->choices[i]; i++)
+    if (i == v)
+      return s->choices[i];
+  return "?";
 }
 
 const void *odbcpool__cfg_value(const struct cfg *cfg,
@@ -500,7 +560,7 @@ static bool is_ident(char c) {
 
 /* Appends sql[start, end) with trailing whitespace trimmed. */
 static int push_stmt(struct cfg_stmt **stmts, size_t *n, const char *sql,
-                     size_t start, size_t end, bool gexec) {
+                     size_t start, size_t end, bool gexec, bool baseline) {
   struct cfg_stmt *v = *stmts;
   char *copy;
 
@@ -524,6 +584,7 @@ static int push_stmt(struct cfg_stmt **stmts, size_t *n, const char *sql,
   copy[end - start] = '\0';
   v[*n].sql = copy;
   v[*n].gexec = gexec;
+  v[*n].baseline = baseline;
   (*n)++;
   return ODBCPOOL_OK;
 }
@@ -622,29 +683,35 @@ static int split_sql(const char *name, const char *key, const char *suffix,
       i = j + taglen;
     } else if (c == ';') {
       if (start != none) {
-        rc = push_stmt(stmts, nstmts, sql, start, i, false);
+        rc = push_stmt(stmts, nstmts, sql, start, i, false, false);
         if (rc != ODBCPOOL_OK)
           goto nomem;
         start = none;
       }
       i++;
     } else if (c == '\\') {
-      static const char gexec[] = "\\gexec";
-      const size_t glen = sizeof gexec - 1;
+      static const char *const cmds[] = {"\\gexec", "\\gbaseline"};
+      size_t k, glen = 0;
 
-      if (len - i < glen || memcmp(sql + i, gexec, glen) != 0 ||
-          (len - i > glen && !is_space(sql[i + glen]) &&
-           sql[i + glen] != ';')) {
+      for (k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        glen = strlen(cmds[k]);
+        if (len - i >= glen && memcmp(sql + i, cmds[k], glen) == 0 &&
+            (len - i == glen || is_space(sql[i + glen]) ||
+             sql[i + glen] == ';'))
+          break;
+      }
+      if (k == sizeof cmds / sizeof cmds[0]) {
         rc = emsg(err, ODBCPOOL_ECONFIG, name, line, key, suffix,
-                  "unsupported backslash command (only \\gexec is known)");
+                  "unsupported backslash command (only \\gexec and "
+                  "\\gbaseline are known)");
         goto fail;
       }
       if (start == none) {
         rc = emsg(err, ODBCPOOL_ECONFIG, name, line, key, suffix,
-                  "\\gexec without a statement before it");
+                  "%s without a statement before it", cmds[k]);
         goto fail;
       }
-      rc = push_stmt(stmts, nstmts, sql, start, i, true);
+      rc = push_stmt(stmts, nstmts, sql, start, i, k == 0, k == 1);
       if (rc != ODBCPOOL_OK)
         goto nomem;
       start = none;
@@ -656,7 +723,7 @@ static int split_sql(const char *name, const char *key, const char *suffix,
     }
   }
   if (start != none) {
-    rc = push_stmt(stmts, nstmts, sql, start, len, false);
+    rc = push_stmt(stmts, nstmts, sql, start, len, false, false);
     if (rc != ODBCPOOL_OK)
       goto nomem;
   }
@@ -947,6 +1014,33 @@ static int load_reset(struct parser *p, struct cfg_pool *pool,
   return ODBCPOOL_OK;
 }
 
+/* `reset` against reset_script and reset_sql: custom needs one of them,
+ * none allows neither (an operator who wrote a script and none would
+ * believe the script runs). */
+static int check_reset(struct parser *p, const struct cfg_pool *pool,
+                       const struct sec *sec) {
+  size_t ireset = 0;
+  const char *where = pool->dsn ? pool->dsn : "defaults";
+  bool statements = pool->reset_script != NULL || pool->reset_sql != NULL;
+
+  find_setting("reset", &ireset);
+  if (pool->reset_mode == CFG_RESET_CUSTOM && !statements)
+    return emsg(p->err, ODBCPOOL_ECONFIG, p->name,
+                sec->keyline[ireset] ? sec->keyline[ireset] : pool->line,
+                "reset", NULL,
+                "[%s]: reset = custom needs reset_script or reset_sql", where);
+  if (pool->reset_mode == CFG_RESET_NONE && statements)
+    return emsg(p->err, ODBCPOOL_ECONFIG, p->name,
+                sec->keyline[ireset] ? sec->keyline[ireset] : pool->line,
+                "reset", NULL,
+                "[%s]: reset = none runs no reset statements, but "
+                "reset_script or reset_sql is set (write reset = custom to "
+                "run only those, or auto to run them after the built-in "
+                "reset)",
+                where);
+  return ODBCPOOL_OK;
+}
+
 /* Applies table defaults to [defaults], inheritance to the DSN sections,
  * cross-key checks, and loads the reset statements. */
 static int finish(struct parser *p) {
@@ -1002,6 +1096,9 @@ static int finish(struct parser *p) {
                   pool->dsn ? pool->dsn : "defaults", pool->min_idle,
                   pool->max_connections);
     rc = load_reset(p, pool, &p->secs[k]);
+    if (rc != ODBCPOOL_OK)
+      return rc;
+    rc = check_reset(p, pool, &p->secs[k]);
     if (rc != ODBCPOOL_OK)
       return rc;
     if ((pool->credentials == NULL) != (pool->credentials_key == NULL))

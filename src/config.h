@@ -16,14 +16,29 @@ enum cfg_type {
   CFG_STRING,   /* free text (SQL), kept verbatim after trimming */
   CFG_PATH,     /* a file that must exist and be readable at load time;
                    relative to the config file's directory */
+  CFG_CHOICE,   /* one word of the setting's `choices`; stored as its
+                   index (a long) */
 };
 
 /* One reset statement. With `gexec` set, each column of each row the
  * statement returns is itself executed as a statement (as psql's \gexec),
- * which is how a static script drops objects whose names it cannot know. */
+ * which is how a static script drops objects whose names it cannot know.
+ * With `baseline` set (\gbaseline), the statement is not part of the
+ * reset: it runs once, right after the connection is opened, and the
+ * (key, value) rows it returns are the connection's baseline, which
+ * ODBCPOOL_BASELINE in the reset statements stands for (see reset.h). */
 struct cfg_stmt {
   char *sql;
   bool gexec;
+  bool baseline;
+};
+
+/* Values of the `reset` setting (indexes of its choices). */
+enum cfg_reset {
+  CFG_RESET_AUTO,   /* the built-in reset of the DBMS found at first
+                       connect, then reset_script and reset_sql */
+  CFG_RESET_CUSTOM, /* reset_script and reset_sql only */
+  CFG_RESET_NONE,   /* no DBMS reset: session state is not erased */
 };
 
 /* Settings of one pool (one target DSN). Field names match the keys. */
@@ -39,6 +54,11 @@ struct cfg_pool {
   long borrow_timeout;     /* ms */
   long validation_idle;    /* ms idle after which the check query runs */
   char *validation_query;  /* NULL: only SQL_ATTR_CONNECTION_DEAD */
+  long reset_mode;         /* key `reset`: enum cfg_reset */
+  long reset_timeout;      /* ms a reset may take before the connection
+                              is given up */
+  long reset_wait;         /* ms a borrower waits for a connection being
+                              reset before opening a new one */
   char *reset_script;      /* path of the script file, or NULL */
   char *reset_sql;         /* inline statements, or NULL */
   bool reset_connection;   /* try SQL_ATTR_RESET_CONNECTION */
@@ -84,6 +104,7 @@ struct cfg_setting {
   const char *help;
   const char *section; /* NULL, or the only section it may appear in
                           ("audit"); then defaults_only is true too */
+  const char *const *choices; /* CFG_CHOICE: the words, NULL-terminated */
 };
 
 extern const struct cfg_setting odbcpool__cfg_settings[];
@@ -131,6 +152,9 @@ const void *odbcpool__cfg_value(const struct cfg *cfg,
 /* Parses a duration with unit into milliseconds. Returns false on a
  * missing unit, junk or overflow. */
 bool odbcpool__cfg_duration(const char *s, long *ms /* OUT */);
+
+/* The word of CFG_CHOICE setting `s` for stored value `v`, never NULL. */
+const char *odbcpool__cfg_choice(const struct cfg_setting *s, long v);
 
 /* Formats a duration for display ("5s", "10min", "0"). */
 void odbcpool__cfg_format_duration(long ms, char *buf, size_t len);

@@ -172,6 +172,8 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
   }
   c->hdbc = dbc;
   odbcpool__attrs_snapshot(dbc, &c->attrs);
+  /* Before any borrower sees it: what the reset will put back. */
+  odbcpool__reset_plan(c);
   uint64_t now = odbcpool__now_ms();
   c->created_ms = now;
   c->idle_since_ms = now;
@@ -209,6 +211,7 @@ void odbcpool__conn_free(odbcpool_conn *c) {
   free(c->handles);
   /* The statements themselves went with the connection handle. */
   free(c->reset_st);
+  odbcpool__reset_plan_free(c);
   free(c);
 }
 
@@ -247,7 +250,16 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
   return true;
 }
 
+/* Attributes that only take effect before connect: set on a connected
+ * handle they are refused (HY011) or ignored, so a borrower cannot change
+ * what the next one sees with them, and a restore would only fail. */
+static bool preconnect_only(SQLINTEGER attr) {
+  return attr == SQL_ATTR_PACKET_SIZE || attr == SQL_ATTR_ODBC_CURSORS;
+}
+
 void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr) {
+  if (preconnect_only(attr))
+    return;
   int idx = odbcpool__attr_index(attr);
   if (idx >= 0) {
     c->attrs_touched |= 1u << idx;

@@ -1,5 +1,5 @@
 /* housekeeping.c — the thread that enforces idle_timeout, max_lifetime,
- * min_idle and reports leaked connections. */
+ * min_idle and reset_timeout, and reports leaked connections. */
 #include "build.h"
 
 #include "audit.h"
@@ -13,7 +13,7 @@ static uint64_t tick_ms(const odbcpool_set *s) {
   uint64_t t = 1000;
   for (const struct pool *p = s->pools; p; p = p->next) {
     const long timers[] = {p->cfg->idle_timeout, p->cfg->max_lifetime,
-                           p->cfg->leak_threshold};
+                           p->cfg->leak_threshold, p->cfg->reset_timeout};
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++)
       if (timers[i] > 0 && (uint64_t)timers[i] / 4 < t)
         t = (uint64_t)timers[i] / 4;
@@ -105,6 +105,7 @@ void *odbcpool__housekeeper(void *arg) {
       while (!s->closing && expire_one(p, odbcpool__now_ms()))
         ;
       report_leaks(p, odbcpool__now_ms());
+      odbcpool__reset_watchdog(p, odbcpool__now_ms());
       fill_min_idle(p);
     }
     if (s->closing)

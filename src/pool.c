@@ -230,6 +230,8 @@ void odbcpool__fork_check(odbcpool_set *s) {
   odbcpool__cond_init(&s->idle_cv);
   s->reset_head = s->reset_tail = NULL;
   s->resets_running = 0;
+  /* Connections given up in a stuck reset stay the parent's. */
+  s->nstuck = 0;
   for (struct pool *p = s->pools; p; p = p->next) {
     for (int st = 0; st < CONN_NSTATES; st++) {
       odbcpool_conn *c;
@@ -245,6 +247,8 @@ void odbcpool__fork_check(odbcpool_set *s) {
     }
     p->wait_head = p->wait_tail = NULL;
     p->nwaiting = 0;
+    p->nabandoned = 0;
+    p->nreset_waiters = 0;
   }
   free(s->workers);
   s->workers = NULL;
@@ -255,6 +259,78 @@ void odbcpool__fork_check(odbcpool_set *s) {
 }
 
 /* ------------------------------------------------------ reset workers */
+
+/* Closes the handle of `c`, which the watchdog gave up during a reset,
+ * once its worker came back, and frees it. Lock held; released during the
+ * disconnect. */
+static void reap_abandoned(odbcpool_conn *c) {
+  struct pool *p = c->pool;
+  odbcpool_set *s = p->set;
+  pthread_mutex_unlock(&s->lock);
+  odbcpool__conn_disconnect(c);
+  pthread_mutex_lock(&s->lock);
+  odbcpool__log(ODBCPOOL_LOG_INFO,
+                "pool %s: the reset of connection %llu, given up after "
+                "reset_timeout, came back; connection closed",
+                p->dsn, (unsigned long long)c->id);
+  odbcpool__conn_free(c);
+  p->nabandoned--;
+  pthread_cond_broadcast(&s->idle_cv);
+}
+
+void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
+  odbcpool_set *s = p->set;
+  long limit = p->cfg->reset_timeout;
+  odbcpool_conn *c = p->lists[CONN_RESETTING].head;
+  while (c != NULL) {
+    odbcpool_conn *next = c->next;
+    if (c->reset_started_ms != 0 && !c->abandoned &&
+        now - c->reset_started_ms >= (uint64_t)limit) {
+      /* Off every list: its slot is free now, and no borrower can get
+       * it. Its worker, stuck in the driver, frees it if it comes back;
+       * another worker takes its place. */
+      list_unlink(&p->lists[CONN_RESETTING], c);
+      c->abandoned = true;
+      p->nabandoned++;
+      p->stats->reset_failures++;
+      p->stats->closes[ODBCPOOL_CLOSE_RESET_TIMEOUT]++;
+      s->resets_running--;
+      s->nstuck++;
+      s->all_busy_since_ms = 0;
+      odbcpool__log(ODBCPOOL_LOG_WARN,
+                    "pool %s: reset of connection %llu still running after "
+                    "%ld ms (reset_timeout): connection given up, its slot "
+                    "freed",
+                    p->dsn, (unsigned long long)c->id, limit);
+      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_RESET_FAILED, c, "reset_timeout",
+                         (long)(now - c->reset_started_ms), -1);
+      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_CLOSE, c,
+                         odbcpool_close_reason_name(
+                             ODBCPOOL_CLOSE_RESET_TIMEOUT),
+                         (long)(now - c->created_ms), -1);
+      odbcpool__workers_replace(s);
+      odbcpool__pool_dispatch(p);
+      pthread_cond_broadcast(&s->idle_cv);
+    }
+    c = next;
+  }
+}
+
+void odbcpool__workers_replace(odbcpool_set *s) {
+  if (s->closing || s->nworkers - s->nstuck >= (unsigned)s->cfg->reset_workers)
+    return;
+  if (s->nworkers >= s->maxworkers) {
+    odbcpool__log(ODBCPOOL_LOG_ERROR,
+                  "%u reset workers are stuck in resets that do not return: "
+                  "no room for another",
+                  s->nstuck);
+    return;
+  }
+  if (pthread_create(&s->workers[s->nworkers], NULL, odbcpool__reset_worker,
+                     s) != 0)
+    return;
+  s->nworkers++;
+}
 
 void *odbcpool__reset_worker(void *arg) {
   odbcpool_set *s = arg;
@@ -270,26 +346,44 @@ void *odbcpool__reset_worker(void *arg) {
       s->reset_tail = NULL;
     c->reset_next = NULL;
     s->resets_running++;
-    if (s->resets_running == s->nworkers)
+    if (s->resets_running == s->nworkers - s->nstuck)
       s->all_busy_since_ms = odbcpool__now_ms();
     struct pool *p = c->pool;
     int code = ODBCPOOL_OK;
     odbcpool_error err;
     odbcpool__err_clear(&err);
     bool closing = s->closing;
-    if (!closing) {
-      pthread_mutex_unlock(&s->lock);
+    if (!closing && c->no_reuse < 0) {
       uint64_t t0 = odbcpool__now_ms();
+      c->reset_started_ms = t0;
+      pthread_mutex_unlock(&s->lock);
       code = odbcpool__reset(c, &err);
+      uint64_t took = odbcpool__now_ms() - t0;
+      pthread_mutex_lock(&s->lock);
+      c->reset_started_ms = 0;
+      if (c->abandoned) {
+        /* The watchdog gave the connection up while this worker was
+         * stuck in it: it is on no list, its slot was freed, its close
+         * counted and audited. Only the handle is left to close. */
+        reap_abandoned(c);
+        s->nstuck--;
+        continue;
+      }
+      pthread_mutex_unlock(&s->lock);
       odbcpool__audit_ev(p,
                          code == ODBCPOOL_OK ? ODBCPOOL_AUDIT_RESET_OK
                                              : ODBCPOOL_AUDIT_RESET_FAILED,
-                         c, NULL, (long)(odbcpool__now_ms() - t0), -1);
+                         c, NULL, (long)took, -1);
       pthread_mutex_lock(&s->lock);
     }
     uint64_t now = odbcpool__now_ms();
     if (closing || s->closing) {
       odbcpool__close_locked(c, ODBCPOOL_CLOSE_SHUTDOWN);
+    } else if (c->no_reuse >= 0) {
+      odbcpool__log(ODBCPOOL_LOG_DEBUG,
+                    "pool %s: connection %llu closed on return: %s", p->dsn,
+                    (unsigned long long)c->id, c->no_reuse_why);
+      odbcpool__close_locked(c, c->no_reuse);
     } else if (code != ODBCPOOL_OK) {
       p->stats->reset_failures++;
       odbcpool__log(ODBCPOOL_LOG_WARN,
@@ -305,6 +399,9 @@ void *odbcpool__reset_worker(void *arg) {
         c->idle_since_ms = now;
         odbcpool__conn_move(c, CONN_IDLE);
         odbcpool__pool_dispatch(p);
+        /* Borrowers waiting for a reset (reset_wait) look again. */
+        if (p->nreset_waiters > 0)
+          pthread_cond_broadcast(&s->idle_cv);
       }
     }
     /* Counted as running until the connection is idle or closed, so
@@ -320,7 +417,8 @@ void *odbcpool__reset_worker(void *arg) {
 
 void odbcpool__workers_grow(odbcpool_set *s, uint64_t now) {
   if (s->closing || s->reset_head == NULL || s->nworkers >= s->maxworkers ||
-      s->resets_running < s->nworkers || s->all_busy_since_ms == 0 ||
+      s->resets_running < s->nworkers - s->nstuck ||
+      s->all_busy_since_ms == 0 ||
       now - s->all_busy_since_ms < 500)
     return;
   if (pthread_create(&s->workers[s->nworkers], NULL, odbcpool__reset_worker,
@@ -406,7 +504,8 @@ static bool is_config_pool(const struct pool *p) {
 
 bool odbcpool__pool_prune(struct pool *p) {
   odbcpool_set *s = p->set;
-  if (odbcpool__pool_total(p) > 0 || p->nwaiting > 0 || is_config_pool(p))
+  if (odbcpool__pool_total(p) > 0 || p->nwaiting > 0 || p->nabandoned > 0 ||
+      p->nreset_waiters > 0 || is_config_pool(p))
     return false;
   for (struct pool **pp = &s->pools; *pp; pp = &(*pp)->next) {
     if (*pp == p) {
@@ -532,6 +631,26 @@ static odbcpool_conn *wait_for_grant(struct pool *p, uint64_t deadline_ms) {
   return w.granted;
 }
 
+/* A borrower who finds no idle connection but a free slot waits up to
+ * reset_wait for a connection being reset rather than open a new one: a
+ * reset takes well under a millisecond, a physical connect tens of them,
+ * and an application that reconnects right after disconnecting would
+ * otherwise open a connection per request. Only as many borrowers wait
+ * as there are connections being reset; the others open new ones, so
+ * concurrent load still grows the pool. Returns true if it waited (the
+ * caller looks again), false if the borrower should open a connection.
+ * Called with the lock held; releases it while waiting. */
+static bool wait_for_reset(struct pool *p, uint64_t until_ms) {
+  odbcpool_set *s = p->set;
+  if (s->closing || p->lists[CONN_RESETTING].n <= p->nreset_waiters ||
+      odbcpool__now_ms() >= until_ms)
+    return false;
+  p->nreset_waiters++;
+  odbcpool__cond_wait_until(&s->idle_cv, &s->lock, until_ms);
+  p->nreset_waiters--;
+  return true;
+}
+
 int odbcpool_borrow(odbcpool_set *s, const char *dsn,
                     const odbcpool_borrow_opts *opts, odbcpool_conn **out,
                     odbcpool_error *err) {
@@ -588,6 +707,9 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
     timeout = p->cfg->borrow_timeout;
   uint64_t start_us = odbcpool__now_us();
   uint64_t deadline = start_us / 1000u + (uint64_t)timeout;
+  uint64_t reset_deadline = start_us / 1000u + (uint64_t)p->cfg->reset_wait;
+  if (reset_deadline > deadline)
+    reset_deadline = deadline;
   bool waited = false;
   odbcpool_conn *c;
   for (;;) {
@@ -596,6 +718,10 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
       c = take_idle(p);
       if (c == NULL &&
           odbcpool__pool_total(p) < (unsigned)p->cfg->max_connections) {
+        if (wait_for_reset(p, reset_deadline)) {
+          waited = true;
+          continue;
+        }
         c = odbcpool__conn_new(p);
         if (c == NULL) {
           pthread_mutex_unlock(&s->lock);

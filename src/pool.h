@@ -9,6 +9,7 @@
 
 #include "attrs.h"
 #include "config.h"
+#include "dbreset.h"
 #include "error.h"
 #include "odbcpool.h"
 
@@ -77,6 +78,22 @@ struct odbcpool_conn {
   } extra_attrs[8];
   int nextra_attrs;
   SQLHSTMT *reset_st; /* prepared reset statements (reset_prepare) */
+  /* The reset plan, decided when the connection is opened: the built-in
+   * reset of its DBMS (reset = auto; NULL if none), then the pool's
+   * reset_script and reset_sql. Statement i of the plan is run as
+   * reset_text[i] where that is not NULL: the text with the connection's
+   * baseline expanded into it. */
+  const struct odbcpool__builtin *builtin;
+  char **reset_text; /* nplan entries, or NULL */
+  size_t nplan;
+  /* Set when the connection must be closed on return instead of reset
+   * and reused: a close reason (ODBCPOOL_CLOSE_x), with no_reuse_why
+   * saying why in words; -1 when it may be reused. */
+  int no_reuse;
+  const char *no_reuse_why;
+  uint64_t reset_started_ms; /* when a worker began its reset, or 0 */
+  bool abandoned;            /* given up by the watchdog during a reset:
+                                on no list, the stuck worker frees it */
   struct tracked_handle *handles;
   size_t nhandles, caphandles;
   struct odbcpool__attrs attrs;
@@ -107,6 +124,10 @@ struct pool {
   unsigned char verifier[32]; /* HMAC(set key, password), or zero */
   bool has_pwd;
   int reset_conn_support; /* -1 unknown, 0 no, 1 yes */
+  bool warned_no_reset;   /* logged that its DBMS has no built-in reset */
+  unsigned nabandoned;    /* connections given up in a reset whose worker
+                             has not come back: they keep the pool alive */
+  unsigned nreset_waiters; /* borrowers waiting (reset_wait) for a reset */
   struct conn_list lists[CONN_NSTATES];
   struct waiter *wait_head, *wait_tail;
   unsigned nwaiting;
@@ -139,6 +160,7 @@ struct odbcpool_set {
   odbcpool_conn *reset_head, *reset_tail;
   unsigned resets_running;
   unsigned nworkers; /* started; grows up to maxworkers */
+  unsigned nstuck;   /* workers in a reset the watchdog gave up */
   unsigned maxworkers;
   pthread_t *workers;         /* maxworkers entries */
   uint64_t all_busy_since_ms; /* when every worker became busy, or 0 */
@@ -191,6 +213,14 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms);
  * Returns OK, or an error (with detail in err) after which the
  * connection must be closed, never pooled. Called without the set lock. */
 int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err);
+/* Decides the reset plan of freshly opened `c` (its DBMS, from
+ * SQL_DBMS_NAME), records its baseline and expands the plan's statements
+ * with it. Never fails the open: a connection whose baseline cannot be
+ * taken, or that has no reset to run under reset = auto, is marked to be
+ * closed on return (c->no_reuse). Called without the set lock. */
+void odbcpool__reset_plan(odbcpool_conn *c);
+/* Frees what odbcpool__reset_plan made. */
+void odbcpool__reset_plan_free(odbcpool_conn *c);
 /* Runs `sql` on a fresh statement of `hdbc`, draining every result.
  * With `gexec`, executes each value of each row as a statement. With
  * `expect_no_rows`, a row is an error. Returns OK or EODBC. */
@@ -242,6 +272,14 @@ void odbcpool__workers_grow(odbcpool_set *s, uint64_t now);
 int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err);
 /* Allocates a connection struct in state OPENING. Lock held. */
 odbcpool_conn *odbcpool__conn_new(struct pool *p);
+/* Gives up every connection of `p` whose reset has run for longer than
+ * reset_timeout: it leaves the lists (its slot is freed), is counted and
+ * audited as closed for reset_timeout, and a worker replaces the one stuck
+ * in it. Lock held. */
+void odbcpool__reset_watchdog(struct pool *p, uint64_t now);
+/* Starts a worker if stuck ones leave fewer than reset_workers able to
+ * work. Lock held. */
+void odbcpool__workers_replace(odbcpool_set *s);
 /* Reset worker thread body. */
 void *odbcpool__reset_worker(void *arg);
 

@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <odbcinst.h>
+#include <openssl/crypto.h>
+
+#include "connstr.h"
+#include "dbreset.h"
 #include "dm.h"
 #include "error.h"
 #include "log.h"
@@ -114,7 +119,196 @@ static int run_generated(const struct odbcpool__dm *dm, SQLHDBC hdbc,
   return code;
 }
 
-/* Runs reset statement i of the connection's pool. With reset_prepare,
+/* ---------------------------------------------------------------- plan */
+
+/* Statement i of the connection's plan: the built-in ones, then the
+ * pool's own. */
+static const struct cfg_stmt *plan_stmt(const odbcpool_conn *c, size_t i) {
+  size_t nb = 0;
+  const struct cfg_stmt *b =
+      c->builtin ? odbcpool__builtin_stmts(c->builtin, &nb) : NULL;
+  return i < nb ? &b[i] : &c->pool->cfg->reset[i - nb];
+}
+
+static size_t plan_len(const odbcpool_conn *c) {
+  size_t nb = 0;
+  if (c->builtin)
+    odbcpool__builtin_stmts(c->builtin, &nb);
+  return nb + c->pool->cfg->nreset;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes %XX in place, as psqlODBC decodes connection-string values. */
+static void percent_decode(char *s) {
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    int hi, lo;
+    if (r[0] == '%' && (hi = hexval(r[1])) >= 0 &&
+        (lo = hexval(r[2])) >= 0) {
+      *w++ = (char)(hi << 4 | lo);
+      r += 2;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = '\0';
+}
+
+/* {{dsn:KEY}}: the pool's connection string first, then odbc.ini. */
+static char *dsn_lookup(void *ctx, const char *key, bool *nomem) {
+  const struct pool *p = ctx;
+  if (p->extra != NULL) {
+    struct odbcpool__connstr cs;
+    odbcpool_error err;
+    if (odbcpool__connstr_parse(p->extra, (size_t)-1, &cs, &err) ==
+        ODBCPOOL_OK) {
+      const char *v = odbcpool__connstr_get(&cs, key);
+      char *copy = v ? odbcpool__strdup(v) : NULL;
+      odbcpool__connstr_free(&cs);
+      if (v != NULL) {
+        if (copy == NULL)
+          *nomem = true;
+        else
+          percent_decode(copy);
+        return copy;
+      }
+    }
+  }
+  char buf[4096];
+  buf[0] = '\0';
+  int n = SQLGetPrivateProfileString(p->dsn, key, "", buf, sizeof buf,
+                                     "odbc.ini");
+  if (n <= 0 || buf[0] == '\0')
+    return NULL;
+  char *copy = odbcpool__strdup(buf);
+  OPENSSL_cleanse(buf, sizeof buf);
+  if (copy == NULL)
+    *nomem = true;
+  return copy;
+}
+
+/* Marks `c` to be closed on return, logging why. */
+static void no_reuse(odbcpool_conn *c, int reason, const char *why,
+                     const char *detail) {
+  c->no_reuse = reason;
+  c->no_reuse_why = why;
+  odbcpool__log(ODBCPOOL_LOG_WARN,
+                "pool %s: connection %llu will be closed on return, not "
+                "reused: %s%s%s",
+                c->pool->dsn, (unsigned long long)c->id, why,
+                detail ? ": " : "", detail ? detail : "");
+}
+
+void odbcpool__reset_plan(odbcpool_conn *c) {
+  struct pool *p = c->pool;
+  const struct cfg_pool *cfg = p->cfg;
+  const struct odbcpool__dm *dm = odbcpool__dm(NULL);
+  c->no_reuse = -1;
+  if (dm == NULL) {
+    no_reuse(c, ODBCPOOL_CLOSE_RESET_FAILED, "no driver manager", NULL);
+    return;
+  }
+  char dbms[128] = "";
+  SQLSMALLINT len = 0;
+  if (!SQL_SUCCEEDED(dm->SQLGetInfo(c->hdbc, SQL_DBMS_NAME, dbms,
+                                    sizeof dbms, &len)))
+    dbms[0] = '\0';
+  enum odbcpool__dialect dialect = odbcpool__dialect_of(dbms);
+  if (cfg->reset_mode == CFG_RESET_AUTO) {
+    c->builtin = odbcpool__builtin_match(dbms);
+    if (c->builtin == NULL && cfg->nreset == 0) {
+      /* Fail closed: nothing would erase the session. */
+      if (!__atomic_exchange_n(&p->warned_no_reset, true, __ATOMIC_RELAXED))
+        odbcpool__log(ODBCPOOL_LOG_WARN,
+                      "pool %s: odbcpool has no built-in reset for DBMS "
+                      "'%s' and the pool config gives none: its "
+                      "connections are closed on return instead of reused "
+                      "(set reset_script or reset_sql, or reset = none to "
+                      "reuse them without erasing session state)",
+                      p->dsn, dbms[0] ? dbms : "(unknown)");
+      c->no_reuse = ODBCPOOL_CLOSE_NO_RESET;
+      c->no_reuse_why = "no reset for its DBMS";
+      return;
+    }
+    if (c->builtin != NULL) {
+      size_t nb = 0;
+      if (odbcpool__builtin_stmts(c->builtin, &nb) == NULL) {
+        no_reuse(c, ODBCPOOL_CLOSE_RESET_FAILED,
+                 "the built-in reset does not parse", c->builtin->name);
+        return;
+      }
+    }
+  }
+  size_t n = plan_len(c);
+  if (n == 0)
+    return;
+  c->reset_text = calloc(n, sizeof *c->reset_text);
+  if (c->reset_text == NULL) {
+    no_reuse(c, ODBCPOOL_CLOSE_RESET_FAILED, "out of memory", NULL);
+    return;
+  }
+  c->nplan = n;
+  /* The baseline: the \gbaseline statements, in plan order, each
+   * expanded first ({{dsn:KEY}}). */
+  struct odbcpool__baseline base = {0};
+  odbcpool_error err;
+  int code = ODBCPOOL_OK;
+  bool ran = false;
+  for (size_t i = 0; code == ODBCPOOL_OK && i < n; i++) {
+    const struct cfg_stmt *st = plan_stmt(c, i);
+    if (!st->baseline)
+      continue;
+    char *sql = NULL;
+    code = odbcpool__baseline_expand(st->sql, dialect, NULL, dsn_lookup, p,
+                                     &sql, &err);
+    if (code == ODBCPOOL_OK) {
+      ran = true;
+      code = odbcpool__baseline_capture(c->hdbc, sql ? sql : st->sql, &base,
+                                        &err);
+    }
+    if (sql != NULL) {
+      OPENSSL_cleanse(sql, strlen(sql));
+      free(sql);
+    }
+  }
+  /* The baseline's reads must not leave a transaction open (autocommit
+   * off at connect). */
+  if (ran)
+    dm->SQLEndTran(SQL_HANDLE_DBC, c->hdbc, SQL_ROLLBACK);
+  for (size_t i = 0; code == ODBCPOOL_OK && i < n; i++) {
+    const struct cfg_stmt *st = plan_stmt(c, i);
+    if (!st->baseline)
+      code = odbcpool__baseline_expand(st->sql, dialect, &base, dsn_lookup, p,
+                                       &c->reset_text[i], &err);
+  }
+  odbcpool__baseline_free(&base);
+  if (code != ODBCPOOL_OK)
+    no_reuse(c, ODBCPOOL_CLOSE_RESET_FAILED,
+             "cannot record its baseline", err.message);
+}
+
+void odbcpool__reset_plan_free(odbcpool_conn *c) {
+  for (size_t i = 0; c->reset_text && i < c->nplan; i++) {
+    if (c->reset_text[i] != NULL) {
+      OPENSSL_cleanse(c->reset_text[i], strlen(c->reset_text[i]));
+      free(c->reset_text[i]);
+    }
+  }
+  free(c->reset_text);
+  c->reset_text = NULL;
+  c->nplan = 0;
+}
+
+/* Runs reset statement i of the connection's plan. With reset_prepare,
  * it is prepared once per physical connection and only executed after
  * that: SQLite, for one, spends most of a reset compiling the
  * generating query otherwise. A failure drops the prepared statement
@@ -122,11 +316,13 @@ static int run_generated(const struct odbcpool__dm *dm, SQLHDBC hdbc,
 static int exec_reset(const struct odbcpool__dm *dm, odbcpool_conn *c, size_t i,
                       odbcpool_error *err) {
   const struct cfg_pool *cfg = c->pool->cfg;
-  const struct cfg_stmt *rs = &cfg->reset[i];
+  const struct cfg_stmt *rs = plan_stmt(c, i);
+  const char *sql = c->reset_text && c->reset_text[i] ? c->reset_text[i]
+                                                       : rs->sql;
   if (!cfg->reset_prepare)
-    return odbcpool__exec(c->hdbc, rs->sql, rs->gexec, false, err);
+    return odbcpool__exec(c->hdbc, sql, rs->gexec, false, err);
   if (c->reset_st == NULL) {
-    c->reset_st = calloc(cfg->nreset, sizeof *c->reset_st);
+    c->reset_st = calloc(c->nplan, sizeof *c->reset_st);
     if (c->reset_st == NULL)
       return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   }
@@ -135,7 +331,7 @@ static int exec_reset(const struct odbcpool__dm *dm, odbcpool_conn *c, size_t i,
     if (!SQL_SUCCEEDED(dm->SQLAllocHandle(SQL_HANDLE_STMT, c->hdbc, &st)))
       return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, c->hdbc,
                                 "cannot allocate a statement");
-    if (!SQL_SUCCEEDED(dm->SQLPrepare(st, (SQLCHAR *)rs->sql, SQL_NTS))) {
+    if (!SQL_SUCCEEDED(dm->SQLPrepare(st, (SQLCHAR *)sql, SQL_NTS))) {
       int code = odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_STMT, st,
                                     "cannot prepare a reset statement");
       dm->SQLFreeHandle(SQL_HANDLE_STMT, st);
@@ -274,8 +470,13 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
   if (code != ODBCPOOL_OK)
     return code;
 
-  /* Step 5: the DSN's reset script. */
-  for (size_t i = 0; i < cfg->nreset; i++) {
+  /* Step 5: the DBMS's reset (built in, then the pool's own), each
+   * statement expanded with the connection's baseline at open. */
+  bool ran = false;
+  for (size_t i = 0; i < c->nplan; i++) {
+    if (plan_stmt(c, i)->baseline)
+      continue;
+    ran = true;
     code = exec_reset(dm, c, i, err);
     if (code != ODBCPOOL_OK)
       return code;
@@ -292,7 +493,7 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
    * whose effects (dropped temp tables) must stick. */
   const struct odbcpool__attr_value *ac = &c->attrs.v[ODBCPOOL_ATTR_AUTOCOMMIT];
   if (ac->supported && ac->num == SQL_AUTOCOMMIT_OFF &&
-      (cfg->nreset > 0 || cfg->verify_query != NULL)) {
+      (ran || cfg->verify_query != NULL)) {
     rc = dm->SQLEndTran(SQL_HANDLE_DBC, c->hdbc, SQL_COMMIT);
     if (!SQL_SUCCEEDED(rc))
       return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, c->hdbc,

@@ -239,7 +239,8 @@ END_TEST
 
 START_TEST(test_verify_query_residue_closes_the_connection) {
   odbcpool_set *set =
-      open_with("verify_query = SELECT name FROM sqlite_temp_master\n");
+      open_with("reset = none\n"
+                "verify_query = SELECT name FROM sqlite_temp_master\n");
   uint64_t a = use_and_return(set, "CREATE TEMP TABLE secret (x TEXT)");
   odbcpool_stats st = testenv_stats(set, "sqlite");
   ck_assert_uint_eq(st.reset_failures, 1);

@@ -17,32 +17,43 @@
 -- and what SQL cannot list on 10.11 closes the connection instead:
 --
 -- CLOSES THE CONNECTION (a SIGNAL fails the reset) once the session has
--- ever run CREATE TEMPORARY TABLE/SEQUENCE, PREPARE or HANDLER ... OPEN
--- (its Com_* status counters are not 0): temporary tables, SQL prepared
--- statements and open HANDLERs cannot be listed on 10.11 (no
--- information_schema view shows them), so they cannot be dropped by name.
--- Counters are per session and only FLUSH STATUS (RELOAD privilege) sets
--- them back, so a pooled connection never has one of these.
+-- run CREATE TEMPORARY TABLE/SEQUENCE, PREPARE or HANDLER ... OPEN since it
+-- was opened (its Com_* status counters are above their baseline):
+-- temporary tables, SQL prepared statements and open HANDLERs cannot be
+-- listed on 10.11 (no information_schema view shows them), so they cannot
+-- be dropped by name. Counters are per session and only FLUSH STATUS
+-- (RELOAD privilege) sets them back, so a pooled connection never has one
+-- of these.
+--
+-- THE BASELINE. Everything below is put back to the connection's own
+-- state right after it was opened -- not to the server's defaults -- read
+-- once per physical connection by the \gbaseline statement: the session
+-- value of every system variable that differed from the global one then
+-- (the character set a CHARSET= DSN negotiated, what the DSN's INITSTMT or
+-- the user's account set, the driver's session tracking), the user
+-- variables INITSTMT set, the role, and the Com_* counters above. So a
+-- latin1 connection stays latin1 and a DSN's INITSTMT survives reuse,
+-- while a borrower's own changes do not.
 --
 -- ERASES:
 --   * LOCK TABLES and FLUSH TABLES WITH READ LOCK (UNLOCK TABLES, once the
 --     session has used either);
 --   * named locks taken with GET_LOCK() (RELEASE_ALL_LOCKS(), called while
 --     the statements are generated);
---   * every global+session system variable whose session value differs
---     from the global one (SET SESSION name = DEFAULT): sql_mode,
+--   * every listed global+session system variable whose session value
+--     differs from its baseline (SET SESSION name = the baseline value, or
+--     DEFAULT where the baseline is the global value): sql_mode,
 --     time_zone, autocommit, transaction isolation and read-only mode,
 --     max_statement_time, optimizer_trace, profiling, sql_select_limit,
---     ...; the connection character set is put back to what the driver
---     negotiated (utf8mb4, utf8mb4_general_ci), the database character set
---     to the current database's, and session_track_system_variables to
---     the driver's value (it learns autocommit and isolation changes from
---     that tracking);
+--     the connection and database character sets, and
+--     session_track_system_variables first (the driver learns autocommit
+--     and isolation changes from that tracking);
 --   * session-only variables: insert_id, last_insert_id (LAST_INSERT_ID()),
 --     timestamp (a frozen NOW()), skip_replication,
 --     skip_parallel_replication, default_master_connection;
---   * user variables (@x): each one holding a value is SET to NULL;
---   * SET ROLE: back to the user's default role, or NONE;
+--   * user variables (@x): back to the baseline value (one INITSTMT set),
+--     else SET to NULL;
+--   * SET ROLE: back to the role of the baseline, or NONE;
 --   * SHOW PROFILES history and the optimizer trace, which hold the text of
 --     the borrower's statements (literals included).
 --
@@ -56,15 +67,33 @@
 -- XA transactions (the rollback fails on them, which closes the
 -- connection); BACKUP LOCK (needs RELOAD).
 --
--- The connection character set: with a DSN that sets CHARSET, or with the
--- ANSI driver, replace utf8mb4 below by that character set. A DSN's
--- INITSTMT is undone where it set a system variable: append it to the
--- pool's reset_sql. A user with a per-user MAX_STATEMENT_TIME loses it at
--- the first reset: append SET SESSION max_statement_time = N to reset_sql.
+-- Baseline values are put back as numbers when they look like one (an
+-- INITSTMT's SET @x = '42' comes back as the number 42), else as utf8mb4
+-- strings written in hexadecimal (immune to the borrower's sql_mode).
 --
 -- All names are qualified, and every statement generated here is either a
 -- constant or built from names quoted with backticks, so nothing a
 -- borrower created can stand in for them.
+
+
+-- The baseline, once per physical connection: (k, v) rows that
+-- {{baseline}} stands for in the generator below. Scanning every system
+-- variable costs a few milliseconds, once per connection, not per reset.
+SELECT CONCAT('var:', v.VARIABLE_NAME) AS k, v.SESSION_VALUE AS v
+  FROM information_schema.SYSTEM_VARIABLES v
+ WHERE v.VARIABLE_SCOPE = 'SESSION'
+   AND NOT (BINARY v.SESSION_VALUE <=> BINARY v.GLOBAL_VALUE)
+UNION ALL
+SELECT CONCAT('@', u.VARIABLE_NAME), u.VARIABLE_VALUE
+  FROM information_schema.USER_VARIABLES u
+UNION ALL
+SELECT 'role', CURRENT_ROLE()
+UNION ALL
+SELECT CONCAT('status:', s.VARIABLE_NAME), s.VARIABLE_VALUE
+  FROM information_schema.SESSION_STATUS s
+ WHERE s.VARIABLE_NAME IN ('COM_CREATE_TEMPORARY_TABLE', 'COM_PREPARE_SQL',
+                           'COM_HA_OPEN', 'COM_LOCK_TABLES', 'COM_FLUSH')
+\gbaseline
 
 SELECT g.stmt FROM (
   -- o=0: state no statement can list on MariaDB 10.11: fail closed. The
@@ -74,10 +103,14 @@ SELECT g.stmt FROM (
   SELECT k.o, k.stmt
     FROM (SELECT SUM(s.VARIABLE_NAME IN ('COM_CREATE_TEMPORARY_TABLE',
                                          'COM_PREPARE_SQL', 'COM_HA_OPEN')
-                     AND s.VARIABLE_VALUE <> '0') AS unlisted,
+                     AND NOT (BINARY s.VARIABLE_VALUE
+                              <=> BINARY IFNULL(b.v, '0'))) AS unlisted,
                  SUM(s.VARIABLE_NAME IN ('COM_LOCK_TABLES', 'COM_FLUSH')
-                     AND s.VARIABLE_VALUE <> '0') AS locked
+                     AND NOT (BINARY s.VARIABLE_VALUE
+                              <=> BINARY IFNULL(b.v, '0'))) AS locked
             FROM information_schema.SESSION_STATUS s
+            LEFT JOIN {{baseline}} AS b
+              ON b.k = CONCAT('status:', s.VARIABLE_NAME)
            WHERE s.VARIABLE_NAME IN ('COM_CREATE_TEMPORARY_TABLE',
                                      'COM_PREPARE_SQL', 'COM_HA_OPEN',
                                      'COM_LOCK_TABLES', 'COM_FLUSH')) AS st
@@ -92,26 +125,34 @@ SELECT g.stmt FROM (
   -- cannot be listed, so there is nothing to compare first.
   SELECT 2, NULL FROM DUAL WHERE RELEASE_ALL_LOCKS() < 0
   UNION ALL
-  -- o=3: the driver's session tracking first (Connector/ODBC 3.1 sets it at
-  -- connect), so that it sees the autocommit and isolation level the
-  -- variables below put back.
-  SELECT 3, 'SET SESSION session_track_system_variables = ''autocommit,tx_isolation'''
-    FROM DUAL
-   WHERE @@session.session_track_system_variables <> 'autocommit,tx_isolation'
-  UNION ALL
-  -- o=4: autocommit before everything else, o=5: every listed system
-  -- variable whose session value differs from the global one. The list is
+  -- o=3: the driver's session tracking first (Connector/ODBC 3.1 sets it
+  -- at connect), so that it sees the autocommit and isolation level put
+  -- back after it; o=4: autocommit before everything else; o=5: every
+  -- listed system variable whose session value differs from its baseline
+  -- (the baseline row if there is one, else the global value). The list is
   -- the session-scope variables of 10.11 that a user without SUPER, BINLOG
-  -- ADMIN or REPLICATION privileges can set (and their 11.x names);
-  -- character sets and session tracking are handled below. A name this
-  -- server does not know is simply not found. (Filtering
-  -- information_schema.SYSTEM_VARIABLES by name costs about 1 ms; the
-  -- whole table, or SESSION_VARIABLES joined to GLOBAL_VARIABLES, 5 to 70.)
-  SELECT IF(v.VARIABLE_NAME = 'AUTOCOMMIT', 4, 5),
-         CONCAT('SET SESSION `', v.VARIABLE_NAME, '` = DEFAULT')
+  -- ADMIN or REPLICATION privileges can set (and their 11.x names), with
+  -- the character sets; the driver refuses SET NAMES ("SQL command SET
+  -- NAMES is not allowed"), not the variables. A name this server does not
+  -- know is simply not found. (Filtering information_schema.SYSTEM_VARIABLES
+  -- by name costs about 1 ms; the whole table 5 to 70.)
+  SELECT CASE v.VARIABLE_NAME WHEN 'SESSION_TRACK_SYSTEM_VARIABLES' THEN 3
+                              WHEN 'AUTOCOMMIT' THEN 4 ELSE 5 END,
+         CONCAT('SET SESSION `', v.VARIABLE_NAME, '` = ',
+                CASE WHEN b.k IS NULL THEN 'DEFAULT'
+                     WHEN b.v IS NULL THEN 'NULL'
+                     WHEN b.v REGEXP '^-?[0-9]+([.][0-9]+)?$' THEN b.v
+                     ELSE CONCAT('CONVERT(0x', HEX(b.v), ' USING utf8mb4)')
+                END)
     FROM information_schema.SYSTEM_VARIABLES v
-   WHERE NOT (BINARY v.SESSION_VALUE <=> BINARY v.GLOBAL_VALUE)
+    LEFT JOIN {{baseline}} AS b ON b.k = CONCAT('var:', v.VARIABLE_NAME)
+   WHERE NOT (BINARY v.SESSION_VALUE
+              <=> BINARY IF(b.k IS NULL, v.GLOBAL_VALUE, b.v))
      AND v.VARIABLE_NAME IN (
+      'CHARACTER_SET_CLIENT', 'CHARACTER_SET_CONNECTION',
+      'CHARACTER_SET_RESULTS', 'COLLATION_CONNECTION',
+      'CHARACTER_SET_DATABASE', 'COLLATION_DATABASE',
+      'SESSION_TRACK_SYSTEM_VARIABLES',
       'ALTER_ALGORITHM', 'ANALYZE_MAX_LENGTH', 'ANALYZE_SAMPLE_PERCENTAGE',
       'ARIA_REPAIR_THREADS', 'ARIA_SORT_BUFFER_SIZE', 'ARIA_STATS_METHOD',
       'AUTOCOMMIT', 'AUTO_INCREMENT_INCREMENT', 'AUTO_INCREMENT_OFFSET',
@@ -178,25 +219,6 @@ SELECT g.stmt FROM (
       'TX_READ_ONLY', 'UNIQUE_CHECKS', 'UPDATABLE_VIEWS_WITH_LIMIT',
       'USE_STAT_TABLES', 'WAIT_TIMEOUT')
   UNION ALL
-  -- o=6: the connection character set Connector/ODBC negotiated (the
-  -- Unicode driver without CHARSET: utf8mb4). The driver refuses SET NAMES
-  -- ("SQL command SET NAMES is not allowed"), not the variables.
-  SELECT 6, 'SET SESSION character_set_client = utf8mb4, character_set_connection = utf8mb4, character_set_results = utf8mb4, collation_connection = utf8mb4_general_ci'
-    FROM DUAL
-   WHERE @@session.character_set_client <> 'utf8mb4'
-      OR @@session.character_set_connection <> 'utf8mb4'
-      OR NOT (@@session.character_set_results <=> 'utf8mb4')
-      OR @@session.collation_connection <> 'utf8mb4_general_ci'
-  UNION ALL
-  -- o=7: the database character set, as USE of the current database sets it.
-  SELECT 7, CONCAT('SET SESSION character_set_database = `',
-                   d.DEFAULT_CHARACTER_SET_NAME,
-                   '`, collation_database = `', d.DEFAULT_COLLATION_NAME, '`')
-    FROM information_schema.SCHEMATA d
-   WHERE d.SCHEMA_NAME = DATABASE()
-     AND (d.DEFAULT_CHARACTER_SET_NAME <> @@session.character_set_database
-          OR d.DEFAULT_COLLATION_NAME <> @@session.collation_database)
-  UNION ALL
   -- o=8: session-only variables.
   SELECT 8, 'SET SESSION insert_id = 0' FROM DUAL
    WHERE @@session.insert_id <> 0
@@ -217,19 +239,23 @@ SELECT g.stmt FROM (
   SELECT 8, 'SET SESSION default_master_connection = DEFAULT' FROM DUAL
    WHERE @@session.default_master_connection <> ''
   UNION ALL
-  -- o=9: user variables that hold a value. FLUSH USER_VARIABLES would
-  -- remove the names too, but needs the RELOAD privilege.
-  SELECT 9, CONCAT('SET @`', REPLACE(u.VARIABLE_NAME, '`', '``'), '` = NULL')
+  -- o=9: user variables back to their baseline value, or to NULL when the
+  -- baseline has none. FLUSH USER_VARIABLES would remove the names too,
+  -- but needs the RELOAD privilege.
+  SELECT 9, CONCAT('SET @`', REPLACE(u.VARIABLE_NAME, '`', '``'), '` = ',
+                   CASE WHEN b.v IS NULL THEN 'NULL'
+                        WHEN b.v REGEXP '^-?[0-9]+([.][0-9]+)?$' THEN b.v
+                        ELSE CONCAT('CONVERT(0x', HEX(b.v), ' USING utf8mb4)')
+                   END)
     FROM information_schema.USER_VARIABLES u
-   WHERE u.VARIABLE_VALUE IS NOT NULL
+    LEFT JOIN {{baseline}} AS b ON b.k = CONCAT('@', u.VARIABLE_NAME)
+   WHERE NOT (BINARY u.VARIABLE_VALUE <=> BINARY b.v)
   UNION ALL
-  -- o=10: SET ROLE: back to the default role (SET DEFAULT ROLE), or none.
-  SELECT 10, CONCAT('SET ROLE ', IFNULL(CONCAT('`', REPLACE(r.role, '`', '``'),
+  -- o=10: SET ROLE: back to the role of the baseline, or none.
+  SELECT 10, CONCAT('SET ROLE ', IFNULL(CONCAT('`', REPLACE(b.v, '`', '``'),
                                               '`'), 'NONE'))
-    FROM (SELECT (SELECT a.ROLE_NAME
-                    FROM information_schema.APPLICABLE_ROLES a
-                   WHERE a.IS_DEFAULT = 'YES' LIMIT 1) AS role) AS r
-   WHERE NOT (CURRENT_ROLE() <=> r.role)
+    FROM {{baseline}} AS b
+   WHERE b.k = 'role' AND NOT (BINARY CURRENT_ROLE() <=> BINARY b.v)
   UNION ALL
   -- o=11..13: SHOW PROFILES keeps the text of the last statements even
   -- with profiling off; a history size of 0 empties it at the next

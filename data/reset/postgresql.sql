@@ -24,16 +24,15 @@
 --     borrower's credentials) and postgres_fdw's cached connections, when
 --     those extensions are installed.
 --
--- RE-ESTABLISHES what psqlODBC sends at connect and DISCARD ALL undoes:
---   SET DateStyle = 'ISO', SET extra_float_digits = 2 (LIBPQ_CC_connect),
---   and SET client_encoding = 'UTF8' (the Unicode driver sends it when the
---   database encoding differs). Without them, on a database whose DateStyle
---   is not ISO, dates come back wrong; on a LATIN1 database non-ASCII text
---   comes back garbled; with extra_float_digits = 0, floats lose digits.
---   For the ANSI driver replace 'UTF8' by the client's locale encoding.
---   A DSN's ConnSettings are lost too: append them at the end of this
---   file, or move them to the DSN's pqopt (options=-c name=value), which is
---   part of the startup packet and survives DISCARD ALL.
+-- PUTS BACK the connection's BASELINE, which DISCARD ALL (through RESET
+-- ALL) undid: every setting that had been SET in the session when it was
+-- opened -- psqlODBC's own (DateStyle, extra_float_digits, and
+-- client_encoding where it sends one) and those of the DSN's ConnSettings
+-- -- read once per physical connection by the \gbaseline statement below,
+-- and the DSN's ConnSettings itself run again (from the connection string
+-- if it has one, else from odbc.ini, as psqlODBC reads it), which also
+-- restores custom variables (app.x) that no catalog lists. Settings in the
+-- startup packet (pqopt's options=-c ...) survive DISCARD ALL anyway.
 --
 -- DOES NOT ERASE (see doc/RESET.md): custom variable NAMES (after RESET,
 -- current_setting('app.user', true) is '' rather than NULL: the value is
@@ -48,16 +47,27 @@
 -- then be closed, not pooled).
 
 
+-- The baseline, once per physical connection: (k, v) rows that
+-- {{baseline}} stands for below. 'set:NAME' rows are the settings SET in
+-- the session (source 'session' in pg_settings) by the time it was
+-- handed out; the 'connsettings' row is the DSN's ConnSettings (NULL when
+-- it has none): {{dsn:ConnSettings}} is replaced by it, as a literal.
+SELECT 'set:' || s.name AS k, pg_catalog.current_setting(s.name) AS v
+  FROM pg_catalog.pg_settings s
+ WHERE s.source = 'session'
+UNION ALL
+SELECT 'connsettings', {{dsn:ConnSettings}}
+\gbaseline
+
 DISCARD ALL;
 
--- psqlODBC's connect-time settings (connection.c, LIBPQ_CC_connect and
--- CC_send_client_encoding), which DISCARD ALL (through RESET ALL) undid:
--- one round trip for all three.
-SELECT pg_catalog.set_config('DateStyle', 'ISO', false),
-       pg_catalog.set_config('extra_float_digits', '2', false),
-       pg_catalog.set_config('client_encoding', 'UTF8', false);
+-- The baseline's settings, one round trip for all of them (none: no row).
+SELECT pg_catalog.set_config(pg_catalog.substr(b.k, 5), b.v, false)
+  FROM {{baseline}} AS b
+ WHERE b.k LIKE 'set:%';
 
--- Connections a borrower opened with dblink (named and unnamed) or that
+-- The DSN's ConnSettings, run again as psqlODBC ran it at connect. Then
+-- connections a borrower opened with dblink (named and unnamed) or that
 -- postgres_fdw cached: they may carry the borrower's credentials. One
 -- query over one join generates the statements (each non-NULL column is
 -- one), only where the extension is installed; it is kept simple because
@@ -65,6 +75,10 @@ SELECT pg_catalog.set_config('DateStyle', 'ISO', false),
 -- Everything is qualified with pg_catalog, and after DISCARD ALL the
 -- search_path is the default one, in which pg_catalog comes first, so a
 -- function the borrower defined cannot stand in for a built-in.
+SELECT b.v, NULL
+  FROM {{baseline}} AS b
+ WHERE b.k = 'connsettings' AND b.v IS NOT NULL AND b.v <> ''
+UNION ALL
 SELECT CASE e.extname
          WHEN 'dblink' THEN
            pg_catalog.format('SELECT %I.dblink_disconnect(c) FROM '

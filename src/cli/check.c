@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "dbreset.h"
 
 #ifndef ODBCPOOL_SYSCONFDIR
 #define ODBCPOOL_SYSCONFDIR "/etc"
@@ -20,8 +21,16 @@
 
 #define HELP_WIDTH 78
 
-static const char *type_name(enum cfg_type t) {
-  switch (t) {
+static const char *type_name(const struct cfg_setting *s) {
+  static char words[128];
+
+  switch (s->type) {
+  case CFG_CHOICE:
+    words[0] = '\0';
+    for (size_t i = 0, used = 0; s->choices[i] && used < sizeof words; i++)
+      used += (size_t)snprintf(words + used, sizeof words - used, "%s%s",
+                               i ? "/" : "", s->choices[i]);
+    return words;
   case CFG_INT:
     return "number";
   case CFG_DURATION:
@@ -78,7 +87,7 @@ static void usage(FILE *out, bool full) {
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
-    fprintf(out, "  %s (%s, default %s)\n", s->name, type_name(s->type),
+    fprintf(out, "  %s (%s, default %s)\n", s->name, type_name(s),
             s->def ? s->def : "none");
     print_wrapped(out, s->help, 6);
   }
@@ -126,7 +135,7 @@ static void print_man(FILE *out) {
           PACKAGE_NAME, PACKAGE_VERSION);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
-    fprintf(out, ".TP\n.B %s\n(%s, default %s", s->name, type_name(s->type),
+    fprintf(out, ".TP\n.B %s\n(%s, default %s", s->name, type_name(s),
             s->def ? s->def : "none");
     if (s->section != NULL)
       fprintf(out, ", in [%s])\n", s->section);
@@ -179,6 +188,9 @@ static void print_setting(const struct cfg *cfg, const struct cfg_pool *pool,
   case CFG_BOOL:
     text = *(const bool *)v ? "yes" : "no";
     break;
+  case CFG_CHOICE:
+    text = odbcpool__cfg_choice(s, *(const long *)v);
+    break;
   case CFG_STRING:
   case CFG_PATH:
     text = *(char *const *)v;
@@ -189,6 +201,62 @@ static void print_setting(const struct cfg *cfg, const struct cfg_pool *pool,
     break;
   }
   printf("%-*s = %s\n", width, s->name, text);
+}
+
+/* The DSN's driver as odbc.ini names it, and its library as odbcinst.ini
+ * names it, for guessing its DBMS; "" when unknown. */
+static void dsn_driver(const char *dsn, char *name, size_t namelen, char *lib,
+                       size_t liblen) {
+  name[0] = lib[0] = '\0';
+  if (dsn == NULL)
+    return;
+  SQLGetPrivateProfileString(dsn, "Driver", "", name, (int)namelen,
+                             "odbc.ini");
+  if (name[0] != '\0' && name[0] != '/')
+    SQLGetPrivateProfileString(name, "Driver", "", lib, (int)liblen,
+                               "odbcinst.ini");
+}
+
+/* Says which reset will run on the pool's returned connections. */
+static void print_reset(const struct cfg_pool *pool) {
+  char name[256], lib[512];
+  const char *stmts = pool->nreset ? ", then reset_script/reset_sql" : "";
+
+  if (pool->reset_mode == CFG_RESET_NONE) {
+    printf("; reset: none -- session state (temporary tables, session "
+           "variables,\n;   prepared statements, locks...) is NOT erased "
+           "between borrowers\n");
+    return;
+  }
+  if (pool->reset_mode == CFG_RESET_CUSTOM) {
+    printf("; reset: custom -- only reset_script/reset_sql\n");
+    return;
+  }
+  if (pool->dsn == NULL) {
+    printf("; reset: auto -- the built-in reset of each DSN's database, "
+           "decided at its\n;   first connect from SQL_DBMS_NAME%s\n",
+           stmts);
+    return;
+  }
+  dsn_driver(pool->dsn, name, sizeof name, lib, sizeof lib);
+  const struct odbcpool__builtin *b = odbcpool__builtin_match(name);
+  if (b == NULL)
+    b = odbcpool__builtin_match(lib);
+  if (b != NULL)
+    printf("; reset: auto -- the built-in %s reset%s (decided at the "
+           "first\n;   connect from SQL_DBMS_NAME; the DSN's driver '%s' "
+           "suggests it)\n",
+           b->name, stmts, name);
+  else if (pool->nreset > 0)
+    printf("; reset: auto -- the built-in reset if SQL_DBMS_NAME names a "
+           "known\n;   database at the first connect, then "
+           "reset_script/reset_sql\n");
+  else
+    printf("; reset: auto -- decided at the first connect from "
+           "SQL_DBMS_NAME; the DSN's\n;   driver '%s' is not one odbcpool "
+           "has a reset for: unless the database\n;   is recognised, "
+           "connections are closed on return, not reused\n",
+           name[0] ? name : "(unknown)");
 }
 
 static void print_pool(const struct cfg *cfg, const struct cfg_pool *pool,
@@ -213,6 +281,7 @@ static void print_pool(const struct cfg *cfg, const struct cfg_pool *pool,
   if (gexec)
     printf(", %zu with \\gexec", gexec);
   printf("\n");
+  print_reset(pool);
 }
 
 /* The [audit] section's settings, from the table. */
@@ -272,8 +341,32 @@ static int warn_odbc(const struct cfg *cfg) {
             "uncommitted rows stay visible to the next one. Turn it off for "
             "DSNs behind odbcpool.",
             buf);
+  if (cfg->defaults.reset_mode == CFG_RESET_NONE)
+    warning(&n,
+            "[defaults] has reset = none: pools without a section of their "
+            "own do not erase session state (temporary tables, session "
+            "variables, prepared statements, locks...) between borrowers");
   for (size_t i = 0; i < cfg->npools; i++) {
     const struct cfg_pool *p = &cfg->pools[i];
+    char lib[512];
+
+    if (p->reset_mode == CFG_RESET_NONE)
+      warning(&n,
+              "DSN '%s' (line %u) has reset = none: the pool does not erase "
+              "session state (temporary tables, session variables, prepared "
+              "statements, locks...) between borrowers",
+              p->dsn, p->line);
+    dsn_driver(p->dsn, buf, sizeof buf, lib, sizeof lib);
+    if (p->reset_mode == CFG_RESET_AUTO && p->nreset == 0 && buf[0] &&
+        odbcpool__builtin_match(buf) == NULL &&
+        odbcpool__builtin_match(lib) == NULL)
+      warning(&n,
+              "DSN '%s' (line %u): odbcpool has no built-in reset for its "
+              "driver '%s' and the section gives none: unless the database "
+              "is recognised at the first connect, its connections are "
+              "closed on return instead of reused (set reset_script, or "
+              "reset = none to reuse them without erasure)",
+              p->dsn, p->line, buf);
 
     buf[0] = '\0';
     SQLGetPrivateProfileString(p->dsn, "Driver", "", buf, sizeof buf,

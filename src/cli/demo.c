@@ -201,17 +201,13 @@ int cli_demo(int argc, char **argv) {
   }
   int status = 1;
   odbcpool_set *set = NULL;
-  char script[512], cfgpath[640], cfgtext[1400];
-  if (odbcpool__data_file("reset/sqlite.sql", script, sizeof script) == NULL) {
-    fprintf(stderr, "odbcpool demo: reset/sqlite.sql not found (set "
-                    "ODBCPOOL_DATADIR)\n");
-    goto out;
-  }
+  char cfgpath[640], cfgtext[1400];
+  /* No reset settings: the built-in SQLite reset (reset = auto). */
   snprintf(cfgtext, sizeof cfgtext,
            "[defaults]\nborrow_timeout = 5s\n\n[demo]\n"
-           "max_connections = %d\nreset_script = %s\nreset_prepare = yes\n"
+           "max_connections = %d\nreset_prepare = yes\n"
            "verify_query = SELECT name FROM sqlite_temp_master\n",
-           DEMO_THREADS, script);
+           DEMO_THREADS);
   if (odbcpool__scratch_add_sqlite_dsn(&scratch, "demo", "demo.db", &err) ||
       odbcpool__scratch_write(&scratch, "odbcpool.ini", cfgtext, cfgpath,
                               sizeof cfgpath, &err) ||
@@ -221,7 +217,7 @@ int cli_demo(int argc, char **argv) {
   }
   const struct odbcpool__dm *dm = odbcpool__dm(&err);
   printf("odbcpool demo: SQLite DSN 'demo' in %s\n", scratch.dir);
-  printf("reset script: %s\n", script);
+  printf("reset: the built-in SQLite reset (reset = auto)\n");
   if (setup(dm, set) != 0)
     goto out;
   dm->SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &direct_env);
