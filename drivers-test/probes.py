@@ -36,7 +36,7 @@
 #                      the attribute and does nothing): the direct run
 #                      shows nothing to erase.
 #
-# Environment: ODBCINI (written to), top_srcdir (the reset scripts),
+# Environment: ODBCINI (written to),
 #   PROBES_ONLY (comma-separated probe keys to run, for debugging).
 import datetime
 import json
@@ -52,8 +52,6 @@ import pyodbc
 PROG = "probes"
 DATUM = "Erika Mustermann"
 DB_NAMES = {"sqlite": "SQLite", "pg": "PostgreSQL", "mariadb": "MariaDB"}
-RESET_SCRIPTS = {"sqlite": "sqlite.sql", "pg": "postgresql.sql",
-                 "mariadb": "mariadb.sql"}
 
 # ODBC attribute numbers (sqlext.h).
 SQL_ATTR_ACCESS_MODE = 101
@@ -176,8 +174,12 @@ def session_id(cn, db):
 class Probe:
     def __init__(self, db, key, state, left, probe, setup, reveal,
                  expect="erased", c_tests="", limit=None, na=None,
-                 cleanup=(), b_cleanup=(), note=None):
+                 cleanup=(), b_cleanup=(), note=None, dsn=()):
         self.db, self.key, self.state = db, key, state
+        # (key, value) pairs added to (or replacing those of) the probe's
+        # target DSN: non-default connection settings, the baseline the
+        # reset must put back.
+        self.dsn = dsn
         self.left, self.probe = left, probe   # text for the table
         self.setup, self.reveal = setup, reveal
         self.expect = expect                   # per doc/RESET.md
@@ -226,6 +228,21 @@ def differs_from_fresh(queries):
             return True, "differs from a fresh connection: " + ", ".join(
                 diffs)
         return False, "as on a fresh connection: " + ", ".join(same)
+    return reveal
+
+
+def expect_values(checks):
+    """Reveal: any (label, sql, value) read differs from `value`, the one
+    the probe's DSN sets up (a borrower's change left behind, or the DSN's
+    setting lost)."""
+    def reveal(cn, ctx):
+        diffs, same = [], []
+        for label, sql, want in checks:
+            v = one(cn, sql)
+            (diffs if v != want else same).append("%s=%r" % (label, v))
+        if diffs:
+            return True, "not the DSN's values: " + ", ".join(diffs)
+        return False, "the DSN's values: " + ", ".join(same)
     return reveal
 
 
@@ -461,14 +478,28 @@ def sqlite_probes():
               "`sqlite_stmt` (SQL text of statements still prepared)",
               sqlite_prepared, sqlite_stmt_reveal,
               c_tests="test_reset_frees_statements_left_open"),
-        Probe(db, "dsn_pragmas", "DSN-controlled pragmas",
-              "`PRAGMA foreign_keys = ON`, `PRAGMA busy_timeout = 4711`",
-              "each pragma compared with a fresh connection's value",
-              sql_setup("PRAGMA foreign_keys = ON",
-                        "PRAGMA busy_timeout = 4711"),
-              differs_from_fresh(SQLITE_DSN_PRAGMAS),
-              limit="RESET.md, Not covered (SQLite): the script cannot know "
-                    "the DSN's values"),
+        Probe(db, "dsn_pragmas", "DSN-controlled pragma (DSN defaults)",
+              "`PRAGMA foreign_keys = ON`",
+              "`PRAGMA foreign_keys` compared with a fresh connection's",
+              sql_setup("PRAGMA foreign_keys = ON"),
+              differs_from_fresh(SQLITE_DSN_PRAGMAS[:1])),
+        Probe(db, "baseline", "the DSN's own pragmas (FKSupport=1, "
+              "SyncPragma=FULL)",
+              "`PRAGMA foreign_keys = OFF`, `PRAGMA synchronous = OFF`",
+              "`foreign_keys` and `synchronous` must be the DSN's, 1 and 2",
+              sql_setup("PRAGMA foreign_keys = OFF",
+                        "PRAGMA synchronous = OFF"),
+              expect_values([("foreign_keys", "PRAGMA foreign_keys", 1),
+                             ("synchronous", "PRAGMA synchronous", 2)]),
+              dsn=(("FKSupport", "1"), ("SyncPragma", "FULL"))),
+        Probe(db, "busy_timeout", "busy handler (`PRAGMA busy_timeout`)",
+              "`PRAGMA busy_timeout = 4711`: replaces sqlite3odbc's "
+              "handler, which implements the DSN's Timeout",
+              "`PRAGMA busy_timeout` compared with a fresh connection's",
+              sql_setup("PRAGMA busy_timeout = 4711"),
+              differs_from_fresh(SQLITE_DSN_PRAGMAS[1:]), expect="closed",
+              note="SQL cannot put sqlite3odbc's busy handler back: the "
+                   "reset closes a connection whose handler was replaced."),
     ]
 
 
@@ -648,6 +679,25 @@ def pg_probes():
                           "true)")),
               limit="RESET.md, Not covered (PostgreSQL): RESET ALL keeps "
                     "the placeholder"),
+        Probe(db, "baseline", "the DSN's own settings (ConnSettings)",
+              "`SET search_path = pg_catalog`, `SET app.tenant` to the "
+              "datum, `RESET statement_timeout`",
+              "`search_path`, `app.tenant`, `statement_timeout` must be "
+              "what the DSN's ConnSettings set",
+              sql_setup("SET search_path = pg_catalog",
+                        "SET app.tenant = '%s'" % DATUM,
+                        "RESET statement_timeout"),
+              expect_values([
+                  ("search_path", "SELECT current_setting('search_path')",
+                   "public, pg_catalog"),
+                  ("app.tenant",
+                   "SELECT current_setting('app.tenant', true)", "acme"),
+                  ("statement_timeout",
+                   "SELECT current_setting('statement_timeout')", "4711ms")]),
+              dsn=(("ConnSettings",
+                    "SET search_path = public, pg_catalog;"
+                    "SET app.tenant = 'acme';"
+                    "SET statement_timeout = 4711"),)),
     ]
 
 
@@ -838,6 +888,31 @@ def maria_probes():
                       "information_schema.USER_VARIABLES", "$^"),
               limit="RESET.md, Not covered (MariaDB): FLUSH USER_VARIABLES "
                     "needs RELOAD; the value is NULL, the name stays"),
+        Probe(db, "baseline", "the DSN's own settings (CHARSET=latin1, "
+              "INITSTMT)",
+              "`SET SESSION character_set_client/connection/results = "
+              "utf8mb4`, `SET @tenant` to the datum, `SET SESSION sql_mode "
+              "= ''`",
+              "character sets, `@tenant` and `sql_mode` must be what "
+              "CHARSET and INITSTMT set",
+              sql_setup("SET SESSION character_set_client = utf8mb4, "
+                        "character_set_connection = utf8mb4, "
+                        "character_set_results = utf8mb4",
+                        "SET @tenant = '%s'" % DATUM,
+                        "SET SESSION sql_mode = ''"),
+              expect_values([
+                  ("character_set_client",
+                   "SELECT @@session.character_set_client", "latin1"),
+                  ("character_set_connection",
+                   "SELECT @@session.character_set_connection", "latin1"),
+                  ("character_set_results",
+                   "SELECT @@session.character_set_results", "latin1"),
+                  ("@tenant", "SELECT @tenant", "acme"),
+                  ("sql_mode", "SELECT @@session.sql_mode",
+                   "PIPES_AS_CONCAT,STRICT_ALL_TABLES")]),
+              dsn=(("CHARSET", "latin1"),
+                   ("INITSTMT", "SET @tenant = 'acme', SESSION sql_mode = "
+                                "'PIPES_AS_CONCAT,STRICT_ALL_TABLES'"))),
     ]
 
 
@@ -863,22 +938,26 @@ def read_ini(path):
     return secs
 
 
-def setup_dsns(db, probes, workdir, srcdir):
-    """One target DSN (a copy of real_DB) and one pooled DSN per probe,
-    and the pool config: each target max_connections = 1, the shipped
-    reset script, no verify query (it would turn residue into a close and
-    so hide what the reset itself leaves)."""
+def setup_dsns(db, probes, workdir):
+    """One target DSN (a copy of real_DB, with the probe's own settings)
+    and one pooled DSN per probe, and the pool config: each target
+    max_connections = 1 and NO reset setting at all (the default, reset =
+    auto, must erase), no verify query (it would turn residue into a close
+    and so hide what the reset itself leaves)."""
     odbcini = os.environ["ODBCINI"]
     real = read_ini(odbcini).get("real_" + db)
     if real is None:
         raise SystemExit("%s: no DSN real_%s in %s" % (PROG, db, odbcini))
     pool_ini = os.path.join(workdir, "pool-%s.ini" % db)
     stats = os.path.join(workdir, "stats-%s-%%p.prom" % db)
-    script = os.path.join(srcdir, "data", "reset", RESET_SCRIPTS[db])
     with open(odbcini, "a") as f:
         for p in probes:
             f.write("\n[t_%s_%s]\n" % (db, p.key))
+            own = {k.lower() for k, _ in p.dsn}
             for k, v in real:
+                if k.lower() not in own:
+                    f.write("%s = %s\n" % (k, v))
+            for k, v in p.dsn:
                 f.write("%s = %s\n" % (k, v))
             f.write("\n[p_%s_%s]\nDriver = ODBCPool\nTargetDSN = t_%s_%s\n"
                     "PoolConfig = %s\n" % (db, p.key, db, p.key, pool_ini))
@@ -887,8 +966,7 @@ def setup_dsns(db, probes, workdir, srcdir):
                 "borrow_timeout = 30s\nreset_workers = 2\n"
                 "stats_file = %s\n" % stats)
         for p in probes:
-            f.write("\n[t_%s_%s]\nmax_connections = 1\nreset_script = %s\n"
-                    % (db, p.key, script))
+            f.write("\n[t_%s_%s]\nmax_connections = 1\n" % (db, p.key))
     return stats
 
 
@@ -923,7 +1001,8 @@ def b_cleanup(cn, p):
 def run_direct(p, real_dsn, fresh):
     """A and B on one direct connection: B must see the state."""
     ctx = Ctx(p.db, real_dsn, fresh)
-    cn = pyodbc.connect("DSN=" + real_dsn, autocommit=True)
+    # The probe's own target DSN: real_DB with the probe's settings.
+    cn = pyodbc.connect("DSN=t_%s_%s" % (p.db, p.key), autocommit=True)
     try:
         p.setup(cn, ctx)
         return p.reveal(cn, ctx)
@@ -1019,14 +1098,12 @@ def outcome_of(p, r):
 
 
 def cmd_run(db, workdir):
-    srcdir = os.environ.get("top_srcdir") or os.path.dirname(
-        os.path.dirname(os.path.abspath(__file__)))
     real_dsn = "real_" + db
     probes = PROBES[db]()
     only = os.environ.get("PROBES_ONLY")
     if only:
         probes = [p for p in probes if p.key in only.split(",")]
-    stats_pattern = setup_dsns(db, probes, workdir, srcdir)
+    stats_pattern = setup_dsns(db, probes, workdir)
     prepare_tables(db, real_dsn)
     fresh = fresh_values(db, real_dsn)
     info = versions(db, real_dsn)
