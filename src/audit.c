@@ -1666,11 +1666,22 @@ static off_t stable_size(const char *file, int fd) {
  * With `first_seq` set, only finds the seq of its first record. */
 static int verify_file(struct verifier *v, const char *file,
                        uint64_t *first_seq, unsigned long *nlines) {
-  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer. Only a
+   * regular file can be a trail: a FIFO would block the read, and a
+   * device such as /dev/zero or /dev/urandom would "verify" as an empty
+   * trail. */
+  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   int rc = ODBCPOOL_OK;
+  struct stat st;
   if (fd < 0)
     return odbcpool__err(v->err, ODBCPOOL_EIO, SQLSTATE, "%s: %s", file,
                          strerror(errno));
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    rc = odbcpool__err(v->err, ODBCPOOL_EIO, SQLSTATE,
+                       "%s: not a regular file: an audit trail is one", file);
+    close(fd);
+    return rc;
+  }
   off_t left = stable_size(file, fd);
   if (left < 0) {
     rc = odbcpool__err(v->err, ODBCPOOL_EIO, SQLSTATE, "%s: %s", file,

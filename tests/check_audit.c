@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1047,6 +1048,59 @@ START_TEST(test_audit_verify_reports_unreadable_file_as_io_error) {
 }
 END_TEST
 
+/* A FIFO must not block the verifier (waiting for a writer, or for data
+ * that never comes), and a device must not pass for an empty trail. The
+ * FIFO is checked in a child with an alarm, so that the old behaviour
+ * (blocking) fails the test with a message instead of a Check timeout. */
+START_TEST(test_audit_verify_refuses_fifo_and_devices) {
+  char fifo[PATH_MAX + 32];
+  snprintf(fifo, sizeof fifo, "%s/trail.fifo", tdir);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  const char *const cases[] = {fifo, "/dev/zero", "/dev/urandom", "/dev/null"};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      odbcpool_error err;
+      const char *files[] = {cases[i]};
+      close(pfd[0]);
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGALRM);
+      sigprocmask(SIG_UNBLOCK, &set, NULL);
+      signal(SIGALRM, SIG_DFL);
+      alarm(1);
+      int rc = verify_opts(key_path, files, 1, NULL, &err);
+      char msg[sizeof err.message + 16];
+      int n = snprintf(msg, sizeof msg, "%d %s", rc,
+                       rc == ODBCPOOL_OK ? "accepted" : err.message);
+      if (write(pfd[1], msg, (size_t)n) < 0)
+        _exit(3);
+      _exit(0);
+    }
+    close(pfd[1]);
+    char got[512] = "";
+    ssize_t n = read(pfd[0], got, sizeof got - 1);
+    close(pfd[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && n > 0,
+                  "verify %s: expected a prompt refusal, got %s %d", cases[i],
+                  WIFSIGNALED(status) ? "killed by signal" : "exit",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    got[n] = '\0';
+    char want[64];
+    snprintf(want, sizeof want, "%d ", ODBCPOOL_EIO);
+    ck_assert_msg(strncmp(got, want, strlen(want)) == 0 &&
+                      strstr(got, "not a regular file") != NULL,
+                  "verify %s: expected \"%snot a regular file\", got \"%s\"",
+                  cases[i], want, got);
+  }
+}
+END_TEST
+
 /* ---------------------------------------------------------- rotation */
 
 /* The rotated files of log_path, oldest first (static list). */
@@ -1510,6 +1564,7 @@ static Suite *audit_suite(void) {
   tcase_add_test(tc, test_audit_verify_genesis_detects_lines_cut_at_start);
   tcase_add_test(tc, test_audit_verify_detects_the_wrong_key);
   tcase_add_test(tc, test_audit_verify_reports_unreadable_file_as_io_error);
+  tcase_add_test(tc, test_audit_verify_refuses_fifo_and_devices);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("files");
