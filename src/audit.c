@@ -612,6 +612,7 @@ struct tail {
   int date;          /* of that record */
   bool mac_ok;       /* its MAC verifies with our key */
   bool unterminated; /* it is the last line and lacks its newline */
+  bool foreign;      /* it carries a syslog "stream": not of this file */
   size_t junk_len;   /* bytes after it (or the whole file, if !found) */
   bool junk_nl;      /* the junk ends with a newline */
   char junk_sha[MAC_HEX + 1];
@@ -659,6 +660,9 @@ static int read_tail(const unsigned char *chain_key, int fd, off_t size,
         t->date = date_of(li.time);
         t->mac_ok = mac_matches(chain_key, buf + start, &li);
         t->unterminated = !term;
+        /* A file trail has one chain; a record with a stream was
+         * captured from a syslog trail and put here. */
+        t->foreign = li.stream != NULL;
         junk_start = pos;
         break;
       }
@@ -837,7 +841,7 @@ static void chain_from_rotated(struct odbcpool__audit *a) {
       continue;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
         read_tail(a->key + KEY_LEN, fd, st.st_size, &t) == 0 && t.found &&
-        t.mac_ok && t.chain.seq > a->chain.seq)
+        t.mac_ok && !t.foreign && t.chain.seq > a->chain.seq)
       a->chain = t.chain;
     close(fd);
   }
@@ -916,6 +920,14 @@ static int sync_trail(struct odbcpool__audit *a, odbcpool_error *err) {
   if (rc != 0)
     return odbcpool__err(err, ODBCPOOL_EIO, SQLSTATE, "%s: cannot read: %s",
                          a->path, strerror(rc));
+  if (t.found && t.foreign)
+    return odbcpool__err(err, ODBCPOOL_ECONFIG, SQLSTATE,
+                         "%s: its last record (seq %" PRIu64 ") carries a "
+                         "syslog \"stream\": it was not written to this file "
+                         "trail, which has one chain, and nothing is chained "
+                         "onto it; run odbcpool audit verify and move the "
+                         "file aside",
+                         a->path, t.chain.seq);
   if (t.found) {
     a->chain = t.chain;
     a->have_chain = true;
@@ -1582,6 +1594,12 @@ static int verify_line(struct verifier *v, const char *file,
   } else if (!terminated || !parse_shape(s, n, &li)) {
     junk_add(v, file, lineno, s, n, terminated);
     return ODBCPOOL_OK;
+  } else if (li.stream != NULL) {
+    /* Only syslog records carry a stream. A file trail has one chain:
+     * a syslog record here was put here, whatever its MAC says. */
+    return vfail(v, file, lineno,
+                 "a syslog record (it carries a \"stream\") in a file "
+                 "trail, which has one chain: inserted, not written here");
   }
   if (!mac_matches(v->chain_key, s, &li))
     return vfail(v, file, lineno, "MAC does not match: %s",

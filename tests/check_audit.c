@@ -1528,6 +1528,64 @@ START_TEST(test_audit_syslog_records_carry_a_chain_per_process) {
 }
 END_TEST
 
+/* Records of a syslog trail written with the same key (say, captured
+ * from the syslog daemon's files) and appended to the live file: the
+ * verifier must refuse them even though their MACs verify, and the
+ * writer must not chain onto them. */
+START_TEST(test_audit_file_trail_refuses_syslog_records_appended_to_it) {
+  char raw[PATH_MAX + 32];
+  snprintf(raw, sizeof raw, "%s/raw", tdir);
+  struct cfg *scfg = make_cfg("syslog = yes\n");
+  struct captured c = {fopen(raw, "w"), 0};
+  struct odbcpool__audit *sa = open_ok(scfg);
+  odbcpool__audit_set_syslog_hook(sa, capture, &c);
+  log_n(sa, 2);
+  odbcpool__audit_close(sa);
+  fclose(c.f);
+  odbcpool__cfg_free(scfg);
+  /* The records as an attacker would strip them of the syslog prefix. */
+  struct lines sl = split_lines(raw);
+  ck_assert_uint_eq(sl.n, 2);
+
+  struct cfg *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(cfg);
+  log_n(a, 3);
+  const char *files[] = {log_path};
+  struct odbcpool__audit_verify_opts opts = {.genesis = true,
+                                             .expect_last = "3"};
+  odbcpool_error err;
+  ck_assert_int_eq(verify_opts(key_path, files, 1, &opts, &err), ODBCPOOL_OK);
+  for (size_t i = 0; i < sl.n; i++) {
+    const char *rec = strstr(sl.v[i], "{\"seq\":");
+    ck_assert_ptr_nonnull(rec);
+    append_file(log_path, rec, strlen(rec));
+    append_file(log_path, "\n", 1);
+  }
+  size_t before;
+  free(read_file(log_path, &before));
+
+  /* the verifier: one chain in a file */
+  verify_fails_at(files, 1, log_path, 4, "stream", &opts);
+  verify_fails_at(files, 1, log_path, 4, "one chain", NULL);
+  /* the writer that has the trail open chains nothing onto them */
+  log_n(a, 1);
+  size_t after;
+  free(read_file(log_path, &after));
+  ck_assert_msg(after == before,
+                "the writer appended after the foreign records: %zu bytes, "
+                "expected %zu",
+                after, before);
+  odbcpool__audit_close(a);
+  /* nor does a new one: it refuses to open the trail */
+  struct odbcpool__audit *b = NULL;
+  ck_assert_int_eq(odbcpool__audit_open(cfg, &b, &err), ODBCPOOL_ECONFIG);
+  ck_assert_ptr_null(b);
+  ck_assert_contains(err.message, "stream");
+  free_lines(&sl);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
 /* -------------------------------------------------------------- main */
 
 static Suite *audit_suite(void) {
@@ -1581,6 +1639,8 @@ static Suite *audit_suite(void) {
   tcase_add_test(tc, test_audit_recovers_a_record_missing_only_its_newline);
   tcase_add_test(tc, test_audit_recovers_junk_lines_and_a_cut_first_record);
   tcase_add_test(tc, test_audit_syslog_records_carry_a_chain_per_process);
+  tcase_add_test(tc,
+                 test_audit_file_trail_refuses_syslog_records_appended_to_it);
   suite_add_tcase(s, tc);
   return s;
 }
