@@ -1198,9 +1198,10 @@ int odbcpool__audit_open(const struct cfg *cfg,
   if (cfg->audit_syslog) {
     a->syslog = true;
     new_stream(a);
-    /* One record per syslog line; LOG_PID, as records of several
-     * processes interleave there and each process has its own chain. */
-    openlog("odbcpool", LOG_PID, LOG_AUTHPRIV);
+    /* No openlog: it belongs to the program that loaded this library,
+     * and would replace its ident, options and default facility for
+     * every later syslog call of the program. Each record names its
+     * facility in its priority and its sender in its text instead. */
     *out = a;
     return ODBCPOOL_OK;
   }
@@ -1261,7 +1262,11 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
       if (a->syslog_hook)
         a->syslog_hook(a->rec.data, a->syslog_ctx);
       else
-        syslog(LOG_AUTHPRIV | LOG_INFO, "%s", a->rec.data);
+        /* "odbcpool[pid]: " after whatever ident the program set: the
+         * pid, as records of several processes interleave there and each
+         * process has its own chain. */
+        syslog(LOG_AUTHPRIV | LOG_INFO, "odbcpool[%ld]: %s", (long)a->pid,
+               a->rec.data);
       a->chain.seq++;
       memcpy(a->chain.mac, mac, sizeof mac);
       append_succeeded(a);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1586,6 +1587,53 @@ START_TEST(test_audit_file_trail_refuses_syslog_records_appended_to_it) {
 }
 END_TEST
 
+/* The syslog sink must leave the program's syslog identity alone (it is
+ * a library in someone else's process): after it logged, the ident,
+ * options and facility the program gave openlog still apply. LOG_PERROR
+ * makes syslog(3) copy each message, with its ident, to stderr, which the
+ * child sends to a file: the old openlog("odbcpool", LOG_PID,
+ * LOG_AUTHPRIV) dropped LOG_PERROR and replaced the ident. */
+START_TEST(test_audit_syslog_leaves_the_programs_ident_alone) {
+  char errf[PATH_MAX + 32];
+  snprintf(errf, sizeof errf, "%s/stderr", tdir);
+  struct cfg *cfg = make_cfg("syslog = yes\n");
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || dup2(fd, 2) < 0)
+      _exit(3);
+    openlog("check-ident", LOG_PERROR, LOG_LOCAL3);
+    odbcpool_error err;
+    struct odbcpool__audit *a = NULL;
+    if (odbcpool__audit_open(cfg, &a, &err) != ODBCPOOL_OK || a == NULL)
+      _exit(4);
+    log_n(a, 1);
+    syslog(LOG_INFO, "the program logs again");
+    odbcpool__audit_close(a);
+    _exit(0);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child failed: status %d", status);
+  char *out = read_file(errf, NULL);
+  char want[64];
+  snprintf(want, sizeof want, "check-ident: odbcpool[%d]: {\"seq\":1,",
+           (int)pid);
+  ck_assert_msg(strstr(out, want) != NULL,
+                "expected the record as \"%s...\" on stderr (the program's "
+                "ident and LOG_PERROR kept), got \"%s\"",
+                want, out);
+  ck_assert_msg(strstr(out, "check-ident: the program logs again") != NULL,
+                "expected \"check-ident: the program logs again\" on "
+                "stderr, got \"%s\"",
+                out);
+  free(out);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
 /* -------------------------------------------------------------- main */
 
 static Suite *audit_suite(void) {
@@ -1639,6 +1687,7 @@ static Suite *audit_suite(void) {
   tcase_add_test(tc, test_audit_recovers_a_record_missing_only_its_newline);
   tcase_add_test(tc, test_audit_recovers_junk_lines_and_a_cut_first_record);
   tcase_add_test(tc, test_audit_syslog_records_carry_a_chain_per_process);
+  tcase_add_test(tc, test_audit_syslog_leaves_the_programs_ident_alone);
   tcase_add_test(tc,
                  test_audit_file_trail_refuses_syslog_records_appended_to_it);
   suite_add_tcase(s, tc);
