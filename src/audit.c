@@ -114,6 +114,7 @@ struct odbcpool__audit {
   bool failing;                /* a failure was reported, not yet cleared */
   bool short_wait;             /* the last lock wait timed out */
   bool warned_mac;
+  bool sealed;      /* process exit: no more MACs, no more records */
   int64_t clock_ms; /* test hook: fixed time, 0: the real clock */
   void (*syslog_hook)(const char *line, void *ctx);
   void *syslog_ctx;
@@ -138,21 +139,31 @@ static bool is_hex(const char *s, size_t n) {
   return true;
 }
 
-/* hex(HMAC-SHA256(key, data)) into out[65]. */
-static void mac_hex(const unsigned char *key, const void *data, size_t n,
+/* hex(HMAC-SHA256(key, data)) into out[65]. Returns false if libcrypto
+ * failed (out is then all zeros, which never matches a stored MAC by
+ * chance): the caller must not use it, least of all write it. */
+static bool mac_hex(const unsigned char *key, const void *data, size_t n,
                     char out[MAC_HEX + 1]) {
   unsigned char md[MAC_LEN];
   unsigned int len = MAC_LEN;
-  if (HMAC(EVP_sha256(), key, KEY_LEN, data, n, md, &len) == NULL)
-    memset(md, 0, sizeof md); /* never matches a stored MAC by chance */
+  bool ok = HMAC(EVP_sha256(), key, KEY_LEN, data, n, md, &len) != NULL &&
+            len == MAC_LEN;
+  if (!ok)
+    memset(md, 0, sizeof md);
   to_hex(md, MAC_LEN, out);
+  return ok;
 }
 
-static void derive_chain_key(const unsigned char *key, unsigned char *out) {
+/* Returns false if libcrypto failed. */
+static bool derive_chain_key(const unsigned char *key, unsigned char *out) {
   unsigned int len = MAC_LEN;
   if (HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)chain_label,
-           TAG_LEN(chain_label), out, &len) == NULL)
+           TAG_LEN(chain_label), out, &len) == NULL ||
+      len != MAC_LEN) {
     memset(out, 0, MAC_LEN);
+    return false;
+  }
+  return true;
 }
 
 static int64_t real_now_ms(void) {
@@ -499,8 +510,8 @@ static bool parse_shape(const char *s, size_t n, struct line_info *li) {
 static bool mac_matches(const unsigned char *chain_key, const char *line,
                         const struct line_info *li) {
   char want[MAC_HEX + 1];
-  mac_hex(chain_key, line, li->signed_len, want);
-  return CRYPTO_memcmp(want, li->mac, MAC_HEX) == 0;
+  return mac_hex(chain_key, line, li->signed_len, want) &&
+         CRYPTO_memcmp(want, li->mac, MAC_HEX) == 0;
 }
 
 static int date_of(const char *time) {
@@ -546,13 +557,21 @@ struct recovery {
   char sha[MAC_HEX + 1];
 };
 
+/* Why format_record failed. */
+static const char format_enomem[] = "out of memory";
+static const char format_emac[] = "libcrypto failed to compute a MAC";
+
 /* Formats the record that follows a->chain into a->rec: `prefix`, the
  * JSON object and, for a file, a newline. `rec` or `rv` (a recovery
- * record) gives the fields. *mac gets the new record's MAC. Returns false
- * on ENOMEM. Called with a->mu held. */
-static bool format_record(struct odbcpool__audit *a, const char *prefix,
-                          int64_t ms, const struct odbcpool__audit_rec *rec,
-                          const struct recovery *rv, char mac[MAC_HEX + 1]) {
+ * record) gives the fields. *mac gets the new record's MAC. Returns NULL,
+ * or why not (format_enomem, format_emac): a record whose MAC or
+ * pseudonym libcrypto could not compute is never formatted, so it can
+ * never be written. Called with a->mu held. */
+static const char *format_record(struct odbcpool__audit *a, const char *prefix,
+                                 int64_t ms,
+                                 const struct odbcpool__audit_rec *rec,
+                                 const struct recovery *rv,
+                                 char mac[MAC_HEX + 1]) {
   struct odbcpool__buf *b = &a->rec;
   size_t max = a->syslog ? FIELD_MAX_SYSLOG : FIELD_MAX_FILE;
   char tbuf[TIME_LEN + 8];
@@ -577,9 +596,11 @@ static bool format_record(struct odbcpool__audit *a, const char *prefix,
     if (rec->conn != 0)
       put_num_field(b, "conn", rec->conn);
     if (rec->user != NULL) {
-      char pn[PSEUDONYM_HEX + 1];
-      odbcpool__audit_pseudonym(a, rec->user, pn);
-      put_str_field(b, "principal", pn, sizeof pn);
+      char full[MAC_HEX + 1];
+      if (!mac_hex(a->key, rec->user, strlen(rec->user), full))
+        return format_emac;
+      full[PSEUDONYM_HEX] = '\0';
+      put_str_field(b, "principal", full, PSEUDONYM_HEX + 1);
     }
     put_str_field(b, "purpose", rec->purpose, max);
     put_str_field(b, "reason", rec->reason, max);
@@ -598,11 +619,12 @@ static bool format_record(struct odbcpool__audit *a, const char *prefix,
   }
   put_str_field(b, "prev", a->chain.mac, MAC_HEX);
   if (b->failed)
-    return false;
-  mac_hex(a->key + KEY_LEN, b->data + start, b->len - start, mac);
+    return format_enomem;
+  if (!mac_hex(a->key + KEY_LEN, b->data + start, b->len - start, mac))
+    return format_emac;
   put_str_field(b, "mac", mac, MAC_HEX);
   odbcpool__buf_puts(b, a->syslog ? "}" : "}\n");
-  return !b->failed;
+  return b->failed ? format_enomem : NULL;
 }
 
 /* What the end of a trail file holds. */
@@ -951,8 +973,9 @@ static int sync_trail(struct odbcpool__audit *a, odbcpool_error *err) {
   char mac[MAC_HEX + 1];
   memcpy(rv.sha, t.junk_sha, sizeof rv.sha);
   int64_t ms = now_ms(a);
-  if (!format_record(a, t.junk_nl ? "" : "\n", ms, NULL, &rv, mac))
-    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
+  const char *why = format_record(a, t.junk_nl ? "" : "\n", ms, NULL, &rv, mac);
+  if (why != NULL)
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "%s", why);
   odbcpool__log(ODBCPOOL_LOG_WARN,
                 "audit: %s: %zu bytes after the last record (a write that "
                 "was interrupted); recorded by a recovery record",
@@ -1017,8 +1040,9 @@ static int append_locked(struct odbcpool__audit *a,
   char mac[MAC_HEX + 1], tbuf[TIME_LEN + 8];
   int date = format_time(ms, false, tbuf, sizeof tbuf);
 
-  if (!format_record(a, "", ms, rec, NULL, mac))
-    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
+  const char *why = format_record(a, "", ms, rec, NULL, mac);
+  if (why != NULL)
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "%s", why);
   if (a->size > 0 && ((a->last_date != 0 && a->last_date != date) ||
                       a->size + (off_t)a->rec.len > a->rotate_bytes)) {
     int rc = rotate_locked(a, ms, err);
@@ -1026,8 +1050,9 @@ static int append_locked(struct odbcpool__audit *a,
       rc = sync_trail(a, err);
     if (rc != ODBCPOOL_OK)
       return rc;
-    if (!format_record(a, "", ms, rec, NULL, mac))
-      return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
+    why = format_record(a, "", ms, rec, NULL, mac);
+    if (why != NULL)
+      return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "%s", why);
   }
   size_t done;
   int e = write_all(a->log_fd, a->rec.data, a->rec.len, &done);
@@ -1193,7 +1218,11 @@ int odbcpool__audit_open(const struct cfg *cfg,
     audit_free(a);
     return rc;
   }
-  derive_chain_key(a->key, a->key + KEY_LEN);
+  if (!derive_chain_key(a->key, a->key + KEY_LEN)) {
+    audit_free(a);
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE,
+                         "audit: libcrypto failed to derive the chain key");
+  }
 
   if (cfg->audit_syslog) {
     a->syslog = true;
@@ -1255,9 +1284,15 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
   }
   pthread_mutex_lock(&a->mu);
   after_fork(a);
+  if (a->sealed) {
+    append_failed(a, "the process is exiting");
+    pthread_mutex_unlock(&a->mu);
+    return;
+  }
   if (a->syslog) {
-    if (!format_record(a, "", now_ms(a), rec, NULL, mac)) {
-      append_failed(a, "out of memory");
+    const char *why = format_record(a, "", now_ms(a), rec, NULL, mac);
+    if (why != NULL) {
+      append_failed(a, why);
     } else {
       if (a->syslog_hook)
         a->syslog_hook(a->rec.data, a->syslog_ctx);
@@ -1301,6 +1336,14 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
   pthread_mutex_unlock(&a->mu);
 }
 
+void odbcpool__audit_seal(struct odbcpool__audit *a) {
+  if (a == NULL)
+    return;
+  pthread_mutex_lock(&a->mu);
+  a->sealed = true;
+  pthread_mutex_unlock(&a->mu);
+}
+
 void odbcpool__audit_close(struct odbcpool__audit *a) {
   audit_free(a);
 }
@@ -1308,11 +1351,10 @@ void odbcpool__audit_close(struct odbcpool__audit *a) {
 void odbcpool__audit_pseudonym(const struct odbcpool__audit *a,
                                const char *user, char out[33]) {
   char full[MAC_HEX + 1];
-  if (a == NULL || user == NULL) {
+  if (a == NULL || user == NULL || !mac_hex(a->key, user, strlen(user), full)) {
     out[0] = '\0';
     return;
   }
-  mac_hex(a->key, user, strlen(user), full);
   memcpy(out, full, PSEUDONYM_HEX);
   out[PSEUDONYM_HEX] = '\0';
 }
@@ -1837,7 +1879,11 @@ int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
   rc = odbcpool__secret_load_key(key_file, key, err);
   if (rc != ODBCPOOL_OK)
     goto done;
-  derive_chain_key(key, key + KEY_LEN);
+  if (!derive_chain_key(key, key + KEY_LEN)) {
+    rc = odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE,
+                       "libcrypto failed to derive the chain key");
+    goto done;
+  }
   v.chain_key = key + KEY_LEN;
 
   /* Files go in chain order, by the seq of their first record, so that a

@@ -70,7 +70,7 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
 void odbcpool__audit_close(struct odbcpool__audit *a);
 
 /* The pseudonym of a user name: hex of HMAC-SHA256(key, name),
- * truncated to 32 hex digits. */
+ * truncated to 32 hex digits; "" if libcrypto failed. */
 void odbcpool__audit_pseudonym(const struct odbcpool__audit *a,
                                const char *user, char out[33]);
 
@@ -125,6 +125,13 @@ int odbcpool__audit_purge_to(const struct cfg *cfg, FILE *out,
 int odbcpool__audit_trail_files(const char *path, char ***files /* OUT */,
                                 int *nfiles /* OUT */, odbcpool_error *err);
 void odbcpool__audit_files_free(char **files, int nfiles);
+
+/* Seals the trail for process exit: from now on this process computes
+ * no MAC for it (libcrypto may be gone) and writes no record; a record
+ * logged after this is counted as lost (and that loss is recorded as
+ * any other). Called by the pool's exit handler after its threads
+ * stopped. NULL is a no-op. */
+void odbcpool__audit_seal(struct odbcpool__audit *a);
 
 /* For the pool's pthread_atfork handlers, so that a forked child never
  * inherits the trail's mutex locked by a thread it does not have: prepare

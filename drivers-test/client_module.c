@@ -1,0 +1,402 @@
+/* client_module.c — an ordinary ODBC application (calls ODBC by name,
+ * links the driver manager) for the checks drivers-test/module.sh runs
+ * through the odbcpool driver module:
+ *
+ *   client_module exit CONNSTR [N]
+ *     opens N (4) connections, creates a temp table on each, disconnects them
+ *     all and exits at once, while the pool's reset workers still erase
+ *     and audit the returned connections: the exit race. Its own exit
+ *     handler, registered first, runs last and lingers 150 ms (as an
+ *     interpreter's finalisation would). Exit 0.
+ *
+ *   client_module setparam CONNSTR
+ *     the ODBC 2 parameter call: SQLSetParam binds an integer and a
+ *     string to an INSERT into a new table, then reads the row back.
+ *     Prints "setparam: OK 42 'Erika'" or "setparam: FAIL <call>
+ *     <SQLSTATE> <message>"; exit 0 or 1.
+ *
+ *   client_module memscan CONNSTR PASSWORD
+ *     connects with CONNSTR (which holds PWD=PASSWORD), through the W
+ *     and the ANSI calls, runs a query, disconnects, and then counts the
+ *     copies of PASSWORD (as UTF-8 and as UTF-16) left in the process:
+ *     (1) every heap block freed (free, or realloc moving it) while it
+ *     still held the password, by the library that freed it (the return
+ *     address of free, through dladdr): an unwiped copy that library
+ *     made; (2) the occurrences in the writable memory of the process
+ *     (/proc/self/maps + /proc/self/mem) after the disconnect, which
+ *     includes copies that are still live (the target driver's own, in
+ *     a pooled connection). Prints one line "freed-unwiped LIB N" per
+ *     library and "resident N". Exit 0. Built without sanitizers only
+ *     (it replaces free and realloc); exit 77 under ASan.
+ */
+#include "build.h"
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+static void diag(const char *what, SQLSMALLINT type, SQLHANDLE h) {
+  SQLCHAR state[6] = "", msg[512] = "";
+  SQLINTEGER native = 0;
+  SQLSMALLINT len = 0;
+  SQLGetDiagRec(type, h, 1, state, &native, msg, sizeof msg, &len);
+  printf("%s: FAIL %s %s\n", what, state, msg);
+}
+
+static SQLHENV env_new(SQLINTEGER version) {
+  SQLHENV env = SQL_NULL_HENV;
+  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env))) {
+    printf("FAIL SQLAllocHandle(ENV)\n");
+    exit(1);
+  }
+  SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)(intptr_t)version, 0);
+  return env;
+}
+
+static SQLHDBC connect_or_die(SQLHENV env, const char *cs) {
+  SQLHDBC dbc = SQL_NULL_HDBC;
+  SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+  SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0,
+                                  NULL, SQL_DRIVER_NOPROMPT);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLDriverConnect", SQL_HANDLE_DBC, dbc);
+    exit(1);
+  }
+  return dbc;
+}
+
+static bool exec(SQLHDBC dbc, const char *sql) {
+  SQLHSTMT st;
+  SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st);
+  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+  if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA)
+    diag(sql, SQL_HANDLE_STMT, st);
+  SQLFreeHandle(SQL_HANDLE_STMT, st);
+  return SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA;
+}
+
+/* ------------------------------------------------------------ exit */
+
+/* Registered before anything loads libcrypto, so it runs after
+ * libcrypto's own exit handler: a host whose exit goes on for a while
+ * after that (an interpreter's finalisation, say), during which the
+ * pool's threads, if still running, would use a libcrypto that is gone. */
+static void linger_at_exit(void) {
+  struct timespec ts = {0, 150 * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static int run_exit(const char *cs, int n) {
+  atexit(linger_at_exit);
+  SQLHENV env = env_new(SQL_OV_ODBC3);
+  SQLHDBC dbc[16];
+  if (n < 1 || n > 16)
+    n = 4;
+  for (int i = 0; i < n; i++) {
+    dbc[i] = connect_or_die(env, cs);
+    /* Session state: the reset has work to do. */
+    exec(dbc[i], "CREATE TEMP TABLE exit_probe (x INTEGER)");
+  }
+  for (int i = 0; i < n; i++) {
+    SQLDisconnect(dbc[i]);
+    SQLFreeHandle(SQL_HANDLE_DBC, dbc[i]);
+  }
+  SQLFreeHandle(SQL_HANDLE_ENV, env);
+  return 0; /* exit() at once: the resets are still running */
+}
+
+/* -------------------------------------------------------- setparam */
+
+static int run_setparam(const char *cs) {
+  /* An ODBC 2 application: SQLSetParam is an ODBC 1/2 call. */
+  SQLHENV env = env_new(SQL_OV_ODBC2);
+  SQLHDBC dbc = connect_or_die(env, cs);
+  SQLHSTMT st;
+  int ok = 0;
+  exec(dbc, "DROP TABLE setparam_t");
+  if (!exec(dbc, "CREATE TABLE setparam_t (n INTEGER, s VARCHAR(20))"))
+    return 1;
+  SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st);
+  SQLINTEGER n = 42;
+  SQLCHAR s[] = "Erika";
+  SQLLEN nind = 0, sind = SQL_NTS;
+  SQLRETURN rc = SQLPrepare(
+      st, (SQLCHAR *)"INSERT INTO setparam_t VALUES (?, ?)", SQL_NTS);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLPrepare", SQL_HANDLE_STMT, st);
+    goto out;
+  }
+  rc = SQLSetParam(st, 1, SQL_C_LONG, SQL_INTEGER, 0, 0, &n, &nind);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLSetParam(1, SQL_C_LONG)", SQL_HANDLE_STMT, st);
+    goto out;
+  }
+  rc = SQLSetParam(st, 2, SQL_C_CHAR, SQL_VARCHAR, 20, 0, s, &sind);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLSetParam(2, SQL_C_CHAR)", SQL_HANDLE_STMT, st);
+    goto out;
+  }
+  rc = SQLExecute(st);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLExecute", SQL_HANDLE_STMT, st);
+    goto out;
+  }
+  SQLFreeStmt(st, SQL_RESET_PARAMS);
+  SQLFreeStmt(st, SQL_CLOSE);
+  rc = SQLExecDirect(st, (SQLCHAR *)"SELECT n, s FROM setparam_t", SQL_NTS);
+  SQLINTEGER got_n = 0;
+  SQLCHAR got_s[32] = "";
+  SQLLEN l1, l2;
+  if (!SQL_SUCCEEDED(rc) || !SQL_SUCCEEDED(SQLFetch(st)) ||
+      !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_LONG, &got_n, 0, &l1)) ||
+      !SQL_SUCCEEDED(SQLGetData(st, 2, SQL_C_CHAR, got_s, sizeof got_s, &l2))) {
+    diag("SELECT", SQL_HANDLE_STMT, st);
+    goto out;
+  }
+  if (got_n != 42 || strcmp((char *)got_s, "Erika") != 0) {
+    printf("setparam: FAIL read back %ld '%s', expected 42 'Erika'\n",
+           (long)got_n, got_s);
+    goto out;
+  }
+  printf("setparam: OK %ld '%s'\n", (long)got_n, got_s);
+  ok = 1;
+out:
+  SQLFreeHandle(SQL_HANDLE_STMT, st);
+  exec(dbc, "DROP TABLE setparam_t");
+  SQLDisconnect(dbc);
+  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  SQLFreeHandle(SQL_HANDLE_ENV, env);
+  return ok ? 0 : 1;
+}
+
+/* --------------------------------------------------------- memscan */
+
+#ifndef UNDER_ASAN
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+/* The needles: the password in UTF-8 and in UTF-16LE. */
+static unsigned char needle8[128], needle16[256];
+static size_t len8, len16;
+static volatile bool watching;
+
+#define MAX_LIBS 32
+static struct {
+  char name[128];
+  long n;
+} libs[MAX_LIBS];
+static int nlibs;
+static long unattributed;
+
+static bool holds_needle(const void *p, size_t n) {
+  return (len8 && memmem(p, n, needle8, len8)) ||
+         (len16 && memmem(p, n, needle16, len16));
+}
+
+/* Counts a block freed with the password in it against the library of
+ * `caller`. No allocation here: called from inside free. */
+static void count_unwiped(void *caller) {
+  Dl_info info;
+  const char *name = NULL;
+  if (dladdr(caller, &info) && info.dli_fname)
+    name = strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1
+                                        : info.dli_fname;
+  if (name == NULL) {
+    unattributed++;
+    return;
+  }
+  for (int i = 0; i < nlibs; i++) {
+    if (strcmp(libs[i].name, name) == 0) {
+      libs[i].n++;
+      return;
+    }
+  }
+  if (nlibs < MAX_LIBS) {
+    snprintf(libs[nlibs].name, sizeof libs[nlibs].name, "%s", name);
+    libs[nlibs++].n = 1;
+  } else {
+    unattributed++;
+  }
+}
+
+/* This program's free and realloc take the place of libc's for every
+ * library in the process (the executable comes first in symbol lookup). */
+void free(void *p) {
+  if (p != NULL && watching) {
+    watching = false;
+    if (holds_needle(p, malloc_usable_size(p)))
+      count_unwiped(__builtin_return_address(0));
+    watching = true;
+  }
+  __libc_free(p);
+}
+
+void *realloc(void *p, size_t n) {
+  if (p == NULL || !watching)
+    return __libc_realloc(p, n);
+  watching = false;
+  size_t old = malloc_usable_size(p);
+  bool had = holds_needle(p, old);
+  watching = true;
+  void *q = __libc_realloc(p, n);
+  /* Moved: the old block went back to the heap as it was. */
+  if (q != NULL && q != p && had) {
+    watching = false;
+    count_unwiped(__builtin_return_address(0));
+    watching = true;
+  }
+  return q;
+}
+
+static long count_in(const unsigned char *buf, size_t n,
+                     const unsigned char *needle, size_t len) {
+  long c = 0;
+  const unsigned char *p = buf, *end = buf + n;
+  while (len && p < end) {
+    const unsigned char *hit = memmem(p, (size_t)(end - p), needle, len);
+    if (hit == NULL)
+      break;
+    c++;
+    p = hit + 1;
+  }
+  return c;
+}
+
+/* Occurrences of the needles in the process's private writable
+ * mappings, except the needles themselves and this scan's buffer. */
+static long scan_resident(void) {
+  FILE *maps = fopen("/proc/self/maps", "r");
+  int mem = open("/proc/self/mem", O_RDONLY);
+  static unsigned char chunk[1 << 20];
+  char line[512];
+  long hits = 0;
+  if (maps == NULL || mem < 0)
+    return -1;
+  while (fgets(line, sizeof line, maps)) {
+    unsigned long lo, hi;
+    char perms[8];
+    if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[0] != 'r' ||
+        perms[1] != 'w')
+      continue;
+    for (unsigned long a = lo; a < hi;) {
+      size_t n = hi - a < sizeof chunk ? hi - a : sizeof chunk;
+      ssize_t r = pread(mem, chunk, n, (off_t)a);
+      if (r <= 0)
+        break;
+      /* Overlap chunks by the longest needle, minus one byte. */
+      hits += count_in(chunk, (size_t)r, needle8, len8) +
+              count_in(chunk, (size_t)r, needle16, len16);
+      if ((size_t)r < n || a + (size_t)r >= hi)
+        break;
+      a += (size_t)r - (len16 > 1 ? len16 - 1 : 0);
+    }
+  }
+  fclose(maps);
+  close(mem);
+  /* The needles in this program's own memory are not copies. */
+  return hits - 2;
+}
+
+/* Takes (and wipes) argv's copies: only the needles stay. */
+static int run_memscan(char *cs_arg, char *pwd) {
+  static char cs[1024];
+  snprintf(cs, sizeof cs, "%s", cs_arg);
+  memset(cs_arg, 'x', strlen(cs_arg));
+  len8 = strlen(pwd);
+  if (len8 == 0 || len8 >= 64) {
+    fprintf(stderr, "memscan: password of 1..63 bytes\n");
+    return 2;
+  }
+  memcpy(needle8, pwd, len8);
+  memset(pwd, 'x', len8);
+  for (size_t i = 0; i < len8; i++)
+    needle16[2 * i] = needle8[i];
+  len16 = 2 * len8;
+  watching = true;
+  SQLHENV env = env_new(SQL_OV_ODBC3);
+  SQLHDBC dbc;
+  /* The W call (the DM converts the string to UTF-16 and back). */
+  SQLWCHAR wcs[1024], wout[1024];
+  size_t n = strlen(cs);
+  for (size_t i = 0; i <= n && i < 1023; i++)
+    wcs[i] = (SQLWCHAR)(unsigned char)cs[i];
+  wcs[1023] = 0;
+  SQLSMALLINT outlen;
+  SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+  SQLRETURN rc = SQLDriverConnectW(dbc, NULL, wcs, SQL_NTS, wout, 1024, &outlen,
+                                   SQL_DRIVER_NOPROMPT);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLDriverConnectW", SQL_HANDLE_DBC, dbc);
+    return 1;
+  }
+  exec(dbc, "SELECT 1");
+  SQLDisconnect(dbc);
+  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  /* The ANSI call. */
+  SQLCHAR out[1024];
+  SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+  rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, out, sizeof out,
+                        &outlen, SQL_DRIVER_NOPROMPT);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLDriverConnect", SQL_HANDLE_DBC, dbc);
+    return 1;
+  }
+  exec(dbc, "SELECT 1");
+  SQLDisconnect(dbc);
+  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  /* The application's own output copies are the application's. */
+  memset(wout, 0, sizeof wout);
+  memset(out, 0, sizeof out);
+  memset(wcs, 0, sizeof wcs);
+  memset(cs, 0, sizeof cs);
+  sleep(1); /* the background reset of the returned connections */
+  watching = false;
+  for (int i = 0; i < nlibs; i++)
+    printf("freed-unwiped %s %ld\n", libs[i].name, libs[i].n);
+  printf("freed-unwiped (unknown) %ld\n", unattributed);
+  printf("resident %ld\n", scan_resident());
+  fflush(stdout);
+  _exit(0); /* the pool still holds the connection: no exit handlers */
+}
+#endif
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "exit") == 0)
+    return run_exit(argv[2], argc > 3 ? atoi(argv[3]) : 4);
+  if (argc == 3 && strcmp(argv[1], "setparam") == 0)
+    return run_setparam(argv[2]);
+  if (argc == 4 && strcmp(argv[1], "memscan") == 0) {
+#ifdef UNDER_ASAN
+    printf("SKIP: memscan replaces free and realloc: not under ASan\n");
+    return 77;
+#else
+    return run_memscan(argv[2], argv[3]);
+#endif
+  }
+  fprintf(stderr, "usage: client_module exit CONNSTR [N]\n"
+                  "       client_module setparam CONNSTR\n"
+                  "       client_module memscan CONNSTR PASSWORD\n");
+  return 2;
+}
