@@ -135,7 +135,9 @@ static int run_setparam(const char *cs) {
   SQLHDBC dbc = connect_or_die(env, cs);
   SQLHSTMT st;
   int ok = 0;
-  exec(dbc, "DROP TABLE setparam_t");
+  SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st);
+  SQLExecDirect(st, (SQLCHAR *)"DROP TABLE setparam_t", SQL_NTS);
+  SQLFreeHandle(SQL_HANDLE_STMT, st);
   if (!exec(dbc, "CREATE TABLE setparam_t (n INTEGER, s VARCHAR(20))"))
     return 1;
   SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st);

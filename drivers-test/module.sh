@@ -7,6 +7,8 @@
 #             reset workers still erase and audit them: none may crash,
 #             and `odbcpool audit verify --genesis` must find the trail
 #             intact afterwards, with a record from every process.
+#   setparam  an ODBC 2 application's SQLSetParam, through the pool and
+#             directly: both must insert and read back the row.
 #
 # Environment: top_srcdir, top_builddir (set by make check), SQLITE_ODBC,
 # EXIT_RUNS (100), ODBCPOOL_REQUIRE_ALL (absence fails instead of skips).
@@ -109,6 +111,17 @@ echo "module.sh: exit: processes with return records: $pids (expected $runs)"
 if grep -q '"mac":"0000000000000000' "$tmp"/audit/audit.log*; then
 	check_fail "exit: a record with an all-zero MAC was written"
 fi
+
+# ------------------------------------------------------------ setparam
+for target in real_sqlite pooled_sqlite; do
+	out=$("$client" setparam "DSN=$target" 2>&1)
+	echo "module.sh: setparam $target: $out"
+	case $out in
+	*"setparam: OK 42 'Erika'"*) ;;
+	*) check_fail "setparam through $target: expected \"setparam: OK 42" \
+		"'Erika'\", got \"$out\"" ;;
+	esac
+done
 
 [ "$nfail" -eq 0 ] || fail "$nfail check(s) failed"
 echo "module.sh: all checks passed"
