@@ -17,7 +17,9 @@
  *
  *   client_module memscan CONNSTR PASSWORD
  *     connects with CONNSTR (which holds PWD=PASSWORD), through the W
- *     and the ANSI calls, runs a query, disconnects, and then counts the
+ *     and the ANSI calls, runs a query, disconnects; connects with
+ *     SQLConnectW and SQLConnect to DSN pooled_sqlite, user erika,
+ *     PASSWORD, disconnects; and then counts the
  *     copies of PASSWORD (as UTF-8 and as UTF-16) left in the process:
  *     (1) every heap block freed (free, or realloc moving it) while it
  *     still held the password, by the library that freed it (the return
@@ -368,6 +370,36 @@ static int run_memscan(char *cs_arg, char *pwd) {
   exec(dbc, "SELECT 1");
   SQLDisconnect(dbc);
   SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  /* SQLConnect with the password as an argument (W, then ANSI). */
+  static const char dsn[] = "pooled_sqlite";
+  SQLWCHAR wdsn[32], wuid[32], wpwd[64];
+  for (size_t i = 0; i < sizeof dsn; i++)
+    wdsn[i] = (SQLWCHAR)dsn[i];
+  for (size_t i = 0; i <= len8; i++) {
+    wpwd[i] = i < len8 ? (SQLWCHAR)needle8[i] : 0;
+    wuid[i] = i < 5 ? (SQLWCHAR) "erika"[i] : 0;
+  }
+  SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+  rc = SQLConnectW(dbc, wdsn, SQL_NTS, wuid, SQL_NTS, wpwd, SQL_NTS);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLConnectW", SQL_HANDLE_DBC, dbc);
+    return 1;
+  }
+  SQLDisconnect(dbc);
+  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  char pwdbuf[64];
+  memcpy(pwdbuf, needle8, len8 + 1);
+  SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+  rc = SQLConnect(dbc, (SQLCHAR *)dsn, SQL_NTS, (SQLCHAR *)"erika", SQL_NTS,
+                  (SQLCHAR *)pwdbuf, SQL_NTS);
+  if (!SQL_SUCCEEDED(rc)) {
+    diag("SQLConnect", SQL_HANDLE_DBC, dbc);
+    return 1;
+  }
+  SQLDisconnect(dbc);
+  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  memset(wpwd, 0, sizeof wpwd);
+  memset(pwdbuf, 0, sizeof pwdbuf);
   /* The application's own output copies are the application's. */
   memset(wout, 0, sizeof wout);
   memset(out, 0, sizeof out);

@@ -9,6 +9,11 @@
 #             intact afterwards, with a record from every process.
 #   setparam  an ODBC 2 application's SQLSetParam, through the pool and
 #             directly: both must insert and read back the row.
+#   memscan   after the application connected (SQLDriverConnect[W],
+#             SQLConnect[W]) and disconnected, no heap block freed by
+#             odbcpool may still hold the password it was given (the
+#             counts of the driver manager and the target driver, which
+#             odbcpool cannot wipe, are printed with it).
 #
 # Environment: top_srcdir, top_builddir (set by make check), SQLITE_ODBC,
 # EXIT_RUNS (100), ODBCPOOL_REQUIRE_ALL (absence fails instead of skips).
@@ -122,6 +127,25 @@ for target in real_sqlite pooled_sqlite; do
 		"'Erika'\", got \"$out\"" ;;
 	esac
 done
+
+# ------------------------------------------------------------- memscan
+pw=Pw-5e1f0c2b9d77
+out=$("$client" memscan "DSN=pooled_sqlite;UID=erika;PWD=$pw" "$pw" 2>&1)
+rc=$?
+if [ "$rc" -eq 77 ]; then
+	echo "module.sh: memscan skipped: $out"
+elif [ "$rc" -ne 0 ]; then
+	check_fail "memscan: exit $rc: $out"
+else
+	printf '%s\n' "$out" | sed 's/^/module.sh: memscan: /'
+	own=$(printf '%s\n' "$out" |
+		awk '$1 == "freed-unwiped" && $2 == "odbcpool_driver.so" { print $3 }')
+	own=${own:-0}
+	echo "module.sh: memscan: blocks odbcpool freed holding the password:" \
+		"$own (expected 0)"
+	[ "$own" -eq 0 ] ||
+		check_fail "memscan: odbcpool freed $own blocks holding the password"
+fi
 
 [ "$nfail" -eq 0 ] || fail "$nfail check(s) failed"
 echo "module.sh: all checks passed"

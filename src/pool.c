@@ -474,7 +474,7 @@ static bool same_str(const char *a, const char *b) {
 static void pool_free(struct pool *p) {
   free(p->dsn);
   free(p->uid);
-  free(p->extra);
+  odbcpool__wipe_free(p->extra); /* may hold a password (Password=) */
   free(p);
 }
 

@@ -44,6 +44,13 @@ int odbcpool__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
   return rc == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
+void odbcpool__wipe_free(char *s) {
+  if (s != NULL) {
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+  }
+}
+
 char *odbcpool__strdup(const char *s) {
   if (s == NULL)
     return NULL;

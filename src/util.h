@@ -19,6 +19,10 @@ int odbcpool__cond_init(pthread_cond_t *cv);
 int odbcpool__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
                               uint64_t deadline_ms);
 
+/* Wipes the NUL-terminated string `s` (OPENSSL_cleanse) and frees it;
+ * NULL is a no-op. For strings that may hold a secret. */
+void odbcpool__wipe_free(char *s);
+
 /* strdup that returns NULL for NULL. */
 char *odbcpool__strdup(const char *s);
 
