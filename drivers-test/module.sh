@@ -113,6 +113,10 @@ pids=$(grep -ho '"event":"return","pid":[0-9]*' "$tmp"/audit/audit.log* |
 echo "module.sh: exit: processes with return records: $pids (expected $runs)"
 [ "$pids" -eq "$runs" ] ||
 	check_fail "exit: $pids processes left return records, expected $runs"
+# Each process's loss marker goes with it when it lost nothing.
+markers=$(find "$tmp/audit" -name '.audit.log.lost.*' | wc -l)
+echo "module.sh: exit: loss markers left: $markers (expected 0)"
+[ "$markers" -eq 0 ] || check_fail "exit: $markers loss markers left behind"
 if grep -q '"mac":"0000000000000000' "$tmp"/audit/audit.log*; then
 	check_fail "exit: a record with an all-zero MAC was written"
 fi

@@ -114,7 +114,12 @@ struct odbcpool__audit {
   bool failing;                /* a failure was reported, not yet cleared */
   bool short_wait;             /* the last lock wait timed out */
   bool warned_mac;
-  bool sealed;      /* process exit: no more MACs, no more records */
+  bool sealed; /* process exit: no more MACs, no more records */
+  /* This process's loss marker (see "Loss markers" below), -1: none. */
+  int marker_fd;
+  char marker_name[96];
+  int64_t lost_since_ms; /* time of the first record lost since the last */
+  uint64_t last_collect_ms;
   int64_t clock_ms; /* test hook: fixed time, 0: the real clock */
   void (*syslog_hook)(const char *line, void *ctx);
   void *syslog_ctx;
@@ -539,6 +544,18 @@ static bool find_num(const char *s, size_t n, const char *name, uint64_t *v) {
   return p > digits;
 }
 
+/* The start of the time string field `name` of a verified record, or
+ * NULL. */
+static const char *find_str_start(const char *s, size_t n, const char *name) {
+  char tag[64];
+  int tl = snprintf(tag, sizeof tag, ",\"%s\":\"", name);
+  const char *p = memmem(s, n, tag, (size_t)tl);
+  if (p == NULL || (size_t)(s + n - p) < (size_t)tl + TIME_LEN + 1)
+    return NULL;
+  p += tl;
+  return is_time(p) ? p : NULL;
+}
+
 static const char *find_hex(const char *s, size_t n, const char *name,
                             size_t len) {
   char tag[64];
@@ -611,8 +628,18 @@ static const char *format_record(struct odbcpool__audit *a, const char *prefix,
   } else {
     put_str_field(b, "reason", "recovered", 16);
   }
-  if (rec != NULL && a->lost)
+  if (rec != NULL && rec->event == ODBCPOOL_AUDIT_LOST) {
+    char since[TIME_LEN + 8];
+    format_time(rec->lost_since_ms, false, since, sizeof since);
+    put_num_field(b, "lost", rec->lost);
+    put_num_field(b, "lost_pid", (uint64_t)rec->lost_pid);
+    put_str_field(b, "lost_since", since, sizeof since);
+  } else if (rec != NULL && a->lost) {
+    char since[TIME_LEN + 8];
+    format_time(a->lost_since_ms, false, since, sizeof since);
     put_num_field(b, "lost", a->lost);
+    put_str_field(b, "lost_since", since, sizeof since);
+  }
   if (rv != NULL) {
     put_num_field(b, "partial_bytes", rv->bytes);
     put_str_field(b, "partial_sha256", rv->sha, MAC_HEX);
@@ -1080,6 +1107,8 @@ static void new_stream(struct odbcpool__audit *a) {
   a->have_chain = true;
 }
 
+static void marker_create(struct odbcpool__audit *a);
+
 /* In a forked child, the descriptors are shared with the parent, and a
  * flock belongs to the shared open file description: the child would
  * "hold" the parent's lock. Open our own. Called with a->mu held. */
@@ -1100,13 +1129,201 @@ static void after_fork(struct odbcpool__audit *a) {
   if (a->lock_fd >= 0)
     close(a->lock_fd);
   a->lock_fd = open_lock_file(a->lock_path);
+  /* The parent's marker, and its flock, belong to the parent. */
+  if (a->marker_fd >= 0)
+    close(a->marker_fd);
+  a->marker_fd = -1;
+  a->marker_name[0] = '\0';
+  a->lost = 0;
+  if (a->lock_fd >= 0 && lock_timed(a->lock_fd, LOCK_EX, LOCK_WAIT_SHORT_MS)) {
+    marker_create(a);
+    flock(a->lock_fd, LOCK_UN);
+  }
 }
 
-/* A failed append: reported once until an append succeeds again. */
+/* ------------------------------------------------------ loss markers */
+
+/* A record this process fails to write is counted, and the next record
+ * it writes carries the count. So that the count survives the process
+ * (it may exit before writing works again: a full disk, a directory
+ * made unwritable), each writing process keeps a loss marker next to
+ * the trail: <dir>/.<base>.lost.<pid>.<random>, created (O_EXCL,
+ * O_NOFOLLOW, 0600, in a directory odbcpool__open_safe_dir accepts) when
+ * the trail is opened, MARKER_LEN bytes long from the start, so that
+ * recording a loss overwrites bytes the file already has: no new block
+ * on a full disk, no directory entry in an unwritable directory. The
+ * process holds an flock on it for its life. It holds "LOST SINCE_MS\n"
+ * (padded with spaces): the records lost and not yet written down.
+ *
+ * A process that opens the trail (and, once a minute, one that writes
+ * to it) collects the markers of processes that are gone (the flock is
+ * free): for one that counts losses it appends a "lost" record (count,
+ * pid, time of the first loss), then deletes the marker. A process
+ * deletes its own marker when it closes the trail or exits with nothing
+ * lost. */
+#define MARKER_LEN 64
+#define COLLECT_EVERY_MS 60000
+
+static const char marker_tag[] = ".lost.";
+
+/* Writes this process's pending loss count into its marker. No
+ * allocation, no libcrypto: runs on a full disk and at exit. */
+static void marker_write(struct odbcpool__audit *a) {
+  char line[MARKER_LEN + 1];
+  if (a->marker_fd < 0)
+    return;
+  int n = snprintf(line, sizeof line, "%" PRIu64 " %" PRId64 "\n", a->lost,
+                   a->lost ? a->lost_since_ms : (int64_t)0);
+  if (n < 0 || n >= MARKER_LEN)
+    return;
+  memset(line + n, ' ', (size_t)(MARKER_LEN - n));
+  line[MARKER_LEN - 1] = '\n';
+  if (pwrite(a->marker_fd, line, MARKER_LEN, 0) != MARKER_LEN && !a->failing)
+    odbcpool__log(ODBCPOOL_LOG_ERROR,
+                  "audit: %s: cannot record lost records in its loss marker "
+                  "%s: %s",
+                  a->path, a->marker_name, strerror(errno));
+}
+
+/* Creates this process's marker. Failure leaves it without one (and
+ * says so): the trail still works. Called with the lock file held. */
+static void marker_create(struct odbcpool__audit *a) {
+  const char *base, *why;
+  int dfd = odbcpool__open_safe_dir(a->path, &base, &why);
+  if (dfd < 0) {
+    odbcpool__log(ODBCPOOL_LOG_WARN,
+                  "audit: %s: no loss marker (%s): records lost by a process "
+                  "that exits before it can write again leave no trace",
+                  a->path, why ? why : strerror(errno));
+    return;
+  }
+  for (int tries = 0; a->marker_fd < 0 && tries < 8; tries++) {
+    char rnd[9];
+    odbcpool__random_name(rnd, sizeof rnd);
+    snprintf(a->marker_name, sizeof a->marker_name, ".%.40s%s%ld.%s", base,
+             marker_tag, (long)a->pid, rnd);
+    a->marker_fd = openat(
+        dfd, a->marker_name,
+        O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    if (a->marker_fd < 0 && errno != EEXIST)
+      break;
+  }
+  if (a->marker_fd < 0) {
+    odbcpool__log(ODBCPOOL_LOG_WARN,
+                  "audit: %s: cannot create a loss marker: %s", a->path,
+                  strerror(errno));
+    a->marker_name[0] = '\0';
+  } else if (flock(a->marker_fd, LOCK_EX | LOCK_NB) != 0) {
+    close(a->marker_fd);
+    unlinkat(dfd, a->marker_name, 0);
+    a->marker_fd = -1;
+    a->marker_name[0] = '\0';
+  } else {
+    marker_write(a);
+  }
+  close(dfd);
+}
+
+/* Deletes this process's marker if it counts no loss (else it stays, for
+ * the next process to write down). */
+static void marker_drop(struct odbcpool__audit *a) {
+  if (a->marker_fd < 0)
+    return;
+  if (a->lost == 0) {
+    const char *base, *why;
+    int dfd = odbcpool__open_safe_dir(a->path, &base, &why);
+    if (dfd >= 0) {
+      unlinkat(dfd, a->marker_name, 0);
+      close(dfd);
+    }
+  }
+  close(a->marker_fd);
+  a->marker_fd = -1;
+}
+
+static int append_locked(struct odbcpool__audit *a,
+                         const struct odbcpool__audit_rec *rec,
+                         odbcpool_error *err);
+
+/* Writes down the losses of processes that are gone: a "lost" record per
+ * marker that counts any, then deletes it. Only markers that are ours
+ * (owner, regular file, no access for others, the name pattern) count:
+ * another user can plant none. Called with a->mu and the lock file held,
+ * after sync. */
+static void collect_markers(struct odbcpool__audit *a) {
+  const char *base, *why;
+  char prefix[64];
+  a->last_collect_ms = odbcpool__now_ms();
+  int dfd = odbcpool__open_safe_dir(a->path, &base, &why);
+  if (dfd < 0)
+    return;
+  int n = snprintf(prefix, sizeof prefix, ".%.40s%s", base, marker_tag);
+  int lfd = dup(dfd);
+  DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+  if (d == NULL) {
+    if (lfd >= 0)
+      close(lfd);
+    close(dfd);
+    return;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strncmp(e->d_name, prefix, (size_t)n) != 0 ||
+        strcmp(e->d_name, a->marker_name) == 0)
+      continue;
+    char *end;
+    long pid = strtol(e->d_name + n, &end, 10);
+    if (pid <= 0 || *end != '.')
+      continue;
+    int fd = openat(dfd, e->d_name,
+                    O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0)
+      continue;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 077) || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd); /* not ours, or its process is alive */
+      continue;
+    }
+    char buf[MARKER_LEN + 1];
+    ssize_t r = pread(fd, buf, MARKER_LEN, 0);
+    buf[r > 0 ? r : 0] = '\0';
+    unsigned long long lost = 0;
+    long long since = 0;
+    bool ok = true;
+    if (sscanf(buf, "%llu %lld", &lost, &since) == 2 && lost > 0) {
+      struct odbcpool__audit_rec rec = {.event = ODBCPOOL_AUDIT_LOST,
+                                        .duration_ms = -1,
+                                        .wait_ms = -1,
+                                        .lost = lost,
+                                        .lost_pid = pid,
+                                        .lost_since_ms = since};
+      odbcpool_error err;
+      ok = append_locked(a, &rec, &err) == ODBCPOOL_OK;
+      if (!ok)
+        odbcpool__log(ODBCPOOL_LOG_ERROR,
+                      "audit: cannot write down %llu records lost by process "
+                      "%ld: %s",
+                      lost, pid, err.message);
+    }
+    if (ok)
+      unlinkat(dfd, e->d_name, 0);
+    close(fd);
+  }
+  closedir(d);
+  close(dfd);
+}
+
+/* A failed append: reported once until an append succeeds again. The
+ * count goes to the loss marker at once. */
 static void append_failed(struct odbcpool__audit *a, const char *msg) {
-  a->lost++;
+  if (a->lost++ == 0)
+    a->lost_since_ms = now_ms(a);
+  if (!a->syslog)
+    marker_write(a);
   if (a->failing)
     return;
+
   a->failing = true;
   odbcpool__log(ODBCPOOL_LOG_ERROR,
                 "audit: %s; audit records are being lost (the next record "
@@ -1120,7 +1337,10 @@ static void append_succeeded(struct odbcpool__audit *a) {
                   "audit: %s: writing again; %" PRIu64 " records were lost",
                   a->syslog ? "syslog" : a->path, a->lost);
   a->failing = false;
-  a->lost = 0;
+  if (a->lost) {
+    a->lost = 0;
+    marker_write(a);
+  }
 }
 
 /* ------------------------------------------------------------ the API */
@@ -1132,6 +1352,10 @@ static void audit_free(struct odbcpool__audit *a) {
     close(a->log_fd);
   if (a->lock_fd >= 0)
     close(a->lock_fd);
+  if (a->marker_fd >= 0 && a->pid == getpid())
+    marker_drop(a);
+  else if (a->marker_fd >= 0)
+    close(a->marker_fd);
   if (a->key != NULL)
     odbcpool__secure_free(a->key, 2 * KEY_LEN);
   odbcpool__buf_wipe(&a->rec);
@@ -1200,7 +1424,7 @@ int odbcpool__audit_open(const struct cfg *cfg,
   a = calloc(1, sizeof *a);
   if (a == NULL)
     return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
-  a->lock_fd = a->log_fd = -1;
+  a->lock_fd = a->log_fd = a->marker_fd = -1;
   a->size = -1;
   a->pid = getpid();
   a->retention_ms = cfg->audit_retention;
@@ -1260,6 +1484,10 @@ int odbcpool__audit_open(const struct cfg *cfg,
   rc = check_is_trail(a->path, err);
   if (rc == ODBCPOOL_OK)
     rc = sync_trail(a, err);
+  if (rc == ODBCPOOL_OK) {
+    collect_markers(a);
+    marker_create(a);
+  }
   a->rotated_here = false;
   flock(a->lock_fd, LOCK_UN);
   if (rc != ODBCPOOL_OK) {
@@ -1324,6 +1552,9 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
   } else {
     a->short_wait = false;
     int rc = sync_trail(a, &err);
+    if (rc == ODBCPOOL_OK &&
+        odbcpool__now_ms() - a->last_collect_ms >= COLLECT_EVERY_MS)
+      collect_markers(a);
     if (rc == ODBCPOOL_OK)
       rc = append_locked(a, rec, &err);
     a->rotated_here = false;
@@ -1341,6 +1572,9 @@ void odbcpool__audit_seal(struct odbcpool__audit *a) {
     return;
   pthread_mutex_lock(&a->mu);
   a->sealed = true;
+  /* Counted losses stay in the marker; an empty one goes. */
+  if (a->marker_fd >= 0 && a->pid == getpid() && a->lost == 0)
+    marker_drop(a);
   pthread_mutex_unlock(&a->mu);
 }
 
@@ -1502,6 +1736,7 @@ struct verifier {
   struct vchain *chains; /* one for files; one per stream for syslog */
   size_t nchains, capchains, last_chain;
   uint64_t records, recovered;
+  uint64_t lost; /* records the writers counted as not written */
   /* Lines that are not records, waiting for the recovery record that
    * accounts for them (a write that was cut short). */
   bool junk;
@@ -1692,6 +1927,30 @@ static int verify_line(struct verifier *v, const char *file,
                        : "chains from the genesis value but is not seq 1");
     c->have = true;
     c->first_seq = li.seq;
+  }
+  uint64_t lost;
+  if (find_num(s, li.signed_len, "lost", &lost) && lost > 0) {
+    /* A writer could not write that many records before this one (a
+     * full disk, an unwritable directory, a lock held too long), in
+     * this process or, in a "lost" record, in one that has exited. */
+    uint64_t pid;
+    bool other = find_num(s, li.signed_len, "lost_pid", &pid);
+    const char *since = find_str_start(s, li.signed_len, "lost_since");
+    v->lost += lost;
+    if (v->out) {
+      fprintf(v->out,
+              "%s:%lu: LOST: %" PRIu64 " audit records were not "
+              "written",
+              file, lineno, lost);
+      if (other)
+        fprintf(v->out,
+                " by process %" PRIu64 ", which exited before it "
+                "could write again",
+                pid);
+      if (since != NULL)
+        fprintf(v->out, ", from %.*s on", TIME_LEN, since);
+      fprintf(v->out, "\n");
+    }
   }
   c->end.seq = li.seq;
   memcpy(c->end.mac, li.mac, MAC_HEX);
@@ -1948,6 +2207,11 @@ int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
     if (v.recovered)
       fprintf(out, " (%" PRIu64 " cut-short writes recovered)", v.recovered);
     fprintf(out, "\n");
+    if (v.lost)
+      fprintf(out,
+              "LOST: %" PRIu64 " records were not written (counted by the "
+              "writers; see the LOST lines above)\n",
+              v.lost);
     for (size_t i = 0; i < v.nchains; i++) {
       struct vchain *c = &v.chains[i];
       if (v.syslog)

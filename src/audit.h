@@ -20,7 +20,8 @@
   X(CLOSE, "close")                                                            \
   X(REFUSED, "refused")                                                        \
   X(WAIT_TIMEOUT, "wait_timeout")                                              \
-  X(LEAK_SUSPECTED, "leak_suspected")
+  X(LEAK_SUSPECTED, "leak_suspected")                                          \
+  X(LOST, "lost")
 
 enum odbcpool__audit_event {
 #define X(name, text) ODBCPOOL_AUDIT_##name,
@@ -43,6 +44,12 @@ struct odbcpool__audit_rec {
   long duration_ms;    /* how long the borrow/reset/connection lasted, or
                           -1 */
   long wait_ms;        /* how long the borrower waited, or -1 */
+  /* LOST only (written by the trail itself, never by the pool): how many
+   * records a process that has exited failed to write, its pid, and when
+   * its first loss was. */
+  uint64_t lost;
+  long lost_pid;
+  int64_t lost_since_ms;
 };
 
 struct odbcpool__audit;
@@ -62,7 +69,11 @@ int odbcpool__audit_open(const struct cfg *cfg,
  * and the chain stays one chain). Rotates the log daily and at
  * rotate_mib, deleting rotated files older than retention. A failure to
  * write is reported once on the diagnostic log and never blocks the
- * pool. NULL `a` is a no-op. */
+ * pool. A record that cannot be written is counted: the next record
+ * this process writes carries the count ("lost"), and the count is kept
+ * at once in the process's loss marker next to the trail (see
+ * doc/AUDIT.md), from which the next process to open the trail writes a
+ * "lost" record if this one exits first. NULL `a` is a no-op. */
 void odbcpool__audit_log(struct odbcpool__audit *a,
                          const struct odbcpool__audit_rec *rec);
 

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -534,11 +536,11 @@ END_TEST
 
 START_TEST(test_audit_every_event_is_written_by_its_name) {
   static const char *const names[] = {
-      "open",  "borrow",  "return",       "reset_ok",      "reset_failed",
-      "close", "refused", "wait_timeout", "leak_suspected"};
+      "open",  "borrow",  "return",       "reset_ok",       "reset_failed",
+      "close", "refused", "wait_timeout", "leak_suspected", "lost"};
   struct cfg *cfg;
   struct odbcpool__audit *a = open_default(&cfg);
-  ck_assert_int_eq(ODBCPOOL_AUDIT_NEVENTS, 9);
+  ck_assert_int_eq(ODBCPOOL_AUDIT_NEVENTS, 10);
   for (int e = 0; e < ODBCPOOL_AUDIT_NEVENTS; e++)
     log_event(a, (enum odbcpool__audit_event)e, "p", 1, NULL, NULL,
               e == ODBCPOOL_AUDIT_CLOSE ? "idle_timeout" : NULL, -1, -1);
@@ -546,7 +548,7 @@ START_TEST(test_audit_every_event_is_written_by_its_name) {
             NULL, NULL, -1, -1); /* ignored */
   odbcpool__audit_close(a);
   struct lines l = split_lines(log_path);
-  ck_assert_uint_eq(l.n, 9);
+  ck_assert_uint_eq(l.n, 10);
   for (size_t i = 0; i < l.n; i++) {
     struct jobj o;
     parse_json(l.v[i], &o);
@@ -1634,6 +1636,127 @@ START_TEST(test_audit_syslog_leaves_the_programs_ident_alone) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ losses */
+
+/* Verifies log_path's trail and returns what verify printed (malloc'ed);
+ * fails the test unless it is intact. */
+static char *verify_output(void) {
+  char *v[] = {log_path};
+  odbcpool_error err;
+  char *out = NULL;
+  size_t outlen = 0;
+  FILE *f = open_memstream(&out, &outlen);
+  int rc = odbcpool__audit_verify_ex(key_path, v, 1, NULL, f, &err);
+  fclose(f);
+  ck_assert_msg(rc == ODBCPOOL_OK, "verify: %s", err.message);
+  return out;
+}
+
+/* Makes appends to the live file fail as on a full disk: no write may
+ * make it grow (EFBIG; SIGXFSZ ignored). `on` false lifts that again. */
+static void disk_full(bool on) {
+  struct stat st;
+  struct rlimit rl;
+  ck_assert_int_eq(stat(log_path, &st), 0);
+  ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+  rl.rlim_cur = on ? (rlim_t)st.st_size : rl.rlim_max;
+  signal(SIGXFSZ, SIG_IGN);
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/* Number of loss markers in the trail's directory. */
+static int count_markers(void) {
+  DIR *d = opendir(tdir);
+  int n = 0;
+  struct dirent *e;
+  ck_assert_ptr_nonnull(d);
+  while ((e = readdir(d)) != NULL)
+    if (strncmp(e->d_name, ".audit.log.lost.", 16) == 0)
+      n++;
+  closedir(d);
+  return n;
+}
+
+/* A process loses records (its disk is full) and exits before it can
+ * write again: the loss must not die with it. The next process to open
+ * the trail writes it down, and verify reports it. */
+START_TEST(test_audit_loss_survives_the_process_that_lost_them) {
+  struct cfg *cfg = make_cfg(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    odbcpool_error err;
+    struct odbcpool__audit *a = NULL;
+    if (odbcpool__audit_open(cfg, &a, &err) != ODBCPOOL_OK)
+      _exit(3);
+    log_n(a, 2);
+    disk_full(true);
+    log_n(a, 5); /* lost */
+    _exit(0);    /* no close: gone before writing works again */
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child failed: status %d", status);
+  ck_assert_int_eq(count_markers(), 1);
+
+  struct odbcpool__audit *b = open_ok(cfg); /* the next process */
+  log_n(b, 1);
+  odbcpool__audit_close(b);
+  char *out = verify_output();
+  char want[128];
+  snprintf(want, sizeof want,
+           "LOST: 5 audit records were not written by process %d, which "
+           "exited",
+           (int)pid);
+  ck_assert_msg(strstr(out, want) != NULL,
+                "verify should report \"%s...\"; it printed:\n%s", want, out);
+  ck_assert_contains(out, "LOST: 5 records were not written");
+  ck_assert_contains(out, "intact: 4 records");
+  free(out);
+  ck_assert_msg(count_markers() == 0, "%d loss markers left, expected 0",
+                count_markers());
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+/* Records lost while the disk is full, in a process that lives on until
+ * writing works again: its next record says how many, and verify must
+ * report that. */
+START_TEST(test_audit_loss_in_a_living_process_is_reported_by_verify) {
+  struct cfg *cfg = make_cfg(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    odbcpool_error err;
+    struct odbcpool__audit *a = NULL;
+    if (odbcpool__audit_open(cfg, &a, &err) != ODBCPOOL_OK)
+      _exit(3);
+    log_n(a, 2);
+    disk_full(true);
+    log_n(a, 3); /* lost */
+    disk_full(false);
+    log_n(a, 1); /* carries the count */
+    odbcpool__audit_close(a);
+    _exit(0);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child failed: status %d", status);
+  char *out = verify_output();
+  ck_assert_msg(strstr(out, ":3: LOST: 3 audit records were not written, "
+                            "from ") != NULL,
+                "verify should report 3 records lost before line 3; it "
+                "printed:\n%s",
+                out);
+  ck_assert_contains(out, "intact: 3 records");
+  free(out);
+  ck_assert_int_eq(count_markers(), 0);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
 /* -------------------------------------------------------------- main */
 
 static Suite *audit_suite(void) {
@@ -1688,6 +1811,8 @@ static Suite *audit_suite(void) {
   tcase_add_test(tc, test_audit_recovers_junk_lines_and_a_cut_first_record);
   tcase_add_test(tc, test_audit_syslog_records_carry_a_chain_per_process);
   tcase_add_test(tc, test_audit_syslog_leaves_the_programs_ident_alone);
+  tcase_add_test(tc, test_audit_loss_survives_the_process_that_lost_them);
+  tcase_add_test(tc, test_audit_loss_in_a_living_process_is_reported_by_verify);
   tcase_add_test(tc,
                  test_audit_file_trail_refuses_syslog_records_appended_to_it);
   suite_add_tcase(s, tc);
