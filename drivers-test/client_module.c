@@ -19,17 +19,18 @@
  *     connects with CONNSTR (which holds PWD=PASSWORD), through the W
  *     and the ANSI calls, runs a query, disconnects; connects with
  *     SQLConnectW and SQLConnect to DSN pooled_sqlite, user erika,
- *     PASSWORD, disconnects; and then counts the
- *     copies of PASSWORD (as UTF-8 and as UTF-16) left in the process:
- *     (1) every heap block freed (free, or realloc moving it) while it
- *     still held the password, by the library that freed it (the return
- *     address of free, through dladdr): an unwiped copy that library
- *     made; (2) the occurrences in the writable memory of the process
- *     (/proc/self/maps + /proc/self/mem) after the disconnect, which
- *     includes copies that are still live (the target driver's own, in
- *     a pooled connection). Prints one line "freed-unwiped LIB N" per
- *     library and "resident N". Exit 0. Built without sanitizers only
- *     (it replaces free and realloc); exit 77 under ASan.
+ *     PASSWORD, disconnects; and then counts the copies of PASSWORD (as
+ *     UTF-8 and as UTF-16) left in the process, per library: (1) "freed":
+ *     heap blocks freed (free, or realloc moving them) while they still
+ *     held the password, by the library that freed them (the return
+ *     address of free, through dladdr): unwiped copies that library
+ *     made; (2) "resident": copies found in the writable memory of the
+ *     process (/proc/self/maps + /proc/self/mem) after the disconnect,
+ *     attributed to the library that allocated the live heap block
+ *     holding them (the return address of malloc), or to none (freed
+ *     heap memory, stacks, static data). Prints "LIB freed N resident M"
+ *     per library. Exit 0. Built without sanitizers only (it replaces
+ *     malloc and free); exit 77 under ASan.
  */
 #include "build.h"
 
@@ -40,6 +41,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -198,6 +200,8 @@ out:
 /* --------------------------------------------------------- memscan */
 
 #ifndef UNDER_ASAN
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 
@@ -206,98 +210,185 @@ static unsigned char needle8[128], needle16[256];
 static size_t len8, len16;
 static volatile bool watching;
 
-#define MAX_LIBS 32
+/* The libraries blocks are attributed to: by the return address of the
+ * malloc (resident copies) or free (freed copies) that handled them. */
+#define MAX_LIBS 64
 static struct {
   char name[128];
-  long n;
+  long freed, resident;
 } libs[MAX_LIBS];
 static int nlibs;
-static long unattributed;
+
+/* Live blocks allocated while watching, with their library: an open
+ * addressing table keyed by address, under a spin lock (the pool's
+ * threads allocate too). */
+#define NBLOCKS (1u << 18)
+static struct block {
+  uintptr_t p;
+  size_t n;
+  short lib;
+} blocks[NBLOCKS];
+static atomic_flag blocks_lock = ATOMIC_FLAG_INIT;
+static __thread bool inside; /* this thread is in our own bookkeeping */
 
 static bool holds_needle(const void *p, size_t n) {
   return (len8 && memmem(p, n, needle8, len8)) ||
          (len16 && memmem(p, n, needle16, len16));
 }
 
-/* Counts a block freed with the password in it against the library of
- * `caller`. No allocation here: called from inside free. */
-static void count_unwiped(void *caller) {
+/* The index of the library holding code address `caller` (-1: none
+ * known). No allocation: called from inside malloc and free. */
+static int lib_of(void *caller) {
   Dl_info info;
-  const char *name = NULL;
-  if (dladdr(caller, &info) && info.dli_fname)
-    name = strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1
-                                        : info.dli_fname;
-  if (name == NULL) {
-    unattributed++;
+  if (!dladdr(caller, &info) || info.dli_fname == NULL)
+    return -1;
+  const char *name = strrchr(info.dli_fname, '/')
+                         ? strrchr(info.dli_fname, '/') + 1
+                         : info.dli_fname;
+  for (int i = 0; i < nlibs; i++)
+    if (strcmp(libs[i].name, name) == 0)
+      return i;
+  if (nlibs == MAX_LIBS)
+    return -1;
+  snprintf(libs[nlibs].name, sizeof libs[nlibs].name, "%s", name);
+  return nlibs++;
+}
+
+static size_t slot_of(uintptr_t p) {
+  return (size_t)((p >> 4) * 0x9E3779B97F4A7C15ull >> 46) & (NBLOCKS - 1);
+}
+
+/* Records (lib >= 0) or forgets (lib < 0) the block p of n bytes. */
+static void track(void *p, size_t n, int lib) {
+  if (p == NULL)
     return;
-  }
-  for (int i = 0; i < nlibs; i++) {
-    if (strcmp(libs[i].name, name) == 0) {
-      libs[i].n++;
-      return;
+  while (atomic_flag_test_and_set(&blocks_lock))
+    ;
+  size_t i = slot_of((uintptr_t)p);
+  for (size_t k = 0; k < NBLOCKS; k++, i = (i + 1) & (NBLOCKS - 1)) {
+    if (lib >= 0 && (blocks[i].p == 0 || blocks[i].p == 1)) {
+      blocks[i] = (struct block){(uintptr_t)p, n, (short)lib};
+      break;
     }
+    if (lib < 0 && blocks[i].p == (uintptr_t)p) {
+      blocks[i].p = 1; /* a tombstone */
+      break;
+    }
+    if (blocks[i].p == 0)
+      break;
   }
-  if (nlibs < MAX_LIBS) {
-    snprintf(libs[nlibs].name, sizeof libs[nlibs].name, "%s", name);
-    libs[nlibs++].n = 1;
-  } else {
-    unattributed++;
+  atomic_flag_clear(&blocks_lock);
+}
+
+static void freed_with_needle(void *p, void *caller) {
+  if (holds_needle(p, malloc_usable_size(p))) {
+    int lib = lib_of(caller);
+    if (lib >= 0)
+      libs[lib].freed++;
   }
 }
 
-/* This program's free and realloc take the place of libc's for every
- * library in the process (the executable comes first in symbol lookup). */
+/* This program's malloc, calloc, realloc and free take the place of
+ * libc's for every library in the process (the executable comes first in
+ * symbol lookup). */
+void *malloc(size_t n) {
+  void *p = __libc_malloc(n);
+  if (watching && !inside) {
+    inside = true;
+    track(p, n, lib_of(__builtin_return_address(0)));
+    inside = false;
+  }
+  return p;
+}
+
+void *calloc(size_t k, size_t n) {
+  void *p = __libc_calloc(k, n);
+  if (watching && !inside) {
+    inside = true;
+    track(p, k * n, lib_of(__builtin_return_address(0)));
+    inside = false;
+  }
+  return p;
+}
+
 void free(void *p) {
-  if (p != NULL && watching) {
-    watching = false;
-    if (holds_needle(p, malloc_usable_size(p)))
-      count_unwiped(__builtin_return_address(0));
-    watching = true;
+  if (p != NULL && watching && !inside) {
+    inside = true;
+    freed_with_needle(p, __builtin_return_address(0));
+    track(p, 0, -1);
+    inside = false;
   }
   __libc_free(p);
 }
 
 void *realloc(void *p, size_t n) {
-  if (p == NULL || !watching)
-    return __libc_realloc(p, n);
-  watching = false;
-  size_t old = malloc_usable_size(p);
-  bool had = holds_needle(p, old);
-  watching = true;
+  if (p == NULL || !watching || inside) {
+    void *q = __libc_realloc(p, n);
+    if (p == NULL && watching && !inside) {
+      inside = true;
+      track(q, n, lib_of(__builtin_return_address(0)));
+      inside = false;
+    }
+    return q;
+  }
+  inside = true;
+  bool had = holds_needle(p, malloc_usable_size(p));
+  inside = false;
   void *q = __libc_realloc(p, n);
-  /* Moved: the old block went back to the heap as it was. */
-  if (q != NULL && q != p && had) {
-    watching = false;
-    count_unwiped(__builtin_return_address(0));
-    watching = true;
+  if (q != NULL) {
+    inside = true;
+    int lib = lib_of(__builtin_return_address(0));
+    /* Moved: the old block went back to the heap as it was. */
+    if (q != p && had && lib >= 0)
+      libs[lib].freed++;
+    track(p, 0, -1);
+    track(q, n, lib);
+    inside = false;
   }
   return q;
 }
 
-static long count_in(const unsigned char *buf, size_t n,
-                     const unsigned char *needle, size_t len) {
-  long c = 0;
-  const unsigned char *p = buf, *end = buf + n;
-  while (len && p < end) {
-    const unsigned char *hit = memmem(p, (size_t)(end - p), needle, len);
-    if (hit == NULL)
-      break;
-    c++;
-    p = hit + 1;
+/* Attributes a resident copy at address `a` to the library that
+ * allocated the live block holding it; false if none does (freed heap
+ * memory, a stack, static data). */
+static bool attribute(uintptr_t a) {
+  for (size_t i = 0; i < NBLOCKS; i++) {
+    if (blocks[i].p > 1 && a >= blocks[i].p && a < blocks[i].p + blocks[i].n) {
+      libs[blocks[i].lib].resident++;
+      return true;
+    }
   }
-  return c;
+  return false;
 }
 
-/* Occurrences of the needles in the process's private writable
- * mappings, except the needles themselves and this scan's buffer. */
-static long scan_resident(void) {
+static unsigned char chunk[1 << 20];
+static long resident_total, resident_other;
+
+/* A copy of the password at address `a`, unless it is one of this
+ * program's own buffers. */
+static void note_hit(uintptr_t a) {
+  static const struct {
+    const void *p;
+    size_t n;
+  } own[] = {{needle8, sizeof needle8},
+             {needle16, sizeof needle16},
+             {chunk, sizeof chunk}};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    if (a >= (uintptr_t)own[i].p && a < (uintptr_t)own[i].p + own[i].n)
+      return;
+  resident_total++;
+  if (!attribute(a))
+    resident_other++;
+}
+
+/* Finds the needles in the process's private writable mappings through
+ * /proc/self/mem, and attributes each copy. */
+static bool scan_resident(void) {
   FILE *maps = fopen("/proc/self/maps", "r");
   int mem = open("/proc/self/mem", O_RDONLY);
-  static unsigned char chunk[1 << 20];
   char line[512];
-  long hits = 0;
   if (maps == NULL || mem < 0)
-    return -1;
+    return false;
   while (fgets(line, sizeof line, maps)) {
     unsigned long lo, hi;
     char perms[8];
@@ -309,18 +400,29 @@ static long scan_resident(void) {
       ssize_t r = pread(mem, chunk, n, (off_t)a);
       if (r <= 0)
         break;
-      /* Overlap chunks by the longest needle, minus one byte. */
-      hits += count_in(chunk, (size_t)r, needle8, len8) +
-              count_in(chunk, (size_t)r, needle16, len16);
-      if ((size_t)r < n || a + (size_t)r >= hi)
+      bool last = a + (size_t)r >= hi || (size_t)r < n;
+      /* Chunks overlap by the longer needle less one byte; a copy is
+       * counted in the chunk where it starts before the overlap. */
+      size_t adv = last ? (size_t)r : (size_t)r - (len16 - 1);
+      const unsigned char *needles[] = {needle8, needle16};
+      size_t lens[] = {len8, len16};
+      for (int k = 0; k < 2; k++) {
+        const unsigned char *p = chunk, *end = chunk + r, *hit;
+        while (p < end &&
+               (hit = memmem(p, (size_t)(end - p), needles[k], lens[k]))) {
+          if ((size_t)(hit - chunk) < adv)
+            note_hit(a + (uintptr_t)(hit - chunk));
+          p = hit + 1;
+        }
+      }
+      if (last)
         break;
-      a += (size_t)r - (len16 > 1 ? len16 - 1 : 0);
+      a += adv;
     }
   }
   fclose(maps);
   close(mem);
-  /* The needles in this program's own memory are not copies. */
-  return hits - 2;
+  return true;
 }
 
 /* Takes (and wipes) argv's copies: only the needles stay. */
@@ -407,10 +509,17 @@ static int run_memscan(char *cs_arg, char *pwd) {
   memset(cs, 0, sizeof cs);
   sleep(1); /* the background reset of the returned connections */
   watching = false;
+  if (!scan_resident()) {
+    printf("memscan: cannot read /proc/self/mem\n");
+    return 1;
+  }
   for (int i = 0; i < nlibs; i++)
-    printf("freed-unwiped %s %ld\n", libs[i].name, libs[i].n);
-  printf("freed-unwiped (unknown) %ld\n", unattributed);
-  printf("resident %ld\n", scan_resident());
+    if (libs[i].freed || libs[i].resident)
+      printf("%s freed %ld resident %ld\n", libs[i].name, libs[i].freed,
+             libs[i].resident);
+  printf("(no live block: freed heap, stack, static data) resident %ld\n",
+         resident_other);
+  printf("total resident %ld\n", resident_total);
   fflush(stdout);
   _exit(0); /* the pool still holds the connection: no exit handlers */
 }
