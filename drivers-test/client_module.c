@@ -187,6 +187,7 @@ static int run_setparam(const char *cs) {
     goto out;
   }
   printf("setparam: OK %ld '%s'\n", (long)got_n, got_s);
+  fflush(stdout); /* before any exit-time report of a sanitizer */
   ok = 1;
 out:
   SQLFreeHandle(SQL_HANDLE_STMT, st);

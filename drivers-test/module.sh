@@ -123,7 +123,13 @@ fi
 
 # ------------------------------------------------------------ setparam
 for target in real_sqlite pooled_sqlite; do
-	out=$("$client" setparam "DSN=$target" 2>&1)
+	# Directly, the driver manager unloads sqlite3odbc before exit, so
+	# LeakSanitizer (ASan build) cannot name, nor a suppression match, the
+	# driver's one-time allocations it reports then: not odbcpool's.
+	leaks=1
+	[ "$target" = real_sqlite ] && leaks=0
+	out=$(ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=$leaks" \
+		"$client" setparam "DSN=$target" 2>&1)
 	echo "module.sh: setparam $target: $out"
 	case $out in
 	*"setparam: OK 42 'Erika'"*) ;;
