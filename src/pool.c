@@ -240,7 +240,7 @@ static bool stop_threads_at_exit(odbcpool_set *s,
     for (struct waiter *w = p->wait_head; w; w = w->next)
       pthread_cond_signal(&w->cv);
   bool started = s->threads_started;
-  unsigned n = s->nworkers;
+  unsigned n = s->workers != NULL ? s->nworkers : 0; /* none after a fork */
   pthread_mutex_unlock(&s->lock);
 
   /* Joined threads leave the set's list, so that odbcpool_close, if the

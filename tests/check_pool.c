@@ -459,6 +459,37 @@ START_TEST(test_forked_child_never_uses_parent_connections) {
 }
 END_TEST
 
+/* exit() runs the pool's exit handler (it stops the pool's threads
+ * before libcrypto's cleanup): in a forked child that never used the
+ * set, whose threads fork() did not copy, and in one that has just
+ * returned a connection whose reset is running. Neither may crash. */
+START_TEST(test_exit_in_a_forked_child_stops_the_pool_cleanly) {
+  odbcpool_set *set = open_with("");
+  use_and_return(set, "SELECT 1");
+  for (int variant = 0; variant < 2; variant++) {
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      if (variant == 1) {
+        odbcpool_conn *c = NULL;
+        if (odbcpool_borrow(set, "sqlite", NULL, &c, NULL) != ODBCPOOL_OK)
+          _exit(10);
+        testenv_exec(c, "CREATE TEMP TABLE exit_probe (x INTEGER)");
+        odbcpool_return(c); /* its reset runs while we exit */
+      }
+      exit(0);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child (variant %d) expected to exit 0, got %s %d", variant,
+                  WIFSIGNALED(status) ? "signal" : "exit status",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+  }
+  odbcpool_close(set);
+}
+END_TEST
+
 struct load_arg {
   odbcpool_set *set;
   int n;
@@ -869,6 +900,7 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_connection_held_past_leak_threshold_is_reported);
   tcase_add_test(tc, test_failed_validation_replaces_the_connection);
   tcase_add_test(tc, test_forked_child_never_uses_parent_connections);
+  tcase_add_test(tc, test_exit_in_a_forked_child_stops_the_pool_cleanly);
   tcase_add_test(tc, test_many_threads_keep_statistics_consistent);
   tcase_add_test(tc, test_different_credentials_never_share_a_connection);
   tcase_add_test(tc, test_failed_logins_leave_no_pool_behind);
