@@ -113,8 +113,8 @@ struct request {
  * pool's key for the life of the pool. */
 static bool own_keyword(const char *k) {
   static const char *const own[] = {
-      "DSN",     "DRIVER",  "TargetDSN", "PoolConfig", "UID",     "PWD",
-      "Purpose", "FILEDSN", "SAVEFILE",  "Password"};
+      "DSN", "DRIVER",  "TargetDSN", "PoolConfig", "UID",
+      "PWD", "Purpose", "FILEDSN",   "SAVEFILE",   "Password"};
   for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
     if (strcasecmp(k, own[i]) == 0)
       return true;
