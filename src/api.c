@@ -29,7 +29,7 @@ static void set_free(odbcpool_set *s) {
     s->pools = p->next;
     free(p->dsn);
     free(p->uid);
-    free(p->extra);
+    odbcpool__wipe_free(p->extra); /* may hold a password (Password=) */
     free(p);
   }
   while (s->dsns) {

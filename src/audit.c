@@ -114,6 +114,12 @@ struct odbcpool__audit {
   bool failing;                /* a failure was reported, not yet cleared */
   bool short_wait;             /* the last lock wait timed out */
   bool warned_mac;
+  bool sealed; /* process exit: no more MACs, no more records */
+  /* This process's loss marker (see "Loss markers" below), -1: none. */
+  int marker_fd;
+  char marker_name[96];
+  int64_t lost_since_ms; /* time of the first record lost since the last */
+  uint64_t last_collect_ms;
   int64_t clock_ms; /* test hook: fixed time, 0: the real clock */
   void (*syslog_hook)(const char *line, void *ctx);
   void *syslog_ctx;
@@ -138,21 +144,31 @@ static bool is_hex(const char *s, size_t n) {
   return true;
 }
 
-/* hex(HMAC-SHA256(key, data)) into out[65]. */
-static void mac_hex(const unsigned char *key, const void *data, size_t n,
+/* hex(HMAC-SHA256(key, data)) into out[65]. Returns false if libcrypto
+ * failed (out is then all zeros, which never matches a stored MAC by
+ * chance): the caller must not use it, least of all write it. */
+static bool mac_hex(const unsigned char *key, const void *data, size_t n,
                     char out[MAC_HEX + 1]) {
   unsigned char md[MAC_LEN];
   unsigned int len = MAC_LEN;
-  if (HMAC(EVP_sha256(), key, KEY_LEN, data, n, md, &len) == NULL)
-    memset(md, 0, sizeof md); /* never matches a stored MAC by chance */
+  bool ok = HMAC(EVP_sha256(), key, KEY_LEN, data, n, md, &len) != NULL &&
+            len == MAC_LEN;
+  if (!ok)
+    memset(md, 0, sizeof md);
   to_hex(md, MAC_LEN, out);
+  return ok;
 }
 
-static void derive_chain_key(const unsigned char *key, unsigned char *out) {
+/* Returns false if libcrypto failed. */
+static bool derive_chain_key(const unsigned char *key, unsigned char *out) {
   unsigned int len = MAC_LEN;
   if (HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)chain_label,
-           TAG_LEN(chain_label), out, &len) == NULL)
+           TAG_LEN(chain_label), out, &len) == NULL ||
+      len != MAC_LEN) {
     memset(out, 0, MAC_LEN);
+    return false;
+  }
+  return true;
 }
 
 static int64_t real_now_ms(void) {
@@ -499,8 +515,8 @@ static bool parse_shape(const char *s, size_t n, struct line_info *li) {
 static bool mac_matches(const unsigned char *chain_key, const char *line,
                         const struct line_info *li) {
   char want[MAC_HEX + 1];
-  mac_hex(chain_key, line, li->signed_len, want);
-  return CRYPTO_memcmp(want, li->mac, MAC_HEX) == 0;
+  return mac_hex(chain_key, line, li->signed_len, want) &&
+         CRYPTO_memcmp(want, li->mac, MAC_HEX) == 0;
 }
 
 static int date_of(const char *time) {
@@ -528,6 +544,18 @@ static bool find_num(const char *s, size_t n, const char *name, uint64_t *v) {
   return p > digits;
 }
 
+/* The start of the time string field `name` of a verified record, or
+ * NULL. */
+static const char *find_str_start(const char *s, size_t n, const char *name) {
+  char tag[64];
+  int tl = snprintf(tag, sizeof tag, ",\"%s\":\"", name);
+  const char *p = memmem(s, n, tag, (size_t)tl);
+  if (p == NULL || (size_t)(s + n - p) < (size_t)tl + TIME_LEN + 1)
+    return NULL;
+  p += tl;
+  return is_time(p) ? p : NULL;
+}
+
 static const char *find_hex(const char *s, size_t n, const char *name,
                             size_t len) {
   char tag[64];
@@ -546,13 +574,21 @@ struct recovery {
   char sha[MAC_HEX + 1];
 };
 
+/* Why format_record failed. */
+static const char format_enomem[] = "out of memory";
+static const char format_emac[] = "libcrypto failed to compute a MAC";
+
 /* Formats the record that follows a->chain into a->rec: `prefix`, the
  * JSON object and, for a file, a newline. `rec` or `rv` (a recovery
- * record) gives the fields. *mac gets the new record's MAC. Returns false
- * on ENOMEM. Called with a->mu held. */
-static bool format_record(struct odbcpool__audit *a, const char *prefix,
-                          int64_t ms, const struct odbcpool__audit_rec *rec,
-                          const struct recovery *rv, char mac[MAC_HEX + 1]) {
+ * record) gives the fields. *mac gets the new record's MAC. Returns NULL,
+ * or why not (format_enomem, format_emac): a record whose MAC or
+ * pseudonym libcrypto could not compute is never formatted, so it can
+ * never be written. Called with a->mu held. */
+static const char *format_record(struct odbcpool__audit *a, const char *prefix,
+                                 int64_t ms,
+                                 const struct odbcpool__audit_rec *rec,
+                                 const struct recovery *rv,
+                                 char mac[MAC_HEX + 1]) {
   struct odbcpool__buf *b = &a->rec;
   size_t max = a->syslog ? FIELD_MAX_SYSLOG : FIELD_MAX_FILE;
   char tbuf[TIME_LEN + 8];
@@ -577,9 +613,11 @@ static bool format_record(struct odbcpool__audit *a, const char *prefix,
     if (rec->conn != 0)
       put_num_field(b, "conn", rec->conn);
     if (rec->user != NULL) {
-      char pn[PSEUDONYM_HEX + 1];
-      odbcpool__audit_pseudonym(a, rec->user, pn);
-      put_str_field(b, "principal", pn, sizeof pn);
+      char full[MAC_HEX + 1];
+      if (!mac_hex(a->key, rec->user, strlen(rec->user), full))
+        return format_emac;
+      full[PSEUDONYM_HEX] = '\0';
+      put_str_field(b, "principal", full, PSEUDONYM_HEX + 1);
     }
     put_str_field(b, "purpose", rec->purpose, max);
     put_str_field(b, "reason", rec->reason, max);
@@ -590,19 +628,30 @@ static bool format_record(struct odbcpool__audit *a, const char *prefix,
   } else {
     put_str_field(b, "reason", "recovered", 16);
   }
-  if (rec != NULL && a->lost)
+  if (rec != NULL && rec->event == ODBCPOOL_AUDIT_LOST) {
+    char since[TIME_LEN + 8];
+    format_time(rec->lost_since_ms, false, since, sizeof since);
+    put_num_field(b, "lost", rec->lost);
+    put_num_field(b, "lost_pid", (uint64_t)rec->lost_pid);
+    put_str_field(b, "lost_since", since, sizeof since);
+  } else if (rec != NULL && a->lost) {
+    char since[TIME_LEN + 8];
+    format_time(a->lost_since_ms, false, since, sizeof since);
     put_num_field(b, "lost", a->lost);
+    put_str_field(b, "lost_since", since, sizeof since);
+  }
   if (rv != NULL) {
     put_num_field(b, "partial_bytes", rv->bytes);
     put_str_field(b, "partial_sha256", rv->sha, MAC_HEX);
   }
   put_str_field(b, "prev", a->chain.mac, MAC_HEX);
   if (b->failed)
-    return false;
-  mac_hex(a->key + KEY_LEN, b->data + start, b->len - start, mac);
+    return format_enomem;
+  if (!mac_hex(a->key + KEY_LEN, b->data + start, b->len - start, mac))
+    return format_emac;
   put_str_field(b, "mac", mac, MAC_HEX);
   odbcpool__buf_puts(b, a->syslog ? "}" : "}\n");
-  return !b->failed;
+  return b->failed ? format_enomem : NULL;
 }
 
 /* What the end of a trail file holds. */
@@ -612,6 +661,7 @@ struct tail {
   int date;          /* of that record */
   bool mac_ok;       /* its MAC verifies with our key */
   bool unterminated; /* it is the last line and lacks its newline */
+  bool foreign;      /* it carries a syslog "stream": not of this file */
   size_t junk_len;   /* bytes after it (or the whole file, if !found) */
   bool junk_nl;      /* the junk ends with a newline */
   char junk_sha[MAC_HEX + 1];
@@ -659,6 +709,9 @@ static int read_tail(const unsigned char *chain_key, int fd, off_t size,
         t->date = date_of(li.time);
         t->mac_ok = mac_matches(chain_key, buf + start, &li);
         t->unterminated = !term;
+        /* A file trail has one chain; a record with a stream was
+         * captured from a syslog trail and put here. */
+        t->foreign = li.stream != NULL;
         junk_start = pos;
         break;
       }
@@ -837,7 +890,7 @@ static void chain_from_rotated(struct odbcpool__audit *a) {
       continue;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
         read_tail(a->key + KEY_LEN, fd, st.st_size, &t) == 0 && t.found &&
-        t.mac_ok && t.chain.seq > a->chain.seq)
+        t.mac_ok && !t.foreign && t.chain.seq > a->chain.seq)
       a->chain = t.chain;
     close(fd);
   }
@@ -916,6 +969,14 @@ static int sync_trail(struct odbcpool__audit *a, odbcpool_error *err) {
   if (rc != 0)
     return odbcpool__err(err, ODBCPOOL_EIO, SQLSTATE, "%s: cannot read: %s",
                          a->path, strerror(rc));
+  if (t.found && t.foreign)
+    return odbcpool__err(err, ODBCPOOL_ECONFIG, SQLSTATE,
+                         "%s: its last record (seq %" PRIu64 ") carries a "
+                         "syslog \"stream\": it was not written to this file "
+                         "trail, which has one chain, and nothing is chained "
+                         "onto it; run odbcpool audit verify and move the "
+                         "file aside",
+                         a->path, t.chain.seq);
   if (t.found) {
     a->chain = t.chain;
     a->have_chain = true;
@@ -939,8 +1000,9 @@ static int sync_trail(struct odbcpool__audit *a, odbcpool_error *err) {
   char mac[MAC_HEX + 1];
   memcpy(rv.sha, t.junk_sha, sizeof rv.sha);
   int64_t ms = now_ms(a);
-  if (!format_record(a, t.junk_nl ? "" : "\n", ms, NULL, &rv, mac))
-    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
+  const char *why = format_record(a, t.junk_nl ? "" : "\n", ms, NULL, &rv, mac);
+  if (why != NULL)
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "%s", why);
   odbcpool__log(ODBCPOOL_LOG_WARN,
                 "audit: %s: %zu bytes after the last record (a write that "
                 "was interrupted); recorded by a recovery record",
@@ -1005,8 +1067,9 @@ static int append_locked(struct odbcpool__audit *a,
   char mac[MAC_HEX + 1], tbuf[TIME_LEN + 8];
   int date = format_time(ms, false, tbuf, sizeof tbuf);
 
-  if (!format_record(a, "", ms, rec, NULL, mac))
-    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
+  const char *why = format_record(a, "", ms, rec, NULL, mac);
+  if (why != NULL)
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "%s", why);
   if (a->size > 0 && ((a->last_date != 0 && a->last_date != date) ||
                       a->size + (off_t)a->rec.len > a->rotate_bytes)) {
     int rc = rotate_locked(a, ms, err);
@@ -1014,8 +1077,9 @@ static int append_locked(struct odbcpool__audit *a,
       rc = sync_trail(a, err);
     if (rc != ODBCPOOL_OK)
       return rc;
-    if (!format_record(a, "", ms, rec, NULL, mac))
-      return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
+    why = format_record(a, "", ms, rec, NULL, mac);
+    if (why != NULL)
+      return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "%s", why);
   }
   size_t done;
   int e = write_all(a->log_fd, a->rec.data, a->rec.len, &done);
@@ -1043,6 +1107,8 @@ static void new_stream(struct odbcpool__audit *a) {
   a->have_chain = true;
 }
 
+static void marker_create(struct odbcpool__audit *a);
+
 /* In a forked child, the descriptors are shared with the parent, and a
  * flock belongs to the shared open file description: the child would
  * "hold" the parent's lock. Open our own. Called with a->mu held. */
@@ -1063,13 +1129,201 @@ static void after_fork(struct odbcpool__audit *a) {
   if (a->lock_fd >= 0)
     close(a->lock_fd);
   a->lock_fd = open_lock_file(a->lock_path);
+  /* The parent's marker, and its flock, belong to the parent. */
+  if (a->marker_fd >= 0)
+    close(a->marker_fd);
+  a->marker_fd = -1;
+  a->marker_name[0] = '\0';
+  a->lost = 0;
+  if (a->lock_fd >= 0 && lock_timed(a->lock_fd, LOCK_EX, LOCK_WAIT_SHORT_MS)) {
+    marker_create(a);
+    flock(a->lock_fd, LOCK_UN);
+  }
 }
 
-/* A failed append: reported once until an append succeeds again. */
+/* ------------------------------------------------------ loss markers */
+
+/* A record this process fails to write is counted, and the next record
+ * it writes carries the count. So that the count survives the process
+ * (it may exit before writing works again: a full disk, a directory
+ * made unwritable), each writing process keeps a loss marker next to
+ * the trail: <dir>/.<base>.lost.<pid>.<random>, created (O_EXCL,
+ * O_NOFOLLOW, 0600, in a directory odbcpool__open_safe_dir accepts) when
+ * the trail is opened, MARKER_LEN bytes long from the start, so that
+ * recording a loss overwrites bytes the file already has: no new block
+ * on a full disk, no directory entry in an unwritable directory. The
+ * process holds an flock on it for its life. It holds "LOST SINCE_MS\n"
+ * (padded with spaces): the records lost and not yet written down.
+ *
+ * A process that opens the trail (and, once a minute, one that writes
+ * to it) collects the markers of processes that are gone (the flock is
+ * free): for one that counts losses it appends a "lost" record (count,
+ * pid, time of the first loss), then deletes the marker. A process
+ * deletes its own marker when it closes the trail or exits with nothing
+ * lost. */
+#define MARKER_LEN 64
+#define COLLECT_EVERY_MS 60000
+
+static const char marker_tag[] = ".lost.";
+
+/* Writes this process's pending loss count into its marker. No
+ * allocation, no libcrypto: runs on a full disk and at exit. */
+static void marker_write(struct odbcpool__audit *a) {
+  char line[MARKER_LEN + 1];
+  if (a->marker_fd < 0)
+    return;
+  int n = snprintf(line, sizeof line, "%" PRIu64 " %" PRId64 "\n", a->lost,
+                   a->lost ? a->lost_since_ms : (int64_t)0);
+  if (n < 0 || n >= MARKER_LEN)
+    return;
+  memset(line + n, ' ', (size_t)(MARKER_LEN - n));
+  line[MARKER_LEN - 1] = '\n';
+  if (pwrite(a->marker_fd, line, MARKER_LEN, 0) != MARKER_LEN && !a->failing)
+    odbcpool__log(ODBCPOOL_LOG_ERROR,
+                  "audit: %s: cannot record lost records in its loss marker "
+                  "%s: %s",
+                  a->path, a->marker_name, strerror(errno));
+}
+
+/* Creates this process's marker. Failure leaves it without one (and
+ * says so): the trail still works. Called with the lock file held. */
+static void marker_create(struct odbcpool__audit *a) {
+  const char *base, *why;
+  int dfd = odbcpool__open_safe_dir(a->path, &base, &why);
+  if (dfd < 0) {
+    odbcpool__log(ODBCPOOL_LOG_WARN,
+                  "audit: %s: no loss marker (%s): records lost by a process "
+                  "that exits before it can write again leave no trace",
+                  a->path, why ? why : strerror(errno));
+    return;
+  }
+  for (int tries = 0; a->marker_fd < 0 && tries < 8; tries++) {
+    char rnd[9];
+    odbcpool__random_name(rnd, sizeof rnd);
+    snprintf(a->marker_name, sizeof a->marker_name, ".%.40s%s%ld.%s", base,
+             marker_tag, (long)a->pid, rnd);
+    a->marker_fd = openat(
+        dfd, a->marker_name,
+        O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    if (a->marker_fd < 0 && errno != EEXIST)
+      break;
+  }
+  if (a->marker_fd < 0) {
+    odbcpool__log(ODBCPOOL_LOG_WARN,
+                  "audit: %s: cannot create a loss marker: %s", a->path,
+                  strerror(errno));
+    a->marker_name[0] = '\0';
+  } else if (flock(a->marker_fd, LOCK_EX | LOCK_NB) != 0) {
+    close(a->marker_fd);
+    unlinkat(dfd, a->marker_name, 0);
+    a->marker_fd = -1;
+    a->marker_name[0] = '\0';
+  } else {
+    marker_write(a);
+  }
+  close(dfd);
+}
+
+/* Deletes this process's marker if it counts no loss (else it stays, for
+ * the next process to write down). */
+static void marker_drop(struct odbcpool__audit *a) {
+  if (a->marker_fd < 0)
+    return;
+  if (a->lost == 0) {
+    const char *base, *why;
+    int dfd = odbcpool__open_safe_dir(a->path, &base, &why);
+    if (dfd >= 0) {
+      unlinkat(dfd, a->marker_name, 0);
+      close(dfd);
+    }
+  }
+  close(a->marker_fd);
+  a->marker_fd = -1;
+}
+
+static int append_locked(struct odbcpool__audit *a,
+                         const struct odbcpool__audit_rec *rec,
+                         odbcpool_error *err);
+
+/* Writes down the losses of processes that are gone: a "lost" record per
+ * marker that counts any, then deletes it. Only markers that are ours
+ * (owner, regular file, no access for others, the name pattern) count:
+ * another user can plant none. Called with a->mu and the lock file held,
+ * after sync. */
+static void collect_markers(struct odbcpool__audit *a) {
+  const char *base, *why;
+  char prefix[64];
+  a->last_collect_ms = odbcpool__now_ms();
+  int dfd = odbcpool__open_safe_dir(a->path, &base, &why);
+  if (dfd < 0)
+    return;
+  int n = snprintf(prefix, sizeof prefix, ".%.40s%s", base, marker_tag);
+  int lfd = dup(dfd);
+  DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+  if (d == NULL) {
+    if (lfd >= 0)
+      close(lfd);
+    close(dfd);
+    return;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strncmp(e->d_name, prefix, (size_t)n) != 0 ||
+        strcmp(e->d_name, a->marker_name) == 0)
+      continue;
+    char *end;
+    long pid = strtol(e->d_name + n, &end, 10);
+    if (pid <= 0 || *end != '.')
+      continue;
+    int fd = openat(dfd, e->d_name,
+                    O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0)
+      continue;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 077) || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd); /* not ours, or its process is alive */
+      continue;
+    }
+    char buf[MARKER_LEN + 1];
+    ssize_t r = pread(fd, buf, MARKER_LEN, 0);
+    buf[r > 0 ? r : 0] = '\0';
+    unsigned long long lost = 0;
+    long long since = 0;
+    bool ok = true;
+    if (sscanf(buf, "%llu %lld", &lost, &since) == 2 && lost > 0) {
+      struct odbcpool__audit_rec rec = {.event = ODBCPOOL_AUDIT_LOST,
+                                        .duration_ms = -1,
+                                        .wait_ms = -1,
+                                        .lost = lost,
+                                        .lost_pid = pid,
+                                        .lost_since_ms = since};
+      odbcpool_error err;
+      ok = append_locked(a, &rec, &err) == ODBCPOOL_OK;
+      if (!ok)
+        odbcpool__log(ODBCPOOL_LOG_ERROR,
+                      "audit: cannot write down %llu records lost by process "
+                      "%ld: %s",
+                      lost, pid, err.message);
+    }
+    if (ok)
+      unlinkat(dfd, e->d_name, 0);
+    close(fd);
+  }
+  closedir(d);
+  close(dfd);
+}
+
+/* A failed append: reported once until an append succeeds again. The
+ * count goes to the loss marker at once. */
 static void append_failed(struct odbcpool__audit *a, const char *msg) {
-  a->lost++;
+  if (a->lost++ == 0)
+    a->lost_since_ms = now_ms(a);
+  if (!a->syslog)
+    marker_write(a);
   if (a->failing)
     return;
+
   a->failing = true;
   odbcpool__log(ODBCPOOL_LOG_ERROR,
                 "audit: %s; audit records are being lost (the next record "
@@ -1083,7 +1337,10 @@ static void append_succeeded(struct odbcpool__audit *a) {
                   "audit: %s: writing again; %" PRIu64 " records were lost",
                   a->syslog ? "syslog" : a->path, a->lost);
   a->failing = false;
-  a->lost = 0;
+  if (a->lost) {
+    a->lost = 0;
+    marker_write(a);
+  }
 }
 
 /* ------------------------------------------------------------ the API */
@@ -1095,6 +1352,10 @@ static void audit_free(struct odbcpool__audit *a) {
     close(a->log_fd);
   if (a->lock_fd >= 0)
     close(a->lock_fd);
+  if (a->marker_fd >= 0 && a->pid == getpid())
+    marker_drop(a);
+  else if (a->marker_fd >= 0)
+    close(a->marker_fd);
   if (a->key != NULL)
     odbcpool__secure_free(a->key, 2 * KEY_LEN);
   odbcpool__buf_wipe(&a->rec);
@@ -1163,7 +1424,7 @@ int odbcpool__audit_open(const struct cfg *cfg,
   a = calloc(1, sizeof *a);
   if (a == NULL)
     return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
-  a->lock_fd = a->log_fd = -1;
+  a->lock_fd = a->log_fd = a->marker_fd = -1;
   a->size = -1;
   a->pid = getpid();
   a->retention_ms = cfg->audit_retention;
@@ -1181,14 +1442,19 @@ int odbcpool__audit_open(const struct cfg *cfg,
     audit_free(a);
     return rc;
   }
-  derive_chain_key(a->key, a->key + KEY_LEN);
+  if (!derive_chain_key(a->key, a->key + KEY_LEN)) {
+    audit_free(a);
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE,
+                         "audit: libcrypto failed to derive the chain key");
+  }
 
   if (cfg->audit_syslog) {
     a->syslog = true;
     new_stream(a);
-    /* One record per syslog line; LOG_PID, as records of several
-     * processes interleave there and each process has its own chain. */
-    openlog("odbcpool", LOG_PID, LOG_AUTHPRIV);
+    /* No openlog: it belongs to the program that loaded this library,
+     * and would replace its ident, options and default facility for
+     * every later syslog call of the program. Each record names its
+     * facility in its priority and its sender in its text instead. */
     *out = a;
     return ODBCPOOL_OK;
   }
@@ -1218,6 +1484,10 @@ int odbcpool__audit_open(const struct cfg *cfg,
   rc = check_is_trail(a->path, err);
   if (rc == ODBCPOOL_OK)
     rc = sync_trail(a, err);
+  if (rc == ODBCPOOL_OK) {
+    collect_markers(a);
+    marker_create(a);
+  }
   a->rotated_here = false;
   flock(a->lock_fd, LOCK_UN);
   if (rc != ODBCPOOL_OK) {
@@ -1242,14 +1512,24 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
   }
   pthread_mutex_lock(&a->mu);
   after_fork(a);
+  if (a->sealed) {
+    append_failed(a, "the process is exiting");
+    pthread_mutex_unlock(&a->mu);
+    return;
+  }
   if (a->syslog) {
-    if (!format_record(a, "", now_ms(a), rec, NULL, mac)) {
-      append_failed(a, "out of memory");
+    const char *why = format_record(a, "", now_ms(a), rec, NULL, mac);
+    if (why != NULL) {
+      append_failed(a, why);
     } else {
       if (a->syslog_hook)
         a->syslog_hook(a->rec.data, a->syslog_ctx);
       else
-        syslog(LOG_AUTHPRIV | LOG_INFO, "%s", a->rec.data);
+        /* "odbcpool[pid]: " after whatever ident the program set: the
+         * pid, as records of several processes interleave there and each
+         * process has its own chain. */
+        syslog(LOG_AUTHPRIV | LOG_INFO, "odbcpool[%ld]: %s", (long)a->pid,
+               a->rec.data);
       a->chain.seq++;
       memcpy(a->chain.mac, mac, sizeof mac);
       append_succeeded(a);
@@ -1272,6 +1552,9 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
   } else {
     a->short_wait = false;
     int rc = sync_trail(a, &err);
+    if (rc == ODBCPOOL_OK &&
+        odbcpool__now_ms() - a->last_collect_ms >= COLLECT_EVERY_MS)
+      collect_markers(a);
     if (rc == ODBCPOOL_OK)
       rc = append_locked(a, rec, &err);
     a->rotated_here = false;
@@ -1284,6 +1567,17 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
   pthread_mutex_unlock(&a->mu);
 }
 
+void odbcpool__audit_seal(struct odbcpool__audit *a) {
+  if (a == NULL)
+    return;
+  pthread_mutex_lock(&a->mu);
+  a->sealed = true;
+  /* Counted losses stay in the marker; an empty one goes. */
+  if (a->marker_fd >= 0 && a->pid == getpid() && a->lost == 0)
+    marker_drop(a);
+  pthread_mutex_unlock(&a->mu);
+}
+
 void odbcpool__audit_close(struct odbcpool__audit *a) {
   audit_free(a);
 }
@@ -1291,11 +1585,10 @@ void odbcpool__audit_close(struct odbcpool__audit *a) {
 void odbcpool__audit_pseudonym(const struct odbcpool__audit *a,
                                const char *user, char out[33]) {
   char full[MAC_HEX + 1];
-  if (a == NULL || user == NULL) {
+  if (a == NULL || user == NULL || !mac_hex(a->key, user, strlen(user), full)) {
     out[0] = '\0';
     return;
   }
-  mac_hex(a->key, user, strlen(user), full);
   memcpy(out, full, PSEUDONYM_HEX);
   out[PSEUDONYM_HEX] = '\0';
 }
@@ -1443,6 +1736,7 @@ struct verifier {
   struct vchain *chains; /* one for files; one per stream for syslog */
   size_t nchains, capchains, last_chain;
   uint64_t records, recovered;
+  uint64_t lost; /* records the writers counted as not written */
   /* Lines that are not records, waiting for the recovery record that
    * accounts for them (a write that was cut short). */
   bool junk;
@@ -1582,6 +1876,12 @@ static int verify_line(struct verifier *v, const char *file,
   } else if (!terminated || !parse_shape(s, n, &li)) {
     junk_add(v, file, lineno, s, n, terminated);
     return ODBCPOOL_OK;
+  } else if (li.stream != NULL) {
+    /* Only syslog records carry a stream. A file trail has one chain:
+     * a syslog record here was put here, whatever its MAC says. */
+    return vfail(v, file, lineno,
+                 "a syslog record (it carries a \"stream\") in a file "
+                 "trail, which has one chain: inserted, not written here");
   }
   if (!mac_matches(v->chain_key, s, &li))
     return vfail(v, file, lineno, "MAC does not match: %s",
@@ -1628,6 +1928,30 @@ static int verify_line(struct verifier *v, const char *file,
     c->have = true;
     c->first_seq = li.seq;
   }
+  uint64_t lost;
+  if (find_num(s, li.signed_len, "lost", &lost) && lost > 0) {
+    /* A writer could not write that many records before this one (a
+     * full disk, an unwritable directory, a lock held too long), in
+     * this process or, in a "lost" record, in one that has exited. */
+    uint64_t pid;
+    bool other = find_num(s, li.signed_len, "lost_pid", &pid);
+    const char *since = find_str_start(s, li.signed_len, "lost_since");
+    v->lost += lost;
+    if (v->out) {
+      fprintf(v->out,
+              "%s:%lu: LOST: %" PRIu64 " audit records were not "
+              "written",
+              file, lineno, lost);
+      if (other)
+        fprintf(v->out,
+                " by process %" PRIu64 ", which exited before it "
+                "could write again",
+                pid);
+      if (since != NULL)
+        fprintf(v->out, ", from %.*s on", TIME_LEN, since);
+      fprintf(v->out, "\n");
+    }
+  }
   c->end.seq = li.seq;
   memcpy(c->end.mac, li.mac, MAC_HEX);
   c->end.mac[MAC_HEX] = '\0';
@@ -1666,11 +1990,22 @@ static off_t stable_size(const char *file, int fd) {
  * With `first_seq` set, only finds the seq of its first record. */
 static int verify_file(struct verifier *v, const char *file,
                        uint64_t *first_seq, unsigned long *nlines) {
-  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer. Only a
+   * regular file can be a trail: a FIFO would block the read, and a
+   * device such as /dev/zero or /dev/urandom would "verify" as an empty
+   * trail. */
+  int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   int rc = ODBCPOOL_OK;
+  struct stat st;
   if (fd < 0)
     return odbcpool__err(v->err, ODBCPOOL_EIO, SQLSTATE, "%s: %s", file,
                          strerror(errno));
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    rc = odbcpool__err(v->err, ODBCPOOL_EIO, SQLSTATE,
+                       "%s: not a regular file: an audit trail is one", file);
+    close(fd);
+    return rc;
+  }
   off_t left = stable_size(file, fd);
   if (left < 0) {
     rc = odbcpool__err(v->err, ODBCPOOL_EIO, SQLSTATE, "%s: %s", file,
@@ -1803,7 +2138,11 @@ int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
   rc = odbcpool__secret_load_key(key_file, key, err);
   if (rc != ODBCPOOL_OK)
     goto done;
-  derive_chain_key(key, key + KEY_LEN);
+  if (!derive_chain_key(key, key + KEY_LEN)) {
+    rc = odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE,
+                       "libcrypto failed to derive the chain key");
+    goto done;
+  }
   v.chain_key = key + KEY_LEN;
 
   /* Files go in chain order, by the seq of their first record, so that a
@@ -1868,6 +2207,11 @@ int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
     if (v.recovered)
       fprintf(out, " (%" PRIu64 " cut-short writes recovered)", v.recovered);
     fprintf(out, "\n");
+    if (v.lost)
+      fprintf(out,
+              "LOST: %" PRIu64 " records were not written (counted by the "
+              "writers; see the LOST lines above)\n",
+              v.lost);
     for (size_t i = 0; i < v.nchains; i++) {
       struct vchain *c = &v.chains[i];
       if (v.syslog)

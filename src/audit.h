@@ -20,7 +20,8 @@
   X(CLOSE, "close")                                                            \
   X(REFUSED, "refused")                                                        \
   X(WAIT_TIMEOUT, "wait_timeout")                                              \
-  X(LEAK_SUSPECTED, "leak_suspected")
+  X(LEAK_SUSPECTED, "leak_suspected")                                          \
+  X(LOST, "lost")
 
 enum odbcpool__audit_event {
 #define X(name, text) ODBCPOOL_AUDIT_##name,
@@ -43,6 +44,12 @@ struct odbcpool__audit_rec {
   long duration_ms;    /* how long the borrow/reset/connection lasted, or
                           -1 */
   long wait_ms;        /* how long the borrower waited, or -1 */
+  /* LOST only (written by the trail itself, never by the pool): how many
+   * records a process that has exited failed to write, its pid, and when
+   * its first loss was. */
+  uint64_t lost;
+  long lost_pid;
+  int64_t lost_since_ms;
 };
 
 struct odbcpool__audit;
@@ -62,7 +69,11 @@ int odbcpool__audit_open(const struct cfg *cfg,
  * and the chain stays one chain). Rotates the log daily and at
  * rotate_mib, deleting rotated files older than retention. A failure to
  * write is reported once on the diagnostic log and never blocks the
- * pool. NULL `a` is a no-op. */
+ * pool. A record that cannot be written is counted: the next record
+ * this process writes carries the count ("lost"), and the count is kept
+ * at once in the process's loss marker next to the trail (see
+ * doc/AUDIT.md), from which the next process to open the trail writes a
+ * "lost" record if this one exits first. NULL `a` is a no-op. */
 void odbcpool__audit_log(struct odbcpool__audit *a,
                          const struct odbcpool__audit_rec *rec);
 
@@ -70,7 +81,7 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
 void odbcpool__audit_close(struct odbcpool__audit *a);
 
 /* The pseudonym of a user name: hex of HMAC-SHA256(key, name),
- * truncated to 32 hex digits. */
+ * truncated to 32 hex digits; "" if libcrypto failed. */
 void odbcpool__audit_pseudonym(const struct odbcpool__audit *a,
                                const char *user, char out[33]);
 
@@ -125,6 +136,13 @@ int odbcpool__audit_purge_to(const struct cfg *cfg, FILE *out,
 int odbcpool__audit_trail_files(const char *path, char ***files /* OUT */,
                                 int *nfiles /* OUT */, odbcpool_error *err);
 void odbcpool__audit_files_free(char **files, int nfiles);
+
+/* Seals the trail for process exit: from now on this process computes
+ * no MAC for it (libcrypto may be gone) and writes no record; a record
+ * logged after this is counted as lost (and that loss is recorded as
+ * any other). Called by the pool's exit handler after its threads
+ * stopped. NULL is a no-op. */
+void odbcpool__audit_seal(struct odbcpool__audit *a);
 
 /* For the pool's pthread_atfork handlers, so that a forked child never
  * inherits the trail's mutex locked by a thread it does not have: prepare

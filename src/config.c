@@ -171,7 +171,10 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "(for node_exporter's textfile collector), at most once a second and "
      "when the pool set closes; %p in the name is replaced by the process "
      "id, so processes sharing this config do not overwrite each other's. "
-     "Only in [defaults]." VERBATIM,
+     "Written to a new file with a random name and renamed into place, "
+     "never through a symbolic link; its directory is refused if group or "
+     "others may write it, unless it is owned by the pool's user or "
+     "sticky. Only in [defaults]." VERBATIM,
      NULL, NULL},
     {"path", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_path), true,
      "The audit log: one JSON object per line, each with a MAC chained to "
@@ -192,7 +195,9 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "The audit log is rotated when it reaches this many MiB, and daily.",
      "audit", NULL},
     {"syslog", CFG_BOOL, "no", 0, 0, offsetof(struct cfg, audit_syslog), true,
-     "Send audit records to syslog (facility authpriv) instead of path.",
+     "Send audit records to syslog (facility authpriv, in each message's "
+     "priority; the program's openlog ident is left alone) instead of "
+     "path.",
      "audit", NULL},
 };
 

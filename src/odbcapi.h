@@ -8,7 +8,11 @@
  * handle, named T in the arguments; SPECIAL ones are written by hand in
  * src/driver/. ODBC 2.x functions (SQLError, SQLTransact, SQLAllocEnv,
  * ...) and those only a driver manager implements (SQLDataSources,
- * SQLDrivers) are not listed: unixODBC maps them onto these.
+ * SQLDrivers) are not listed: unixODBC maps them onto these. Except
+ * SQLSetParam (and ODBC 3's SQLBindParam): unixODBC maps it onto the
+ * driver's SQLBindParameter with a BufferLength that its own public
+ * SQLBindParameter refuses, so it is forwarded as itself (see
+ * src/driver/params.c).
  * Generated once from unixODBC 2.3.11's headers; kept by hand since. */
 #ifndef ODBCPOOL_ODBCAPI_H
 #define ODBCPOOL_ODBCAPI_H
@@ -20,9 +24,16 @@
 #define ODBCPOOL_ODBC_API(X)                                                  \
   X(STMT, SQLBindCol, (SQLHSTMT h, SQLUSMALLINT a1, SQLSMALLINT a2,           \
       SQLPOINTER a3, SQLLEN a4, SQLLEN * a5), (T, a1, a2, a3, a4, a5))        \
-  X(STMT, SQLBindParameter, (SQLHSTMT h, SQLUSMALLINT a1, SQLSMALLINT a2,     \
-      SQLSMALLINT a3, SQLSMALLINT a4, SQLULEN a5, SQLSMALLINT a6, SQLPOINTER  \
-      a7, SQLLEN a8, SQLLEN * a9), (T, a1, a2, a3, a4, a5, a6, a7, a8, a9))   \
+  X(SPECIAL, SQLBindParameter, (SQLHSTMT a0, SQLUSMALLINT a1, SQLSMALLINT   \
+      a2, SQLSMALLINT a3, SQLSMALLINT a4, SQLULEN a5, SQLSMALLINT a6,         \
+      SQLPOINTER a7, SQLLEN a8, SQLLEN * a9), (a0, a1, a2, a3, a4, a5, a6,    \
+      a7, a8, a9))                                                            \
+  X(STMT, SQLBindParam, (SQLHSTMT h, SQLUSMALLINT a1, SQLSMALLINT a2,         \
+      SQLSMALLINT a3, SQLULEN a4, SQLSMALLINT a5, SQLPOINTER a6, SQLLEN *     \
+      a7), (T, a1, a2, a3, a4, a5, a6, a7))                                   \
+  X(STMT, SQLSetParam, (SQLHSTMT h, SQLUSMALLINT a1, SQLSMALLINT a2,          \
+      SQLSMALLINT a3, SQLULEN a4, SQLSMALLINT a5, SQLPOINTER a6, SQLLEN *     \
+      a7), (T, a1, a2, a3, a4, a5, a6, a7))                                   \
   X(STMT, SQLBulkOperations, (SQLHSTMT h, SQLSMALLINT a1), (T, a1))           \
   X(STMT, SQLCancel, (SQLHSTMT h), (T))                                       \
   X(STMT, SQLCloseCursor, (SQLHSTMT h), (T))                                  \

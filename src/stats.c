@@ -3,6 +3,7 @@
 #include "build.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,12 +86,45 @@ static struct snap *snapshot(odbcpool_set *s, size_t *n) {
  * dropped, so the file only moves forward. */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int write_file(const char *path, const struct snap *v, size_t n) {
-  char tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (f == NULL)
+/* Writes the file `path` safely in a directory that others may share
+ * (a root-run pool writing to /run/odbcpool, say): into a new file with a
+ * random name in the same directory, created with O_EXCL | O_NOFOLLOW, so
+ * that no symbolic link or file planted in advance is followed or
+ * reused, then renamed over `path` (rename replaces a link, never follows
+ * it). Refuses a directory another user could swap files in
+ * (odbcpool__open_safe_dir). Returns 0 or an errno value; *why (OUT)
+ * explains EPERM. */
+static int write_file(const char *path, const struct snap *v, size_t n,
+                      const char **why) {
+  const char *base;
+  int dfd = odbcpool__open_safe_dir(path, &base, why);
+  if (dfd < 0)
     return errno;
+  char tmp[300];
+  int fd = -1;
+  for (int tries = 0; fd < 0 && tries < 16; tries++) {
+    char rnd[13];
+    odbcpool__random_name(rnd, sizeof rnd);
+    snprintf(tmp, sizeof tmp, ".%.200s.%s.tmp", base, rnd);
+    fd = openat(dfd, tmp,
+                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                0644);
+    if (fd < 0 && errno != EEXIST)
+      break;
+  }
+  if (fd < 0) {
+    int e = errno;
+    close(dfd);
+    return e;
+  }
+  FILE *f = fdopen(fd, "w");
+  if (f == NULL) {
+    int e = errno;
+    close(fd);
+    unlinkat(dfd, tmp, 0);
+    close(dfd);
+    return e;
+  }
 #define EMIT(field, name, type, help)                                          \
   fprintf(f, "# HELP odbcpool_%s %s\n# TYPE odbcpool_%s %s\n", name, help,     \
           name, type);                                                         \
@@ -115,10 +149,11 @@ static int write_file(const char *path, const struct snap *v, size_t n) {
   int e = ferror(f) ? EIO : 0;
   if (fclose(f) != 0 && e == 0)
     e = errno;
-  if (e == 0 && rename(tmp, path) != 0)
+  if (e == 0 && renameat(dfd, tmp, dfd, base) != 0)
     e = errno;
   if (e != 0)
-    remove(tmp);
+    unlinkat(dfd, tmp, 0);
+  close(dfd);
   return e;
 }
 
@@ -145,9 +180,10 @@ void odbcpool__stats_write(odbcpool_set *s) {
    * as the set, so the snapshot's names stay valid. */
   pthread_mutex_unlock(&s->lock);
   int e = 0;
+  const char *why = NULL;
   pthread_mutex_lock(&write_lock);
   if (seq > s->stats_seq_written) {
-    e = write_file(path, v, n);
+    e = write_file(path, v, n, &why);
     if (e == 0)
       s->stats_seq_written = seq;
   }
@@ -157,6 +193,6 @@ void odbcpool__stats_write(odbcpool_set *s) {
   if (e != 0 && !s->stats_error_logged) {
     s->stats_error_logged = true;
     odbcpool__log(ODBCPOOL_LOG_WARN, "cannot write stats_file %s: %s", path,
-                  strerror(e));
+                  why ? why : strerror(e));
   }
 }

@@ -3,9 +3,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -38,6 +42,13 @@ int odbcpool__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
   ts.tv_nsec = (long)(deadline_ms % 1000u) * 1000000L;
   int rc = pthread_cond_timedwait(cv, mu, &ts);
   return rc == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+void odbcpool__wipe_free(char *s) {
+  if (s != NULL) {
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+  }
 }
 
 char *odbcpool__strdup(const char *s) {
@@ -199,4 +210,67 @@ char *odbcpool__utf8_dup(const uint16_t *w, size_t units) {
   }
   s[o] = '\0';
   return s;
+}
+
+int odbcpool__open_safe_dir(const char *path, const char **base,
+                            const char **why) {
+  const char *slash = strrchr(path, '/');
+  char *dir;
+  *why = NULL;
+  *base = slash ? slash + 1 : path;
+  if (**base == '\0') {
+    errno = EISDIR;
+    return -1;
+  }
+  if (slash == NULL)
+    dir = strdup(".");
+  else
+    dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+  if (dir == NULL) {
+    errno = ENOMEM;
+    return -1;
+  }
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+  int e = errno;
+  free(dir);
+  if (fd < 0) {
+    errno = e;
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_uid != geteuid() &&
+      !(st.st_mode & S_ISVTX)) {
+    close(fd);
+    *why = "its directory is writable by group or others, not owned by this "
+           "user and not sticky: another user could swap the file";
+    errno = EPERM;
+    return -1;
+  }
+  return fd;
+}
+
+void odbcpool__random_name(char *out, size_t n) {
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  unsigned char r[64];
+  size_t want = n - 1 < sizeof r ? n - 1 : sizeof r;
+  ssize_t got = getrandom(r, want, GRND_NONBLOCK);
+  if (got < (ssize_t)want) {
+    /* No entropy yet (early boot): unpredictable enough for a name that
+     * O_EXCL protects anyway. */
+    uint64_t x = odbcpool__now_us() ^ ((uint64_t)getpid() << 32) ^
+                 (uint64_t)(uintptr_t)out;
+    for (size_t i = 0; i < want; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      r[i] = (unsigned char)x;
+    }
+  }
+  for (size_t i = 0; i < want; i++)
+    out[i] = alphabet[r[i] % (sizeof alphabet - 1)];
+  out[want] = '\0';
 }

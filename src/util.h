@@ -19,6 +19,10 @@ int odbcpool__cond_init(pthread_cond_t *cv);
 int odbcpool__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
                               uint64_t deadline_ms);
 
+/* Wipes the NUL-terminated string `s` (OPENSSL_cleanse) and frees it;
+ * NULL is a no-op. For strings that may hold a secret. */
+void odbcpool__wipe_free(char *s);
+
 /* strdup that returns NULL for NULL. */
 char *odbcpool__strdup(const char *s);
 
@@ -46,5 +50,21 @@ uint16_t *odbcpool__utf16_dup(const char *s, size_t *units);
 /* `units` UTF-16 code units to a malloc'ed NUL-terminated UTF-8 string;
  * lone surrogates become U+FFFD. NULL on ENOMEM. */
 char *odbcpool__utf8_dup(const uint16_t *w, size_t units);
+
+/* Opens, for the *at() calls, the directory that holds the file `path`
+ * (the part before its last '/', else ".") and checks it through the
+ * descriptor: refuses a directory that group or others may write unless
+ * it is owned by this process's effective user or has the sticky bit, as
+ * another user could then swap the files in it (symlink attacks).
+ * Returns the descriptor, *base (OUT) pointing at the file's name within
+ * `path`; or -1 with errno set: EPERM for such a directory, with *why
+ * (OUT) saying so, else *why = NULL. */
+int odbcpool__open_safe_dir(const char *path, const char **base /* OUT */,
+                            const char **why /* OUT */);
+
+/* Fills `out` (n bytes, n >= 2) with a random name: lowercase letters
+ * and digits, NUL-terminated. Uses the kernel's random source, never
+ * libcrypto (it may run after libcrypto's cleanup at exit). */
+void odbcpool__random_name(char *out, size_t n);
 
 #endif /* ODBCPOOL_UTIL_H */

@@ -11,11 +11,15 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -532,11 +536,11 @@ END_TEST
 
 START_TEST(test_audit_every_event_is_written_by_its_name) {
   static const char *const names[] = {
-      "open",  "borrow",  "return",       "reset_ok",      "reset_failed",
-      "close", "refused", "wait_timeout", "leak_suspected"};
+      "open",  "borrow",  "return",       "reset_ok",       "reset_failed",
+      "close", "refused", "wait_timeout", "leak_suspected", "lost"};
   struct cfg *cfg;
   struct odbcpool__audit *a = open_default(&cfg);
-  ck_assert_int_eq(ODBCPOOL_AUDIT_NEVENTS, 9);
+  ck_assert_int_eq(ODBCPOOL_AUDIT_NEVENTS, 10);
   for (int e = 0; e < ODBCPOOL_AUDIT_NEVENTS; e++)
     log_event(a, (enum odbcpool__audit_event)e, "p", 1, NULL, NULL,
               e == ODBCPOOL_AUDIT_CLOSE ? "idle_timeout" : NULL, -1, -1);
@@ -544,7 +548,7 @@ START_TEST(test_audit_every_event_is_written_by_its_name) {
             NULL, NULL, -1, -1); /* ignored */
   odbcpool__audit_close(a);
   struct lines l = split_lines(log_path);
-  ck_assert_uint_eq(l.n, 9);
+  ck_assert_uint_eq(l.n, 10);
   for (size_t i = 0; i < l.n; i++) {
     struct jobj o;
     parse_json(l.v[i], &o);
@@ -1047,6 +1051,59 @@ START_TEST(test_audit_verify_reports_unreadable_file_as_io_error) {
 }
 END_TEST
 
+/* A FIFO must not block the verifier (waiting for a writer, or for data
+ * that never comes), and a device must not pass for an empty trail. The
+ * FIFO is checked in a child with an alarm, so that the old behaviour
+ * (blocking) fails the test with a message instead of a Check timeout. */
+START_TEST(test_audit_verify_refuses_fifo_and_devices) {
+  char fifo[PATH_MAX + 32];
+  snprintf(fifo, sizeof fifo, "%s/trail.fifo", tdir);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  const char *const cases[] = {fifo, "/dev/zero", "/dev/urandom", "/dev/null"};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      odbcpool_error err;
+      const char *files[] = {cases[i]};
+      close(pfd[0]);
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGALRM);
+      sigprocmask(SIG_UNBLOCK, &set, NULL);
+      signal(SIGALRM, SIG_DFL);
+      alarm(1);
+      int rc = verify_opts(key_path, files, 1, NULL, &err);
+      char msg[sizeof err.message + 16];
+      int n = snprintf(msg, sizeof msg, "%d %s", rc,
+                       rc == ODBCPOOL_OK ? "accepted" : err.message);
+      if (write(pfd[1], msg, (size_t)n) < 0)
+        _exit(3);
+      _exit(0);
+    }
+    close(pfd[1]);
+    char got[512] = "";
+    ssize_t n = read(pfd[0], got, sizeof got - 1);
+    close(pfd[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && n > 0,
+                  "verify %s: expected a prompt refusal, got %s %d", cases[i],
+                  WIFSIGNALED(status) ? "killed by signal" : "exit",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    got[n] = '\0';
+    char want[64];
+    snprintf(want, sizeof want, "%d ", ODBCPOOL_EIO);
+    ck_assert_msg(strncmp(got, want, strlen(want)) == 0 &&
+                      strstr(got, "not a regular file") != NULL,
+                  "verify %s: expected \"%snot a regular file\", got \"%s\"",
+                  cases[i], want, got);
+  }
+}
+END_TEST
+
 /* ---------------------------------------------------------- rotation */
 
 /* The rotated files of log_path, oldest first (static list). */
@@ -1474,6 +1531,232 @@ START_TEST(test_audit_syslog_records_carry_a_chain_per_process) {
 }
 END_TEST
 
+/* Records of a syslog trail written with the same key (say, captured
+ * from the syslog daemon's files) and appended to the live file: the
+ * verifier must refuse them even though their MACs verify, and the
+ * writer must not chain onto them. */
+START_TEST(test_audit_file_trail_refuses_syslog_records_appended_to_it) {
+  char raw[PATH_MAX + 32];
+  snprintf(raw, sizeof raw, "%s/raw", tdir);
+  struct cfg *scfg = make_cfg("syslog = yes\n");
+  struct captured c = {fopen(raw, "w"), 0};
+  struct odbcpool__audit *sa = open_ok(scfg);
+  odbcpool__audit_set_syslog_hook(sa, capture, &c);
+  log_n(sa, 2);
+  odbcpool__audit_close(sa);
+  fclose(c.f);
+  odbcpool__cfg_free(scfg);
+  /* The records as an attacker would strip them of the syslog prefix. */
+  struct lines sl = split_lines(raw);
+  ck_assert_uint_eq(sl.n, 2);
+
+  struct cfg *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(cfg);
+  log_n(a, 3);
+  const char *files[] = {log_path};
+  struct odbcpool__audit_verify_opts opts = {.genesis = true,
+                                             .expect_last = "3"};
+  odbcpool_error err;
+  ck_assert_int_eq(verify_opts(key_path, files, 1, &opts, &err), ODBCPOOL_OK);
+  for (size_t i = 0; i < sl.n; i++) {
+    const char *rec = strstr(sl.v[i], "{\"seq\":");
+    ck_assert_ptr_nonnull(rec);
+    append_file(log_path, rec, strlen(rec));
+    append_file(log_path, "\n", 1);
+  }
+  size_t before;
+  free(read_file(log_path, &before));
+
+  /* the verifier: one chain in a file */
+  verify_fails_at(files, 1, log_path, 4, "stream", &opts);
+  verify_fails_at(files, 1, log_path, 4, "one chain", NULL);
+  /* the writer that has the trail open chains nothing onto them */
+  log_n(a, 1);
+  size_t after;
+  free(read_file(log_path, &after));
+  ck_assert_msg(after == before,
+                "the writer appended after the foreign records: %zu bytes, "
+                "expected %zu",
+                after, before);
+  odbcpool__audit_close(a);
+  /* nor does a new one: it refuses to open the trail */
+  struct odbcpool__audit *b = NULL;
+  ck_assert_int_eq(odbcpool__audit_open(cfg, &b, &err), ODBCPOOL_ECONFIG);
+  ck_assert_ptr_null(b);
+  ck_assert_contains(err.message, "stream");
+  free_lines(&sl);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+/* The syslog sink must leave the program's syslog identity alone (it is
+ * a library in someone else's process): after it logged, the ident,
+ * options and facility the program gave openlog still apply. LOG_PERROR
+ * makes syslog(3) copy each message, with its ident, to stderr, which the
+ * child sends to a file: the old openlog("odbcpool", LOG_PID,
+ * LOG_AUTHPRIV) dropped LOG_PERROR and replaced the ident. */
+START_TEST(test_audit_syslog_leaves_the_programs_ident_alone) {
+  char errf[PATH_MAX + 32];
+  snprintf(errf, sizeof errf, "%s/stderr", tdir);
+  struct cfg *cfg = make_cfg("syslog = yes\n");
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || dup2(fd, 2) < 0)
+      _exit(3);
+    openlog("check-ident", LOG_PERROR, LOG_LOCAL3);
+    odbcpool_error err;
+    struct odbcpool__audit *a = NULL;
+    if (odbcpool__audit_open(cfg, &a, &err) != ODBCPOOL_OK || a == NULL)
+      _exit(4);
+    log_n(a, 1);
+    syslog(LOG_INFO, "the program logs again");
+    odbcpool__audit_close(a);
+    _exit(0);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child failed: status %d", status);
+  char *out = read_file(errf, NULL);
+  char want[64];
+  snprintf(want, sizeof want, "check-ident: odbcpool[%d]: {\"seq\":1,",
+           (int)pid);
+  ck_assert_msg(strstr(out, want) != NULL,
+                "expected the record as \"%s...\" on stderr (the program's "
+                "ident and LOG_PERROR kept), got \"%s\"",
+                want, out);
+  ck_assert_msg(strstr(out, "check-ident: the program logs again") != NULL,
+                "expected \"check-ident: the program logs again\" on "
+                "stderr, got \"%s\"",
+                out);
+  free(out);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------ losses */
+
+/* Verifies log_path's trail and returns what verify printed (malloc'ed);
+ * fails the test unless it is intact. */
+static char *verify_output(void) {
+  char *v[] = {log_path};
+  odbcpool_error err;
+  char *out = NULL;
+  size_t outlen = 0;
+  FILE *f = open_memstream(&out, &outlen);
+  int rc = odbcpool__audit_verify_ex(key_path, v, 1, NULL, f, &err);
+  fclose(f);
+  ck_assert_msg(rc == ODBCPOOL_OK, "verify: %s", err.message);
+  return out;
+}
+
+/* Makes appends to the live file fail as on a full disk: no write may
+ * make it grow (EFBIG; SIGXFSZ ignored). `on` false lifts that again. */
+static void disk_full(bool on) {
+  struct stat st;
+  struct rlimit rl;
+  ck_assert_int_eq(stat(log_path, &st), 0);
+  ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+  rl.rlim_cur = on ? (rlim_t)st.st_size : rl.rlim_max;
+  signal(SIGXFSZ, SIG_IGN);
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/* Number of loss markers in the trail's directory. */
+static int count_markers(void) {
+  DIR *d = opendir(tdir);
+  int n = 0;
+  struct dirent *e;
+  ck_assert_ptr_nonnull(d);
+  while ((e = readdir(d)) != NULL)
+    if (strncmp(e->d_name, ".audit.log.lost.", 16) == 0)
+      n++;
+  closedir(d);
+  return n;
+}
+
+/* A process loses records (its disk is full) and exits before it can
+ * write again: the loss must not die with it. The next process to open
+ * the trail writes it down, and verify reports it. */
+START_TEST(test_audit_loss_survives_the_process_that_lost_them) {
+  struct cfg *cfg = make_cfg(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    odbcpool_error err;
+    struct odbcpool__audit *a = NULL;
+    if (odbcpool__audit_open(cfg, &a, &err) != ODBCPOOL_OK)
+      _exit(3);
+    log_n(a, 2);
+    disk_full(true);
+    log_n(a, 5); /* lost */
+    _exit(0);    /* no close: gone before writing works again */
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child failed: status %d", status);
+  ck_assert_int_eq(count_markers(), 1);
+
+  struct odbcpool__audit *b = open_ok(cfg); /* the next process */
+  log_n(b, 1);
+  odbcpool__audit_close(b);
+  char *out = verify_output();
+  char want[128];
+  snprintf(want, sizeof want,
+           "LOST: 5 audit records were not written by process %d, which "
+           "exited",
+           (int)pid);
+  ck_assert_msg(strstr(out, want) != NULL,
+                "verify should report \"%s...\"; it printed:\n%s", want, out);
+  ck_assert_contains(out, "LOST: 5 records were not written");
+  ck_assert_contains(out, "intact: 4 records");
+  free(out);
+  ck_assert_msg(count_markers() == 0, "%d loss markers left, expected 0",
+                count_markers());
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+/* Records lost while the disk is full, in a process that lives on until
+ * writing works again: its next record says how many, and verify must
+ * report that. */
+START_TEST(test_audit_loss_in_a_living_process_is_reported_by_verify) {
+  struct cfg *cfg = make_cfg(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    odbcpool_error err;
+    struct odbcpool__audit *a = NULL;
+    if (odbcpool__audit_open(cfg, &a, &err) != ODBCPOOL_OK)
+      _exit(3);
+    log_n(a, 2);
+    disk_full(true);
+    log_n(a, 3); /* lost */
+    disk_full(false);
+    log_n(a, 1); /* carries the count */
+    odbcpool__audit_close(a);
+    _exit(0);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child failed: status %d", status);
+  char *out = verify_output();
+  ck_assert_msg(strstr(out, ":3: LOST: 3 audit records were not written, "
+                            "from ") != NULL,
+                "verify should report 3 records lost before line 3; it "
+                "printed:\n%s",
+                out);
+  ck_assert_contains(out, "intact: 3 records");
+  free(out);
+  ck_assert_int_eq(count_markers(), 0);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
 /* -------------------------------------------------------------- main */
 
 static Suite *audit_suite(void) {
@@ -1510,6 +1793,7 @@ static Suite *audit_suite(void) {
   tcase_add_test(tc, test_audit_verify_genesis_detects_lines_cut_at_start);
   tcase_add_test(tc, test_audit_verify_detects_the_wrong_key);
   tcase_add_test(tc, test_audit_verify_reports_unreadable_file_as_io_error);
+  tcase_add_test(tc, test_audit_verify_refuses_fifo_and_devices);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("files");
@@ -1526,6 +1810,11 @@ static Suite *audit_suite(void) {
   tcase_add_test(tc, test_audit_recovers_a_record_missing_only_its_newline);
   tcase_add_test(tc, test_audit_recovers_junk_lines_and_a_cut_first_record);
   tcase_add_test(tc, test_audit_syslog_records_carry_a_chain_per_process);
+  tcase_add_test(tc, test_audit_syslog_leaves_the_programs_ident_alone);
+  tcase_add_test(tc, test_audit_loss_survives_the_process_that_lost_them);
+  tcase_add_test(tc, test_audit_loss_in_a_living_process_is_reported_by_verify);
+  tcase_add_test(tc,
+                 test_audit_file_trail_refuses_syslog_records_appended_to_it);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -3,10 +3,12 @@
  * fork, threads. */
 #include "build.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -458,6 +460,37 @@ START_TEST(test_forked_child_never_uses_parent_connections) {
 }
 END_TEST
 
+/* exit() runs the pool's exit handler (it stops the pool's threads
+ * before libcrypto's cleanup): in a forked child that never used the
+ * set, whose threads fork() did not copy, and in one that has just
+ * returned a connection whose reset is running. Neither may crash. */
+START_TEST(test_exit_in_a_forked_child_stops_the_pool_cleanly) {
+  odbcpool_set *set = open_with("");
+  use_and_return(set, "SELECT 1");
+  for (int variant = 0; variant < 2; variant++) {
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      if (variant == 1) {
+        odbcpool_conn *c = NULL;
+        if (odbcpool_borrow(set, "sqlite", NULL, &c, NULL) != ODBCPOOL_OK)
+          _exit(10);
+        testenv_exec(c, "CREATE TEMP TABLE exit_probe (x INTEGER)");
+        odbcpool_return(c); /* its reset runs while we exit */
+      }
+      exit(0);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child (variant %d) expected to exit 0, got %s %d", variant,
+                  WIFSIGNALED(status) ? "signal" : "exit status",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+  }
+  odbcpool_close(set);
+}
+END_TEST
+
 struct load_arg {
   odbcpool_set *set;
   int n;
@@ -593,6 +626,90 @@ START_TEST(test_stats_file_has_counters_and_no_user_names) {
                 "%s", text);
   ck_assert_ptr_null(strstr(text, "erika"));
   ck_assert_ptr_null(strstr(text, "s3cret"));
+}
+END_TEST
+
+static const char *slurp(const char *path);
+
+/* Whether `path` still holds exactly `want`. */
+static void assert_file_is(const char *path, const char *want) {
+  char got[256] = "";
+  FILE *f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+  size_t n = fread(got, 1, sizeof got - 1, f);
+  fclose(f);
+  got[n] = '\0';
+  ck_assert_msg(strcmp(got, want) == 0,
+                "%s was overwritten through a planted link: expected \"%s\", "
+                "got \"%s\"",
+                path, want, got);
+}
+
+/* Opens a set whose stats_file is `stats`, borrows once and closes (which
+ * writes the file). */
+static void write_stats_via_pool(const char *stats) {
+  char body[1024];
+  snprintf(body, sizeof body, "[defaults]\nstats_file = %s\n\n[sqlite]\n",
+           stats);
+  odbcpool_set *set = testenv_open(body);
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  odbcpool_return(c);
+  odbcpool_quiesce(set, 10000);
+  odbcpool_close(set);
+}
+
+/* Another user who can write the stats directory plants symbolic links
+ * where the pool writes (the old temp name was <file>.tmp<pid>, and the
+ * file itself): the files they point at (say, the audit key) must stay
+ * as they were. A directory such a user may write and that is neither
+ * ours nor sticky is refused (as root: a directory given to nobody). */
+START_TEST(test_stats_file_never_follows_planted_links) {
+  char dir[600], stats[700], planted[760], victim[700], victim2[700];
+  snprintf(dir, sizeof dir, "%s/stats", testenv_dir());
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  snprintf(stats, sizeof stats, "%s/now.prom", dir);
+  snprintf(victim, sizeof victim, "%s/victim.key", testenv_dir());
+  snprintf(victim2, sizeof victim2, "%s/victim2.key", testenv_dir());
+  testenv_write("victim.key", "KEY-1\n");
+  testenv_write("victim2.key", "KEY-2\n");
+  chmod(victim, 0600);
+  chmod(victim2, 0600);
+  snprintf(planted, sizeof planted, "%s.tmp%ld", stats, (long)getpid());
+  ck_assert_int_eq(symlink(victim, planted), 0);
+  ck_assert_int_eq(symlink(victim2, stats), 0);
+  write_stats_via_pool(stats);
+  assert_file_is(victim, "KEY-1\n");
+  assert_file_is(victim2, "KEY-2\n");
+  struct stat st;
+  ck_assert_int_eq(lstat(stats, &st), 0);
+  ck_assert_msg(S_ISREG(st.st_mode),
+                "%s should be a regular file now (mode %o)", stats,
+                (unsigned)st.st_mode);
+  const char *text = slurp(stats);
+  ck_assert_msg(strstr(text, "odbcpool_borrows_total{dsn=\"sqlite\"} 1\n"),
+                "%s", text);
+
+  if (geteuid() != 0) {
+    fprintf(stderr, "test_stats_file_never_follows_planted_links: not root: "
+                    "the refusal of a directory of another user is not "
+                    "tested\n");
+    return;
+  }
+  char shared[600], stats2[700];
+  snprintf(shared, sizeof shared, "%s/shared", testenv_dir());
+  snprintf(stats2, sizeof stats2, "%s/now.prom", shared);
+  ck_assert_int_eq(mkdir(shared, 0777), 0);
+  ck_assert_int_eq(chmod(shared, 0777), 0);
+  ck_assert_int_eq(chown(shared, 65534, 65534), 0);
+  write_stats_via_pool(stats2);
+  ck_assert_msg(access(stats2, F_OK) != 0,
+                "%s was written in a directory others may write (0777, "
+                "owner nobody, not sticky): expected a refusal",
+                stats2);
+  ck_assert_int_eq(chmod(shared, 01777), 0);
+  write_stats_via_pool(stats2);
+  ck_assert_msg(access(stats2, F_OK) == 0,
+                "%s was not written in a sticky directory", stats2);
 }
 END_TEST
 
@@ -784,10 +901,12 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_connection_held_past_leak_threshold_is_reported);
   tcase_add_test(tc, test_failed_validation_replaces_the_connection);
   tcase_add_test(tc, test_forked_child_never_uses_parent_connections);
+  tcase_add_test(tc, test_exit_in_a_forked_child_stops_the_pool_cleanly);
   tcase_add_test(tc, test_many_threads_keep_statistics_consistent);
   tcase_add_test(tc, test_different_credentials_never_share_a_connection);
   tcase_add_test(tc, test_failed_logins_leave_no_pool_behind);
   tcase_add_test(tc, test_stats_file_has_counters_and_no_user_names);
+  tcase_add_test(tc, test_stats_file_never_follows_planted_links);
   tcase_add_test(tc,
                  test_require_encryption_refuses_unknown_driver_without_check);
   tcase_add_test(tc, test_encryption_check_decides_on_the_live_session);

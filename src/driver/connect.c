@@ -106,11 +106,15 @@ struct request {
   struct odbcpool__buf extra; /* keywords passed on to the target */
 };
 
-/* Keywords odbcpool consumes; every other one goes to the target. */
+/* Keywords odbcpool consumes; every other one goes to the target.
+ * "Password" is the name psqlODBC and MariaDB Connector/ODBC also accept
+ * for PWD: taken as PWD, it is used for the connect and then wiped, and
+ * only its verifier is kept, instead of staying, in plain text, in the
+ * pool's key for the life of the pool. */
 static bool own_keyword(const char *k) {
-  static const char *const own[] = {"DSN",        "DRIVER",  "TargetDSN",
-                                    "PoolConfig", "UID",     "PWD",
-                                    "Purpose",    "FILEDSN", "SAVEFILE"};
+  static const char *const own[] = {
+      "DSN", "DRIVER",  "TargetDSN", "PoolConfig", "UID",
+      "PWD", "Purpose", "FILEDSN",   "SAVEFILE",   "Password"};
   for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
     if (strcasecmp(k, own[i]) == 0)
       return true;
@@ -216,6 +220,8 @@ static SQLRETURN request_from_connstr(struct drv_dbc *d, struct request *rq,
     snprintf(rq->config, sizeof rq->config, "%s", v);
   rq->uid = odbcpool__connstr_get(cs, "UID");
   rq->pwd = odbcpool__connstr_get(cs, "PWD");
+  if (rq->pwd == NULL)
+    rq->pwd = odbcpool__connstr_get(cs, "Password");
   rq->purpose = odbcpool__connstr_get(cs, "Purpose");
   for (size_t i = 0; i < cs->n; i++)
     if (!own_keyword(cs->kv[i].key))

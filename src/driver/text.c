@@ -4,9 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "driver.h"
 #include "util.h"
 
+/* Both conversions stop at a NUL inside the given length: nothing reads
+ * past it, and a copy whose strlen is its whole content can be wiped
+ * with OPENSSL_cleanse(s, strlen(s)), as the connect functions do with
+ * the connection strings and passwords they convert. */
 char *drv_utf8(const SQLWCHAR *w, SQLINTEGER len) {
   if (w == NULL)
     return NULL;
@@ -15,7 +21,8 @@ char *drv_utf8(const SQLWCHAR *w, SQLINTEGER len) {
     while (w[n])
       n++;
   } else if (len > 0) {
-    n = (size_t)len;
+    while (n < (size_t)len && w[n])
+      n++;
   }
   return odbcpool__utf8_dup(w, n);
 }
@@ -24,7 +31,7 @@ char *drv_utf8_narrow(const SQLCHAR *s, SQLINTEGER len) {
   if (s == NULL)
     return NULL;
   size_t n = len == SQL_NTS ? strlen((const char *)s)
-             : len > 0      ? (size_t)len
+             : len > 0      ? strnlen((const char *)s, (size_t)len)
                             : 0;
   char *d = malloc(n + 1);
   if (d == NULL)
@@ -60,6 +67,8 @@ bool drv_put_text(const char *s, SQLPOINTER buf, SQLINTEGER buflen, bool wide,
     ((SQLWCHAR *)buf)[c] = 0;
     cut = c < n;
   }
+  /* `s` may be a connection string with a password in it. */
+  OPENSSL_cleanse(w, (n + 1) * sizeof *w);
   free(w);
   return cut;
 }
