@@ -1535,6 +1535,113 @@ END_TEST
 
 /* ---------------------------------------------------------------- main */
 
+/* ------------------------------------------------------ reset_timeout */
+
+/* Counts the lines of the audit log that hold both `w1` and `w2`. */
+static int audit_lines_with(const char *w1, const char *w2) {
+  FILE *f = fopen(env("ODBCPOOL_TEST_AUDIT_LOG"), "r");
+  if (f == NULL)
+    return 0;
+  char line[4096];
+  int n = 0;
+  while (fgets(line, sizeof line, f) != NULL)
+    if (strstr(line, w1) != NULL && strstr(line, w2) != NULL)
+      n++;
+  fclose(f);
+  return n;
+}
+
+static void terminate_backend(long pid) {
+  char sql[128], why[256];
+  long n = 0;
+  snprintf(sql, sizeof sql, "SELECT count(pg_terminate_backend(%ld))", pid);
+  super_try(sql, &n, why, sizeof why);
+}
+
+/* A borrower's connection whose reset does not finish (`dsn`'s reset_sql
+ * sleeps, or waits for a lock) is given up after reset_timeout = 1 s: its
+ * slot (max_connections = 1) is freed, so the next borrow is served by a
+ * new physical connection long before the reset would end, and the
+ * counters and the audit trail say why. */
+static void check_reset_given_up(const char *dsn) {
+  odbcpool_set *set = NULL;
+  odbcpool_error err;
+  int rc = odbcpool_open(env("ODBCPOOL_TEST_RESET_CONFIG"), &set, &err);
+  ck_assert_msg(rc == ODBCPOOL_OK, "odbcpool_open: %s", err.message);
+  const char *reason = "\"reason\":\"reset_timeout\"";
+  int audited = audit_lines_with(reason, "\"event\":\"close\"");
+
+  odbcpool_conn *a = borrow_ok(set, dsn);
+  uint64_t id_a = odbcpool_conn_id(a);
+  long pid_a = backend_pid(a);
+  odbcpool_return(a); /* its reset hangs */
+  double t0 = now_s();
+  odbcpool_conn *b = NULL;
+  rc = odbcpool_borrow(set, dsn, NULL, &b, &err);
+  double took = now_s() - t0;
+  ck_assert_msg(rc == ODBCPOOL_OK,
+                "%s: the borrow after a hung reset failed: %s [%s] %s", dsn,
+                odbcpool_strerror(rc), err.sqlstate, err.message);
+  long pid_b = backend_pid(b);
+  odbcpool_stats st = testenv_stats(set, dsn);
+  print_stats(dsn, &st);
+  printf("faults: %s: hung reset of connection %" PRIu64 " (backend %ld); "
+         "next borrow served after %.2f s by connection %" PRIu64
+         " (backend %ld)\n",
+         dsn, id_a, pid_a, took, odbcpool_conn_id(b), pid_b);
+  ck_assert_uint_ne(odbcpool_conn_id(b), id_a);
+  ck_assert_int_ne(pid_b, pid_a);
+  /* The given-up connection holds no slot: the only one is b's. */
+  ck_assert_uint_eq(st.open, 1);
+  ck_assert_uint_eq(st.in_use, 1);
+  ck_assert_uint_eq(st.connects, 2);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_RESET_TIMEOUT], 1);
+  ck_assert_uint_eq(st.reset_failures, 1);
+  ck_assert_uint_eq(st.resets, 0);
+  ck_assert_int_eq(audit_lines_with(reason, "\"event\":\"close\""),
+                   audited + 1);
+  ck_assert_int_ge(audit_lines_with(reason, "\"event\":\"reset_failed\""),
+                   1);
+  /* b's reset hangs too; quiesce waits for the watchdog, not the hang. */
+  odbcpool_return(b);
+  ck_assert_int_eq(odbcpool_quiesce(set, 15000), ODBCPOOL_OK);
+  st = testenv_stats(set, dsn);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_RESET_TIMEOUT], 2);
+  ck_assert_uint_eq(st.open, 0);
+  /* The stuck workers still hold the two backends; ending their queries
+   * brings the workers back, and they close the connections. */
+  terminate_backend(pid_a);
+  terminate_backend(pid_b);
+  double until = now_s() + 15;
+  while ((backend_alive(pid_a) || backend_alive(pid_b)) && now_s() < until)
+    sleep_ms(100);
+  ck_assert_msg(!backend_alive(pid_a) && !backend_alive(pid_b),
+                "backends %ld/%ld of the given-up connections still alive",
+                pid_a, pid_b);
+  odbcpool_close(set);
+}
+
+START_TEST(test_reset_sleeping_past_reset_timeout_is_given_up) {
+  check_reset_given_up("pg_sleepreset");
+}
+END_TEST
+
+/* The lock is held by another session, this thread's direct connection,
+ * for the whole test. */
+START_TEST(test_reset_waiting_for_a_lock_is_given_up) {
+  char why[512];
+  SQLHDBC holder = direct_connect(env("ODBCPOOL_TEST_SUPER"), why, sizeof why);
+  ck_assert_msg(holder != SQL_NULL_HDBC, "%s", why);
+  long got = 0;
+  ck_assert_msg(hdbc_long(holder,
+                          "SELECT 1 FROM (SELECT pg_advisory_lock(4711)) AS l",
+                          &got, NULL, why, sizeof why),
+                "%s", why);
+  check_reset_given_up("pg_lockreset");
+  direct_disconnect(holder);
+}
+END_TEST
+
 static Suite *faults_suite(void) {
   Suite *s = suite_create("faults");
   TCase *kill = tcase_create("killed_backends");
@@ -1565,6 +1672,13 @@ static Suite *faults_suite(void) {
   tcase_add_test(load, test_bug_driver_ignores_login_timeout);
   tcase_add_test(load, test_bug_hung_reset_stalls_every_pool_of_the_set);
   suite_add_tcase(s, load);
+
+  TCase *rt = tcase_create("reset_timeout");
+  tcase_add_checked_fixture(rt, ensure_server, NULL);
+  tcase_set_timeout(rt, 60);
+  tcase_add_test(rt, test_reset_sleeping_past_reset_timeout_is_given_up);
+  tcase_add_test(rt, test_reset_waiting_for_a_lock_is_given_up);
+  suite_add_tcase(s, rt);
 
   const char *bugs = getenv("ODBCPOOL_FAULTS_KNOWN_BUGS");
   if (bugs != NULL && strcmp(bugs, "1") == 0) {

@@ -417,6 +417,32 @@ def main():
                         "expected 1" % (PROG, len(set(pooled.pids)),
                                         sorted(set(pooled.pids))))
 
+    # A tight sequential connect loop on one thread reuses its connection
+    # (reset_wait): with max_connections > 1 the pool could open a new one
+    # while the last is still being erased; it must not, beyond one more.
+    seq_cfg = os.environ.get("CLIENT_SEQ_CONFIG")
+    if seq_cfg:
+        seq_n = int(os.environ.get("CLIENT_SEQ_REQUESTS", "200"))
+        for i in range(seq_n):
+            cn = pyodbc.connect("DSN=%s;PoolConfig=%s" % (pooled_dsn, seq_cfg),
+                                autocommit=True)
+            cn.execute("SELECT 1").fetchone()
+            cn.close()
+        spath, sst = read_stats(os.environ["CLIENT_SEQ_STATS"], seq_n,
+                                wait=5.0)
+        sconn = sst.get("connects_total")
+        if sst.get("borrows_total", 0) < seq_n:
+            failures.append("%s: sequential loop: stats %s: borrows_total: "
+                            "expected >= %d, got %s"
+                            % (PROG, spath, seq_n, sst.get("borrows_total")))
+        if sconn is None or not 1 <= sconn <= 2:
+            failures.append("%s: sequential loop of %d requests on one "
+                            "thread: stats %s: connects_total: expected "
+                            "1..2, got %s" % (PROG, seq_n, spath, sconn))
+        print("%s %s: sequential loop: %d requests, connects_total=%s, "
+              "borrows_total=%s" % (PROG, db, seq_n, sconn,
+                                    sst.get("borrows_total")))
+
     # The catalog table goes.
     cn = pyodbc.connect("DSN=" + direct_dsn, autocommit=True)
     cn.execute("DROP TABLE cl_pyodbc")

@@ -192,6 +192,8 @@ EOF
 }
 write_pool_config "$tmp/pool.ini" 1 "$tmp/stats/%p.prom"
 write_pool_config "$tmp/pool-threads.ini" 4 "$tmp/stats/threads-%p.prom"
+write_pool_config "$tmp/pool-seq.ini" 4 "$tmp/stats/seq-%p.prom"
+[ -n "${CLIENT_SEQ_EXTRA:-}" ] && echo "$CLIENT_SEQ_EXTRA" >>"$tmp/pool-seq.ini"
 
 # ------------------------------------------------------------ clients
 
@@ -246,7 +248,10 @@ client_cmd() {
 		cmd=(bash "$here/client_isql.sh" "$c" "$db" "$direct" "$pooled"
 			"$stats") ;;
 	pyodbc)
-		cmd=(/usr/bin/python3 "$here/client_pyodbc.py" "$db" "$direct"
+		# Also a 200-request sequential loop on a pool of 4 (reset_wait).
+		cmd=(env "CLIENT_SEQ_CONFIG=$tmp/pool-seq.ini"
+			"CLIENT_SEQ_STATS=$tmp/stats/seq-%p.prom"
+			/usr/bin/python3 "$here/client_pyodbc.py" "$db" "$direct"
 			"$pooled" "$stats") ;;
 	dbi)
 		cmd=(perl "$here/client_dbi.pl" "$db" "$direct" "$pooled" "$stats") ;;
@@ -293,6 +298,7 @@ for c in ${CLIENTS:-$default_clients}; do
 		rc=$?
 		secs=$((SECONDS - start))
 		summary=$(grep '^client_[a-z]* ' "$log" | tail -n 1)
+		grep -h 'sequential loop' "$log"
 		if [ "$rc" -eq 0 ]; then
 			result PASS "$c" "$db" "(${secs} s) $summary"
 		else

@@ -170,7 +170,7 @@ echo "faults.sh: PostgreSQL on 127.0.0.1:$PG_PORT (started in" \
 # Every pooled DSN bounds its connects: a hung server must not hold a
 # borrower forever (the pool itself does not bound the connect).
 for d in pg_val pg_noval pg_bare pg_load pg_down pg_fair pg_fork \
-	pg_stall pg_victim pg_stallval real_pg; do
+	pg_stall pg_victim pg_stallval pg_sleepreset pg_lockreset real_pg; do
 	odbc_add_pg_dsn "$d" "$PG_PORT" "pqopt=connect_timeout=5"
 done
 # The superuser, over TCP (trust for every role but odbcpool).
@@ -242,6 +242,32 @@ max_connections = 1
 validation_idle = 0
 validation_query = SELECT 1
 EOF
+
+# reset_timeout: a reset that sleeps, and one that waits for a lock the
+# test holds, each given up after 1 s; audited, with a key of its own.
+(umask 077 && head -c 32 /dev/urandom >"$tmp/audit.key") ||
+	fail "cannot write the audit key"
+cat >"$tmp/pool-reset.ini" <<EOF || fail "cannot write $tmp/pool-reset.ini"
+; written by drivers-test/faults.sh: resets that do not finish
+[defaults]
+borrow_timeout = 10s
+reset_workers = 2
+reset_timeout = 1s
+
+[audit]
+path = $tmp/audit.log
+key_file = $tmp/audit.key
+
+[pg_sleepreset]
+max_connections = 1
+reset_sql = SELECT pg_sleep(60)
+
+[pg_lockreset]
+max_connections = 1
+reset_sql = SELECT pg_advisory_lock(4711)
+EOF
+export ODBCPOOL_TEST_RESET_CONFIG=$tmp/pool-reset.ini
+export ODBCPOOL_TEST_AUDIT_LOG=$tmp/audit.log
 
 load_max=${LOAD_MAX_CONNECTIONS:-16}
 cat >"$tmp/pool-load.ini" <<EOF || fail "cannot write $tmp/pool-load.ini"
