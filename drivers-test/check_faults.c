@@ -1600,8 +1600,7 @@ static void check_reset_given_up(const char *dsn) {
   ck_assert_uint_eq(st.resets, 0);
   ck_assert_int_eq(audit_lines_with(reason, "\"event\":\"close\""),
                    audited + 1);
-  ck_assert_int_ge(audit_lines_with(reason, "\"event\":\"reset_failed\""),
-                   1);
+  ck_assert_int_ge(audit_lines_with(reason, "\"event\":\"reset_failed\""), 1);
   /* b's reset hangs too; quiesce waits for the watchdog, not the hang. */
   odbcpool_return(b);
   ck_assert_int_eq(odbcpool_quiesce(set, 15000), ODBCPOOL_OK);

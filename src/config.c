@@ -158,8 +158,8 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "refused if group or others can read it.",
      NULL, NULL},
     {"credentials_key", CFG_PATH, NULL, 0, 0, POOL(credentials_key), false,
-     "Key file for credentials (32 random bytes, mode 0600 or stricter).",
-     NULL, NULL},
+     "Key file for credentials (32 random bytes, mode 0600 or stricter).", NULL,
+     NULL},
     {"reset_workers", CFG_INT, "2", 1, 64, offsetof(struct cfg, reset_workers),
      true,
      "Background threads that erase returned connections, per pool set. "
@@ -371,6 +371,10 @@ static bool convert(const struct cfg_setting *s, const char *v, void *dst,
     r = parse_bool(v, &b);
     break;
   case CFG_CHOICE:
+    if (*v == '\0') {
+      r = P_EMPTY;
+      break;
+    }
     for (size_t i = 0; s->choices[i]; i++) {
       if (strcasecmp(v, s->choices[i]) == 0) {
         *(long *)dst = (long)i;
@@ -389,11 +393,9 @@ static bool convert(const struct cfg_setting *s, const char *v, void *dst,
     assert(!"convert: not a scalar setting");
     return false;
   }
-  if (*v == '\0')
-    r = P_EMPTY;
-  if (r == P_OK && s->type != CFG_BOOL && n < s->min)
+  if (r == P_OK && s->type != CFG_BOOL && s->type != CFG_CHOICE && n < s->min)
     r = P_SMALL;
-  if (r == P_OK && s->type != CFG_BOOL && n > s->max)
+  if (r == P_OK && s->type != CFG_BOOL && s->type != CFG_CHOICE && n > s->max)
     r = P_RANGE;
   switch (r) {
   case P_OK:

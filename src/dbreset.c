@@ -21,7 +21,7 @@ extern const char odbcpool__reset_text_postgresql[];
 extern const char odbcpool__reset_text_mariadb[];
 extern const char odbcpool__reset_text_sqlite[];
 
-static const char *const pg_words[] = {"postgres", NULL};
+static const char *const pg_words[] = {"postgres", "psqlodbc", NULL};
 static const char *const maria_words[] = {"mariadb", "mysql", "maodbc", NULL};
 static const char *const sqlite_words[] = {"sqlite", NULL};
 
@@ -60,8 +60,8 @@ static void parse_all(void) {
   }
 }
 
-const struct cfg_stmt *odbcpool__builtin_stmts(const struct odbcpool__builtin *b,
-                                               size_t *n) {
+const struct cfg_stmt *
+odbcpool__builtin_stmts(const struct odbcpool__builtin *b, size_t *n) {
   pthread_once(&parse_once, parse_all);
   size_t i = (size_t)(b - odbcpool__builtins);
   *n = i < NBUILTINS ? parsed[i].n : 0;

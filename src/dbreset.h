@@ -36,7 +36,7 @@ enum odbcpool__dialect {
 /* A reset built in for one kind of database; its script is the shipped
  * data/reset/<name>.sql, compiled into the library. */
 struct odbcpool__builtin {
-  const char *name;        /* "postgresql", "mariadb", "sqlite" */
+  const char *name;         /* "postgresql", "mariadb", "sqlite" */
   const char *const *words; /* any of them in SQL_DBMS_NAME or a driver
                                name selects it, case-insensitively */
   enum odbcpool__dialect dialect;
@@ -54,8 +54,8 @@ const struct odbcpool__builtin *odbcpool__builtin_match(const char *name);
 /* The statements of `b`, parsed once per process (thread-safe). Returns
  * NULL, with *n = 0, only if the compiled-in script does not parse (a
  * build defect, logged). */
-const struct cfg_stmt *odbcpool__builtin_stmts(const struct odbcpool__builtin *b,
-                                               size_t *n /* OUT */);
+const struct cfg_stmt *
+odbcpool__builtin_stmts(const struct odbcpool__builtin *b, size_t *n /* OUT */);
 
 /* The dialect of a database, from its SQL_DBMS_NAME. */
 enum odbcpool__dialect odbcpool__dialect_of(const char *dbms_name);
@@ -76,8 +76,7 @@ void odbcpool__baseline_free(struct odbcpool__baseline *b);
 /* Looks up connection keyword `key` for {{dsn:KEY}}: returns a malloc'ed
  * value the caller wipes and frees, or NULL (absent, or ENOMEM with
  * *nomem set). */
-typedef char *(*odbcpool__dsn_lookup)(void *ctx, const char *key,
-                                      bool *nomem);
+typedef char *(*odbcpool__dsn_lookup)(void *ctx, const char *key, bool *nomem);
 
 /* Writes `sql` with every {{baseline}} replaced by the baseline's derived
  * table, every {{baseline:KEY}} by the literal of that row's value, and
@@ -87,8 +86,7 @@ typedef char *(*odbcpool__dsn_lookup)(void *ctx, const char *key,
  * NULL). Returns OK, ENOMEM, or EINVAL (an unterminated or unknown
  * placeholder, or a value the dialect cannot quote), with the reason in
  * err. */
-int odbcpool__baseline_expand(const char *sql,
-                              enum odbcpool__dialect dialect,
+int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
                               const struct odbcpool__baseline *b,
                               odbcpool__dsn_lookup lookup, void *ctx,
                               char **out /* OUT */, odbcpool_error *err);

@@ -398,10 +398,10 @@ void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
                     p->dsn, (unsigned long long)c->id, limit);
       odbcpool__audit_ev(p, ODBCPOOL_AUDIT_RESET_FAILED, c, "reset_timeout",
                          (long)(now - c->reset_started_ms), -1);
-      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_CLOSE, c,
-                         odbcpool_close_reason_name(
-                             ODBCPOOL_CLOSE_RESET_TIMEOUT),
-                         (long)(now - c->created_ms), -1);
+      odbcpool__audit_ev(
+          p, ODBCPOOL_AUDIT_CLOSE, c,
+          odbcpool_close_reason_name(ODBCPOOL_CLOSE_RESET_TIMEOUT),
+          (long)(now - c->created_ms), -1);
       odbcpool__workers_replace(s);
       odbcpool__pool_dispatch(p);
       pthread_cond_broadcast(&s->idle_cv);
@@ -512,8 +512,7 @@ void *odbcpool__reset_worker(void *arg) {
 void odbcpool__workers_grow(odbcpool_set *s, uint64_t now) {
   if (s->closing || s->reset_head == NULL || s->nworkers >= s->maxworkers ||
       s->resets_running < s->nworkers - s->nstuck ||
-      s->all_busy_since_ms == 0 ||
-      now - s->all_busy_since_ms < 500)
+      s->all_busy_since_ms == 0 || now - s->all_busy_since_ms < 500)
     return;
   if (pthread_create(&s->workers[s->nworkers], NULL, odbcpool__reset_worker,
                      s) != 0)

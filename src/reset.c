@@ -152,8 +152,7 @@ static void percent_decode(char *s) {
   char *w = s;
   for (char *r = s; *r; r++) {
     int hi, lo;
-    if (r[0] == '%' && (hi = hexval(r[1])) >= 0 &&
-        (lo = hexval(r[2])) >= 0) {
+    if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
       *w++ = (char)(hi << 4 | lo);
       r += 2;
     } else {
@@ -185,8 +184,8 @@ static char *dsn_lookup(void *ctx, const char *key, bool *nomem) {
   }
   char buf[4096];
   buf[0] = '\0';
-  int n = SQLGetPrivateProfileString(p->dsn, key, "", buf, sizeof buf,
-                                     "odbc.ini");
+  int n =
+      SQLGetPrivateProfileString(p->dsn, key, "", buf, sizeof buf, "odbc.ini");
   if (n <= 0 || buf[0] == '\0')
     return NULL;
   char *copy = odbcpool__strdup(buf);
@@ -219,8 +218,8 @@ void odbcpool__reset_plan(odbcpool_conn *c) {
   }
   char dbms[128] = "";
   SQLSMALLINT len = 0;
-  if (!SQL_SUCCEEDED(dm->SQLGetInfo(c->hdbc, SQL_DBMS_NAME, dbms,
-                                    sizeof dbms, &len)))
+  if (!SQL_SUCCEEDED(
+          dm->SQLGetInfo(c->hdbc, SQL_DBMS_NAME, dbms, sizeof dbms, &len)))
     dbms[0] = '\0';
   enum odbcpool__dialect dialect = odbcpool__dialect_of(dbms);
   if (cfg->reset_mode == CFG_RESET_AUTO) {
@@ -272,8 +271,8 @@ void odbcpool__reset_plan(odbcpool_conn *c) {
                                      &sql, &err);
     if (code == ODBCPOOL_OK) {
       ran = true;
-      code = odbcpool__baseline_capture(c->hdbc, sql ? sql : st->sql, &base,
-                                        &err);
+      code =
+          odbcpool__baseline_capture(c->hdbc, sql ? sql : st->sql, &base, &err);
     }
     if (sql != NULL) {
       OPENSSL_cleanse(sql, strlen(sql));
@@ -292,8 +291,8 @@ void odbcpool__reset_plan(odbcpool_conn *c) {
   }
   odbcpool__baseline_free(&base);
   if (code != ODBCPOOL_OK)
-    no_reuse(c, ODBCPOOL_CLOSE_RESET_FAILED,
-             "cannot record its baseline", err.message);
+    no_reuse(c, ODBCPOOL_CLOSE_RESET_FAILED, "cannot record its baseline",
+             err.message);
 }
 
 void odbcpool__reset_plan_free(odbcpool_conn *c) {
@@ -317,8 +316,8 @@ static int exec_reset(const struct odbcpool__dm *dm, odbcpool_conn *c, size_t i,
                       odbcpool_error *err) {
   const struct cfg_pool *cfg = c->pool->cfg;
   const struct cfg_stmt *rs = plan_stmt(c, i);
-  const char *sql = c->reset_text && c->reset_text[i] ? c->reset_text[i]
-                                                       : rs->sql;
+  const char *sql =
+      c->reset_text && c->reset_text[i] ? c->reset_text[i] : rs->sql;
   if (!cfg->reset_prepare)
     return odbcpool__exec(c->hdbc, sql, rs->gexec, false, err);
   if (c->reset_st == NULL) {

@@ -1026,6 +1026,72 @@ START_TEST(test_split_marks_gexec_statements) {
 }
 END_TEST
 
+START_TEST(test_split_marks_gbaseline_statements) {
+  struct cfg_stmt *v = NULL;
+  size_t n = 0;
+
+  split_ok("SELECT 'k', current_setting('x') \\gbaseline\n"
+           "DISCARD ALL;\n"
+           "SELECT set_config(b.k, b.v, false) FROM {{baseline}} AS b\n"
+           "\\gexec",
+           &v, &n);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_str_eq(v[0].sql, "SELECT 'k', current_setting('x')");
+  ck_assert(v[0].baseline && !v[0].gexec);
+  ck_assert(!v[1].baseline && !v[1].gexec);
+  ck_assert(!v[2].baseline && v[2].gexec);
+  free_stmts(v, n);
+}
+END_TEST
+
+START_TEST(test_split_rejects_unknown_backslash_command) {
+  struct cfg_stmt *v = NULL;
+  size_t n = 0;
+  odbcpool_error err;
+
+  ck_assert_int_eq(odbcpool__cfg_split_sql("s.sql", 1, "SELECT 1 \\gbaselin",
+                                           18, &v, &n, &err),
+                   ODBCPOOL_ECONFIG);
+  ck_assert_msg(strstr(err.message, "only \\gexec and \\gbaseline") != NULL,
+                "%s", err.message);
+  ck_assert_int_eq(
+      odbcpool__cfg_split_sql("s.sql", 1, "\\gbaseline", 10, &v, &n, &err),
+      ODBCPOOL_ECONFIG);
+  ck_assert_msg(strstr(err.message, "\\gbaseline without a statement") != NULL,
+                "%s", err.message);
+  ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+START_TEST(test_config_reset_defaults_to_auto) {
+  struct cfg *cfg = parse_ok("[defaults]\n[a]\n[b]\nreset = NONE\n"
+                             "[c]\nreset = custom\nreset_sql = SELECT 1\n");
+
+  ck_assert_int_eq(cfg->defaults.reset_mode, CFG_RESET_AUTO);
+  ck_assert_int_eq(cfg->pools[0].reset_mode, CFG_RESET_AUTO);
+  ck_assert_int_eq(cfg->pools[1].reset_mode, CFG_RESET_NONE);
+  ck_assert_int_eq(cfg->pools[2].reset_mode, CFG_RESET_CUSTOM);
+  ck_assert_int_eq(cfg->pools[0].reset_timeout, 5000);
+  ck_assert_int_eq(cfg->pools[0].reset_wait, 50);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_reset_rejects_bad_and_contradictory_values) {
+  expect_error("[a]\nreset = sometimes\n", 2, "reset",
+               "'sometimes' is not one of: auto, custom, none");
+  expect_error("[a]\nreset =\n", 2, "reset", "value is empty");
+  expect_error("[a]\nreset = custom\n", 2, "reset",
+               "reset = custom needs reset_script or reset_sql");
+  expect_error("[a]\nreset = none\nreset_sql = DISCARD ALL\n", 2, "reset",
+               "reset = none runs no reset statements");
+  /* Inherited from [defaults]: the error names the line of the key. */
+  expect_error("[defaults]\nreset = none\n[a]\nreset_sql = SELECT 1\n", 2,
+               "reset", "[a]: reset = none");
+  expect_error("[a]\nreset_timeout = 0\n", 2, "reset_timeout", "too small");
+}
+END_TEST
+
 START_TEST(test_split_accepts_dollar_quotes) {
   struct cfg_stmt *v = NULL;
   size_t n = 0;
@@ -1373,6 +1439,10 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_split_rejects_gexec_without_statement);
   tcase_add_test(tc, test_split_rejects_other_backslash_commands);
   tcase_add_test(tc, test_split_rejects_nul_byte);
+  tcase_add_test(tc, test_split_marks_gbaseline_statements);
+  tcase_add_test(tc, test_split_rejects_unknown_backslash_command);
+  tcase_add_test(tc, test_config_reset_defaults_to_auto);
+  tcase_add_test(tc, test_config_reset_rejects_bad_and_contradictory_values);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("durations");

@@ -210,8 +210,7 @@ static void dsn_driver(const char *dsn, char *name, size_t namelen, char *lib,
   name[0] = lib[0] = '\0';
   if (dsn == NULL)
     return;
-  SQLGetPrivateProfileString(dsn, "Driver", "", name, (int)namelen,
-                             "odbc.ini");
+  SQLGetPrivateProfileString(dsn, "Driver", "", name, (int)namelen, "odbc.ini");
   if (name[0] != '\0' && name[0] != '/')
     SQLGetPrivateProfileString(name, "Driver", "", lib, (int)liblen,
                                "odbcinst.ini");
@@ -342,10 +341,9 @@ static int warn_odbc(const struct cfg *cfg) {
             "DSNs behind odbcpool.",
             buf);
   if (cfg->defaults.reset_mode == CFG_RESET_NONE)
-    warning(&n,
-            "[defaults] has reset = none: pools without a section of their "
-            "own do not erase session state (temporary tables, session "
-            "variables, prepared statements, locks...) between borrowers");
+    warning(&n, "[defaults] has reset = none: pools without a section of their "
+                "own do not erase session state (temporary tables, session "
+                "variables, prepared statements, locks...) between borrowers");
   for (size_t i = 0; i < cfg->npools; i++) {
     const struct cfg_pool *p = &cfg->pools[i];
     char lib[512];
