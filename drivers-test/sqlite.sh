@@ -54,6 +54,38 @@ export ODBCPOOL_TEST_DSN=sqlite ODBCPOOL_TEST_FAIL_DSN=sqlite_fail
 export ODBCPOOL_TEST_DB=sqlite ODBCPOOL_TEST_CONFIG=$tmp/pool.ini
 export ODBCPOOL_TEST_MAX_CONNECTIONS=4
 
+# `odbcpool check` says which reset runs per DSN, and warns where session
+# state is not erased (reset = none) or would not be reused (a driver
+# odbcpool has no reset for).
+odbc_add_dsn other_db "Some Other DBMS" "Database=x"
+cat >"$tmp/check.ini" <<EOF
+[defaults]
+max_connections = 2
+
+[sqlite]
+
+[sqlite_fail]
+reset = none
+
+[other_db]
+EOF
+out=$("$top_builddir/odbcpool" check "$tmp/check.ini" 2>&1) ||
+	fail "odbcpool check failed: $out"
+for want in \
+	"reset: auto -- the built-in sqlite reset" \
+	"warning: DSN 'sqlite_fail' (line 6) has reset = none: the pool does not erase session state" \
+	"warning: DSN 'other_db' (line 9): odbcpool has no built-in reset for its driver 'Some Other DBMS'"; do
+	case $out in
+	*"$want"*) ;;
+	*) fail "odbcpool check: expected '$want' in:
+$out" ;;
+	esac
+done
+case $out in
+*"DSN 'sqlite' (line"*) fail "odbcpool check warns about DSN 'sqlite': $out" ;;
+esac
+echo "sqlite.sh: odbcpool check reports the reset of each DSN"
+
 start=$SECONDS
 "$prog" || fail "check_drivers failed on SQLite"
 echo "sqlite.sh: check_drivers passed in $((SECONDS - start)) s"
