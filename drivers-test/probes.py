@@ -1234,8 +1234,9 @@ def write_markdown(path, runs, table, command):
 
 For each database and each kind of session state, **borrower A** connects
 through the odbcpool driver (`Driver = ODBCPool`, a DSN per probe whose
-target has `max_connections = 1` and the shipped reset script
-`data/reset/<db>.sql`, no `verify_query`), leaves the state (holding the
+target has `max_connections = 1` and no reset setting at all — the
+default, `reset = auto`, runs the built-in reset of the database — and no
+`verify_query`), leaves the state (holding the
 fake personal datum 'Erika Mustermann' wherever the state can hold a
 value), and disconnects. **Borrower B** then connects to the same DSN and
 runs the probe, a query that would reveal the state. The same probe is
