@@ -542,10 +542,34 @@ def pg_isolation_reveal(cn, ctx):
         "set_attr(SERIALIZABLE) -> %s" % (level, after))
 
 
+def pg_dblink_setup(cn, ctx):
+    """A opens a named and the unnamed dblink connection with its own
+    password in the connection string."""
+    cs = ("host=127.0.0.1 port=%s dbname=odbcpool user=odbcpool "
+          "password=odbcpool-secret application_name=erika_mustermann"
+          % os.environ["PROBES_PG_PORT"])
+    execute(cn, "SELECT dblink_connect('erika', '%s')" % cs,
+            "SELECT dblink_connect('%s')" % cs)
+
+
+def pg_dblink_reveal(cn, ctx):
+    named = one(cn, "SELECT dblink_get_connections()")
+    err, _ = error_of(cn, "SELECT * FROM dblink('SELECT 1') AS t(x int)")
+    unnamed = err is None
+    return (named is not None or unnamed,
+            "dblink_get_connections() -> %r; unnamed connection %s"
+            % (named, "open" if unnamed else "gone"))
+
+
 def pg_probes():
     db = "pg"
     absent_rel = r"does not exist"
     return [
+        Probe(db, "dblink", "dblink connections (the borrower's password)",
+              "`dblink_connect('erika', ...)` and the unnamed one, each "
+              "with the borrower's password in the connection string",
+              "`dblink_get_connections()`; a query on the unnamed one",
+              pg_dblink_setup, pg_dblink_reveal),
         Probe(db, "temp_table", "TEMP table",
               "`CREATE TEMP TABLE note`, a row with the datum",
               "`SELECT name FROM note`",

@@ -154,6 +154,11 @@ for db in ${DBS:-sqlite pg mariadb}; do
 		echo "probes.sh: PostgreSQL on 127.0.0.1:$PG_PORT (started in" \
 			"$((SECONDS - start)) s)"
 		odbc_add_pg_dsn real_pg "$PG_PORT"
+		# dblink, so that a borrower can open a connection carrying its
+		# credentials (the probe "dblink").
+		pg_psql_super -c 'CREATE EXTENSION IF NOT EXISTS dblink' ||
+			fail "cannot create the dblink extension (postgresql-contrib)"
+		export PROBES_PG_PORT=$PG_PORT
 		;;
 	mariadb)
 		why=$(maria_missing)

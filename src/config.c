@@ -113,7 +113,9 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "returns as a statement, or with \\gbaseline to run it once when a "
      "connection is opened and keep the (key, value) rows it returns as the "
      "connection's baseline, which the text {{baseline}} in a reset "
-     "statement stands for. Read when the config is loaded (max 1 MiB). "
+     "statement stands for, or with \\gbatch to send it together with the "
+     "statements after it in one round trip. Read when the config is loaded "
+     "(max 1 MiB). "
      "With reset = auto it runs after the built-in reset.",
      NULL, NULL},
     {"reset_sql", CFG_STRING, NULL, 0, 0, POOL(reset_sql), false,
@@ -567,7 +569,8 @@ static bool is_ident(char c) {
 
 /* Appends sql[start, end) with trailing whitespace trimmed. */
 static int push_stmt(struct cfg_stmt **stmts, size_t *n, const char *sql,
-                     size_t start, size_t end, bool gexec, bool baseline) {
+                     size_t start, size_t end, bool gexec, bool baseline,
+                     bool batch) {
   struct cfg_stmt *v = *stmts;
   char *copy;
 
@@ -592,6 +595,7 @@ static int push_stmt(struct cfg_stmt **stmts, size_t *n, const char *sql,
   v[*n].sql = copy;
   v[*n].gexec = gexec;
   v[*n].baseline = baseline;
+  v[*n].batch = batch;
   (*n)++;
   return ODBCPOOL_OK;
 }
@@ -690,14 +694,14 @@ static int split_sql(const char *name, const char *key, const char *suffix,
       i = j + taglen;
     } else if (c == ';') {
       if (start != none) {
-        rc = push_stmt(stmts, nstmts, sql, start, i, false, false);
+        rc = push_stmt(stmts, nstmts, sql, start, i, false, false, false);
         if (rc != ODBCPOOL_OK)
           goto nomem;
         start = none;
       }
       i++;
     } else if (c == '\\') {
-      static const char *const cmds[] = {"\\gexec", "\\gbaseline"};
+      static const char *const cmds[] = {"\\gexec", "\\gbaseline", "\\gbatch"};
       size_t k, glen = 0;
 
       for (k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
@@ -709,8 +713,8 @@ static int split_sql(const char *name, const char *key, const char *suffix,
       }
       if (k == sizeof cmds / sizeof cmds[0]) {
         rc = emsg(err, ODBCPOOL_ECONFIG, name, line, key, suffix,
-                  "unsupported backslash command (only \\gexec and "
-                  "\\gbaseline are known)");
+                  "unsupported backslash command (only \\gexec, "
+                  "\\gbaseline and \\gbatch are known)");
         goto fail;
       }
       if (start == none) {
@@ -718,7 +722,7 @@ static int split_sql(const char *name, const char *key, const char *suffix,
                   "%s without a statement before it", cmds[k]);
         goto fail;
       }
-      rc = push_stmt(stmts, nstmts, sql, start, i, k == 0, k == 1);
+      rc = push_stmt(stmts, nstmts, sql, start, i, k == 0, k == 1, k == 2);
       if (rc != ODBCPOOL_OK)
         goto nomem;
       start = none;
@@ -730,7 +734,7 @@ static int split_sql(const char *name, const char *key, const char *suffix,
     }
   }
   if (start != none) {
-    rc = push_stmt(stmts, nstmts, sql, start, len, false, false);
+    rc = push_stmt(stmts, nstmts, sql, start, len, false, false, false);
     if (rc != ODBCPOOL_OK)
       goto nomem;
   }

@@ -31,6 +31,8 @@ struct cfg_stmt {
   char *sql;
   bool gexec;
   bool baseline;
+  bool batch; /* \gbatch: sent with the statements after it, up to one that
+                 ends otherwise, as one batch (one SQLExecDirect) */
 };
 
 /* Values of the `reset` setting (indexes of its choices). */

@@ -215,6 +215,7 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
   struct odbcpool__buf buf = {0};
   const char *p = sql;
   const char *why = NULL;
+  bool dropped = false;
   for (;;) {
     const char *open = strstr(p, "{{");
     if (open == NULL) {
@@ -229,6 +230,8 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
     }
     size_t n = (size_t)(close + 2 - open);
     const size_t plen = sizeof ODBCPOOL_DSN_PREFIX - 1;
+    const size_t rlen = sizeof ODBCPOOL_DSN_RAW_PREFIX - 1;
+    const size_t ilen = sizeof ODBCPOOL_IF_PREFIX - 1;
     const size_t blen = sizeof ODBCPOOL_BASELINE_PREFIX - 1;
     if (n == sizeof ODBCPOOL_BASELINE - 1 &&
         memcmp(open, ODBCPOOL_BASELINE, n) == 0) {
@@ -244,14 +247,22 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
         why = "a baseline value holds the quote tag " PG_TAG;
         break;
       }
-    } else if (n > plen + 2 && memcmp(open, ODBCPOOL_DSN_PREFIX, plen) == 0) {
+    } else if (n > ilen + 2 && memcmp(open, ODBCPOOL_IF_PREFIX, ilen) == 0) {
+      const char *v = NULL;
+      if (!baseline_find(b, open + ilen, n - ilen - 2, &v) || v == NULL)
+        dropped = true;
+    } else if ((n > plen + 2 && memcmp(open, ODBCPOOL_DSN_PREFIX, plen) == 0) ||
+               (n > rlen + 2 &&
+                memcmp(open, ODBCPOOL_DSN_RAW_PREFIX, rlen) == 0)) {
+      bool raw = memcmp(open, ODBCPOOL_DSN_RAW_PREFIX, rlen) == 0;
+      size_t pre = raw ? rlen : plen;
       char key[128];
-      size_t klen = n - plen - 2;
+      size_t klen = n - pre - 2;
       if (klen >= sizeof key) {
         why = "{{dsn:KEY}} with a key longer than 127 bytes";
         break;
       }
-      memcpy(key, open + plen, klen);
+      memcpy(key, open + pre, klen);
       key[klen] = '\0';
       bool nomem = false;
       char *v = lookup ? lookup(ctx, key, &nomem) : NULL;
@@ -259,7 +270,11 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
         buf.failed = true;
         break;
       }
-      bool ok = put_literal(&buf, dialect, v);
+      bool ok = true;
+      if (raw)
+        odbcpool__buf_puts(&buf, v ? v : "");
+      else
+        ok = put_literal(&buf, dialect, v);
       if (v != NULL) {
         OPENSSL_cleanse(v, strlen(v));
         free(v);
@@ -269,8 +284,8 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
         break;
       }
     } else {
-      why = "unknown placeholder (only {{baseline}}, {{baseline:KEY}} and "
-            "{{dsn:KEY}} are known)";
+      why = "unknown placeholder (only {{baseline}}, {{baseline:KEY}}, "
+            "{{if:KEY}}, {{dsn:KEY}} and {{dsn-raw:KEY}} are known)";
       break;
     }
     p = close + 2;
@@ -283,6 +298,18 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
   if (buf.failed) {
     odbcpool__buf_wipe(&buf);
     return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+  }
+  if (dropped) {
+    odbcpool__buf_wipe(&buf);
+    *out = calloc(1, 1);
+    return *out ? ODBCPOOL_OK
+                : odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+  }
+  /* A statement that expanded to nothing at all is dropped too. */
+  if (buf.data == NULL) {
+    *out = calloc(1, 1);
+    return *out ? ODBCPOOL_OK
+                : odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   }
   *out = buf.data;
   return ODBCPOOL_OK;

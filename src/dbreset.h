@@ -24,6 +24,14 @@
  * pool's connection string (braces removed, %XX decoded), else from the
  * target DSN's odbc.ini entry; NULL when neither has it. */
 #define ODBCPOOL_DSN_PREFIX "{{dsn:"
+/* {{dsn-raw:KEY}} is the same value as SQL text, not as a literal (empty
+ * when absent): for keywords whose value is SQL the driver runs at
+ * connect (psqlODBC's ConnSettings), to run it again. */
+#define ODBCPOOL_DSN_RAW_PREFIX "{{dsn-raw:"
+/* {{if:KEY}} expands to nothing, and drops the whole statement when the
+ * baseline has no row KEY with a value: a statement only some connections
+ * need (a disconnect of an extension that is installed). */
+#define ODBCPOOL_IF_PREFIX "{{if:"
 
 /* How a literal is written in the target's SQL. */
 enum odbcpool__dialect {
@@ -79,9 +87,10 @@ void odbcpool__baseline_free(struct odbcpool__baseline *b);
 typedef char *(*odbcpool__dsn_lookup)(void *ctx, const char *key, bool *nomem);
 
 /* Writes `sql` with every {{baseline}} replaced by the baseline's derived
- * table, every {{baseline:KEY}} by the literal of that row's value, and
- * every {{dsn:KEY}} by a literal of the keyword's value, in `dialect`, to
- * a malloc'ed string in *out (NULL when `sql` has no placeholder). `b` may
+ * table, every {{baseline:KEY}} by the literal of that row's value, every
+ * {{dsn:KEY}} by a literal of the keyword's value and {{dsn-raw:KEY}} by
+ * the value itself, in `dialect`, to a malloc'ed string in *out (NULL
+ * when `sql` has no placeholder; "" when an {{if:KEY}} drops it). `b` may
  * be NULL (an empty baseline); `lookup` may be NULL ({{dsn:...}} is then
  * NULL). Returns OK, ENOMEM, or EINVAL (an unterminated or unknown
  * placeholder, or a value the dialect cannot quote), with the reason in

@@ -207,6 +207,77 @@ static void no_reuse(odbcpool_conn *c, int reason, const char *why,
                 detail ? ": " : "", detail ? detail : "");
 }
 
+/* True if statement i of the plan is not run: an {{if:KEY}} dropped it,
+ * it expanded to nothing, or it was joined into a later batch. */
+static bool skipped(const odbcpool_conn *c, size_t i) {
+  const char *t = c->reset_text ? c->reset_text[i] : NULL;
+  if (t == NULL)
+    return false;
+  while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+    t++;
+  return *t == '\0';
+}
+
+/* Joins each run of \gbatch statements with the statement that ends it
+ * into one text, sent in one SQLExecDirect: the members are separated by
+ * ";" and the ending statement's slot holds the batch; the others are
+ * emptied. Members that are skipped are left out. */
+static int join_batches(odbcpool_conn *c, odbcpool_error *err) {
+  struct odbcpool__buf b = {0};
+  bool open = false;
+  for (size_t i = 0; i < c->nplan; i++) {
+    const struct cfg_stmt *st = plan_stmt(c, i);
+    if (st->baseline)
+      continue;
+    if (!st->batch && !open)
+      continue;
+    if (!skipped(c, i)) {
+      const char *t = c->reset_text[i] ? c->reset_text[i] : st->sql;
+      if (b.len > 0)
+        odbcpool__buf_puts(&b, ";\n");
+      odbcpool__buf_puts(&b, t);
+    }
+    if (c->reset_text[i] != NULL) {
+      OPENSSL_cleanse(c->reset_text[i], strlen(c->reset_text[i]));
+      free(c->reset_text[i]);
+    }
+    c->reset_text[i] = NULL;
+    if (st->batch) {
+      /* Emptied: the batch is run from the statement that ends it. */
+      c->reset_text[i] = calloc(1, 1);
+      if (c->reset_text[i] == NULL)
+        b.failed = true;
+      open = true;
+      continue;
+    }
+    open = false;
+    if (!b.failed && b.len == 0)
+      odbcpool__buf_puts(&b, " ");
+    c->reset_text[i] = b.data;
+    b = (struct odbcpool__buf){0};
+  }
+  if (open && !b.failed) {
+    /* A script ending in \gbatch: nothing ends the batch; it goes in the
+     * last member's slot. */
+    for (size_t i = c->nplan; i-- > 0;) {
+      if (plan_stmt(c, i)->batch) {
+        free(c->reset_text[i]);
+        c->reset_text[i] = b.len ? b.data : calloc(1, 1);
+        if (b.len == 0)
+          free(b.data);
+        b = (struct odbcpool__buf){0};
+        break;
+      }
+    }
+  }
+  if (b.failed) {
+    odbcpool__buf_wipe(&b);
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
+  }
+  odbcpool__buf_wipe(&b);
+  return ODBCPOOL_OK;
+}
+
 void odbcpool__reset_plan(odbcpool_conn *c) {
   struct pool *p = c->pool;
   const struct cfg_pool *cfg = p->cfg;
@@ -290,6 +361,8 @@ void odbcpool__reset_plan(odbcpool_conn *c) {
                                        &c->reset_text[i], &err);
   }
   odbcpool__baseline_free(&base);
+  if (code == ODBCPOOL_OK)
+    code = join_batches(c, &err);
   if (code != ODBCPOOL_OK)
     no_reuse(c, ODBCPOOL_CLOSE_RESET_FAILED, "cannot record its baseline",
              err.message);
@@ -473,7 +546,7 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
    * statement expanded with the connection's baseline at open. */
   bool ran = false;
   for (size_t i = 0; i < c->nplan; i++) {
-    if (plan_stmt(c, i)->baseline)
+    if (plan_stmt(c, i)->baseline || skipped(c, i))
       continue;
     ran = true;
     code = exec_reset(dm, c, i, err);

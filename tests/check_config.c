@@ -1052,7 +1052,7 @@ START_TEST(test_split_rejects_unknown_backslash_command) {
   ck_assert_int_eq(odbcpool__cfg_split_sql("s.sql", 1, "SELECT 1 \\gbaselin",
                                            18, &v, &n, &err),
                    ODBCPOOL_ECONFIG);
-  ck_assert_msg(strstr(err.message, "only \\gexec and \\gbaseline") != NULL,
+  ck_assert_msg(strstr(err.message, "only \\gexec, \\gbaseline and") != NULL,
                 "%s", err.message);
   ck_assert_int_eq(
       odbcpool__cfg_split_sql("s.sql", 1, "\\gbaseline", 10, &v, &n, &err),

@@ -176,6 +176,71 @@ START_TEST(test_expand_dsn_keyword) {
 }
 END_TEST
 
+START_TEST(test_expand_if_drops_a_statement_without_its_key) {
+  struct odbcpool__baseline b = {0};
+  ck_assert(odbcpool__baseline_add(&b, "ext:dblink", "public"));
+  ck_assert(odbcpool__baseline_add(&b, "ext:null", NULL));
+  char *out = expand_ok("{{if:ext:dblink}}SELECT {{baseline:ext:dblink}}",
+                        ODBCPOOL_DIALECT_STD, &b, NULL, NULL);
+  ck_assert_str_eq(out, "SELECT 'public'");
+  free(out);
+  out =
+      expand_ok("{{if:ext:fdw}}SELECT 1", ODBCPOOL_DIALECT_STD, &b, NULL, NULL);
+  ck_assert_str_eq(out, "");
+  free(out);
+  out = expand_ok("{{if:ext:null}}SELECT 1", ODBCPOOL_DIALECT_STD, &b, NULL,
+                  NULL);
+  ck_assert_str_eq(out, "");
+  free(out);
+  odbcpool__baseline_free(&b);
+}
+END_TEST
+
+START_TEST(test_expand_dsn_raw_is_sql_text) {
+  char *out = expand_ok("{{dsn-raw:ConnSettings}}", ODBCPOOL_DIALECT_PG, NULL,
+                        lookup, "ctx");
+  ck_assert_str_eq(out, "SET a = 'b';--");
+  free(out);
+  /* Absent: nothing, so the statement is dropped. */
+  out =
+      expand_ok("{{dsn-raw:Other}}", ODBCPOOL_DIALECT_PG, NULL, lookup, "ctx");
+  ck_assert_str_eq(out, "");
+  free(out);
+}
+END_TEST
+
+/* \gbatch sends several statements in one SQLExecDirect. sqlite3odbc
+ * takes one statement per call ("only one SQL statement allowed"), so on
+ * SQLite a batch fails the reset and the connection is closed, not
+ * reused (fail closed); the statements before the batch have run. The
+ * built-in PostgreSQL reset is one batch (drivers-test/postgresql.sh and
+ * the probes run it). */
+START_TEST(test_batch_the_driver_refuses_fails_closed_on_sqlite) {
+  odbcpool_set *set =
+      testenv_open("[sqlite]\nreset = custom\n"
+                   "reset_sql = INSERT INTO seen VALUES ('before'); "
+                   "INSERT INTO seen VALUES ('one') \\gbatch "
+                   "{{if:nokey}} INSERT INTO seen VALUES ('dropped') \\gbatch "
+                   "INSERT INTO seen VALUES ('two')\n");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  uint64_t id = odbcpool_conn_id(c);
+  ck_assert(testenv_exec(c, "CREATE TABLE seen (v TEXT)"));
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.reset_failures, 1);
+  ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_RESET_FAILED], 1);
+  c = testenv_borrow(set, "sqlite");
+  ck_assert_uint_ne(odbcpool_conn_id(c), id);
+  ck_assert_int_eq(testenv_query_long(
+                       c, "SELECT count(*) FROM seen WHERE v = 'before'", NULL),
+                   1);
+  ck_assert_int_eq(testenv_query_long(c, "SELECT count(*) FROM seen", NULL), 1);
+  odbcpool_return(c);
+  odbcpool_close(set);
+}
+END_TEST
+
 START_TEST(test_expand_rejects_bad_placeholders) {
   static const char *const bad[] = {
       "SELECT {{baseline", "SELECT {{current}}", "{{}}",         "{{dsn:}}",
@@ -254,12 +319,15 @@ static Suite *dbreset_suite(void) {
   tcase_add_test(tc, test_expand_baseline_key_found_missing_and_null);
   tcase_add_test(tc, test_expand_dsn_keyword);
   tcase_add_test(tc, test_expand_rejects_bad_placeholders);
+  tcase_add_test(tc, test_expand_if_drops_a_statement_without_its_key);
+  tcase_add_test(tc, test_expand_dsn_raw_is_sql_text);
   suite_add_tcase(s, tc);
   TCase *db = tcase_create("sqlite");
   tcase_add_checked_fixture(db, testenv_setup, testenv_teardown);
   tcase_set_timeout(db, 30);
   tcase_add_test(db, test_baseline_round_trips_a_hostile_value_through_sqlite);
   tcase_add_test(db, test_auto_reset_restores_pragmas_on_sqlite);
+  tcase_add_test(db, test_batch_the_driver_refuses_fails_closed_on_sqlite);
   suite_add_tcase(s, db);
   return s;
 }
