@@ -10,6 +10,22 @@
 #   unixodbc  the real DSN, pooled by unixODBC itself ([ODBC] Pooling = Yes
 #             and CPTimeout = 60 on the target driver in odbcinst.ini). It
 #             erases nothing between borrowers: the baseline to beat.
+#   pgbouncer, pgbouncer_scram (PostgreSQL only)
+#             the application connects every request to a throwaway
+#             PgBouncer on loopback (session mode, server_reset_query =
+#             DISCARD ALL), with trust auth or with SCRAM between client
+#             and PgBouncer; PgBouncer keeps its server connections.
+#
+# "direct" on PostgreSQL logs in with SCRAM (the test server's odbcpool
+# role); direct connects on SQLite open the file.
+#
+# Per request, besides rate and latency: the client's CPU (odbcbench,
+# getrusage) and the server's (the postmaster's and its children's
+# /proc ticks, those of exited backends included, plus PgBouncer's; the
+# warm-up's share is removed in proportion to time); and, with
+# callgrind, the client's instructions per request, as the difference of
+# two runs of different lengths (so start-up cancels out), split by
+# object and with odbcpool's reset (odbcpool__reset, inclusive) apart.
 #
 # Usage: bench/run.sh [BUILDDIR]
 #   BUILDDIR: a configured and built odbcpool build directory (make builds
@@ -81,6 +97,17 @@ ROWS=${BENCH_ROWS:-100000}
 MAXCONN=${BENCH_MAX_CONNECTIONS:-16}
 SSLMODE=${PG_SSLMODE:-disable}
 CASES=(direct odbcpool unixodbc)
+PG_CASES=(direct odbcpool unixodbc pgbouncer pgbouncer_scram)
+CLK_TCK=$(getconf CLK_TCK)
+
+# cases DB: the set-ups measured on DB.
+cases() {
+	if [ "$1" = pg ] && [ -n "${PGB_PORT:-}" ]; then
+		echo "${PG_CASES[@]}"
+	else
+		echo "${CASES[@]}"
+	fi
+}
 
 log() { printf 'run.sh: %s\n' "$*" >&2; }
 
@@ -146,6 +173,83 @@ borrow_timeout = 30s
 [pg]
 EOF
 
+# PgBouncer in front of the same server: trust, and SCRAM between the
+# client and PgBouncer (PgBouncer logs in to the server with the role's
+# password, once per server connection). Two instances, each on a free
+# port, stopped by pid at exit. As root, run as the server's user
+# (PgBouncer refuses to run as root).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+start_pgbouncer() { # NAME AUTH_TYPE: sets PGB_PORT_<NAME>
+	local name=$1 auth=$2 dir=$tmp/pgb-$1 port runas=()
+	port=$(free_port) || fail "no free port for PgBouncer"
+	mkdir -p "$dir" || fail "cannot create $dir"
+	printf '"%s" "%s"\n' "$PG_TEST_USER" "$PG_TEST_PASSWORD" >"$dir/users.txt"
+	cat >"$dir/pgbouncer.ini" <<EOF || fail "cannot write $dir/pgbouncer.ini"
+[databases]
+$PG_TEST_DATABASE = host=127.0.0.1 port=$PG_PORT dbname=$PG_TEST_DATABASE user=$PG_TEST_USER password=$PG_TEST_PASSWORD
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = $auth
+auth_file = $dir/users.txt
+pool_mode = session
+server_reset_query = DISCARD ALL
+max_client_conn = 500
+default_pool_size = $MAXCONN
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+EOF
+	if [ "$(id -u)" -eq 0 ]; then
+		chown -R "$(stat -c %U "$PG_DIR/data")" "$dir"
+		runas=(runuser -u "$(stat -c %U "$PG_DIR/data")" --)
+	fi
+	"${runas[@]}" /usr/sbin/pgbouncer -d "$dir/pgbouncer.ini" ||
+		fail "PgBouncer ($name) did not start: $(tail -n 5 "$dir/pgbouncer.log")"
+	for _ in $(seq 50); do [ -s "$dir/pgbouncer.pid" ] && break; sleep 0.1; done
+	at_exit "kill \$(cat '$dir/pgbouncer.pid' 2>/dev/null) 2>/dev/null"
+	eval "PGB_PORT_$name=$port PGB_PID_$name=\$(cat '$dir/pgbouncer.pid')"
+	log "PgBouncer ($name, auth_type = $auth) on 127.0.0.1:$port"
+}
+PGB_PORT=
+if $need_pg && [ -x /usr/sbin/pgbouncer ]; then
+	start_pgbouncer trust trust
+	start_pgbouncer scram scram-sha-256
+	# shellcheck disable=SC2154 # set by start_pgbouncer's eval
+	PGB_PORT=$PGB_PORT_trust
+	odbc_add_pg_dsn pgb "$PGB_PORT_trust" "SSLmode=disable"
+	# shellcheck disable=SC2154 # set by start_pgbouncer's eval
+	odbc_add_pg_dsn pgb_scram "$PGB_PORT_scram" "SSLmode=disable"
+elif $need_pg; then
+	log "pgbouncer not installed (Debian package pgbouncer): no PgBouncer cases"
+fi
+
+# server_ticks CASE: CPU clock ticks the server side has used so far: the
+# postmaster, its live children and its exited children (cutime/cstime),
+# and for the PgBouncer cases the PgBouncer process.
+server_ticks() {
+	local pm ticks=0 p f
+	pm=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+	for p in "$pm" $(ps -o pid= --ppid "$pm" 2>/dev/null); do
+		# Fields 14-17 of /proc/PID/stat; the name (2) may hold spaces.
+		f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		ticks=$((ticks + $(awk -v me="$([ "$p" = "$pm" ] && echo 1)" '{
+			t = $12 + $13; if (me) t += $14 + $15; print t }' <<<"$f")))
+	done
+	case $1 in
+	pgbouncer | pgbouncer_scram)
+		p=$PGB_PID_trust
+		[ "$1" = pgbouncer_scram ] && p=$PGB_PID_scram
+		f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) &&
+			ticks=$((ticks + $(awk '{ print $12 + $13 }' <<<"$f")))
+		;;
+	esac
+	echo "$ticks"
+}
+
 # Environment B: unixODBC's own pooling, for the real DSNs only.
 odbc_env_init "$tmp/odbc-cp"
 B_SYSINI=$ODBCSYSINI B_INI=$ODBCINI
@@ -193,13 +297,15 @@ dsn() {
 	case $2 in sqlite) base=lite ;; pg) base=pg ;; esac
 	case $1 in
 	odbcpool) echo "${base}_pool" ;;
+	pgbouncer) echo pgb ;;
+	pgbouncer_scram) echo pgb_scram ;;
 	*) echo "$base" ;;
 	esac
 }
 
 # Each DSN works, before anything is timed.
 for db in $DBS; do
-	for c in "${CASES[@]}"; do
+	for c in $(cases "$db"); do
 		bench "$c" --dsn "$(dsn "$c" "$db")" --count 3 --warmup 0 \
 			--label "check" >/dev/null ||
 			fail "$c on $db: the DSN does not work"
@@ -215,7 +321,7 @@ REUSE_N=200
 if $need_pg; then
 	log "connection reuse: $REUSE_N requests per thread, distinct pg_backend_pid()"
 	for t in $THREADS; do
-		for c in "${CASES[@]}"; do
+		for c in $(cases pg); do
 			line=$(bench "$c" --dsn "$(dsn "$c" pg)" --threads "$t" \
 				--count "$REUSE_N" --warmup 0 --distinct \
 				--query 'SELECT pg_backend_pid()' \
@@ -228,24 +334,40 @@ fi
 
 # ---------------------------------------------------- request cycle
 
-total=$((REPS * $(wc -w <<<"$DBS") * $(wc -w <<<"$THREADS") * 3))
+ncases=0
+for db in $DBS; do ncases=$((ncases + $(cases "$db" | wc -w))); done
+total=$((REPS * ncases * $(wc -w <<<"$THREADS")))
 n=0
 start=$SECONDS
 for rep in $(seq 1 "$REPS"); do
-	# Rotate the order of the set-ups each repetition.
-	order=()
-	for i in 0 1 2; do
-		order+=("${CASES[$(((i + rep - 1) % 3))]}")
-	done
 	for db in $DBS; do
+		# Rotate the order of the set-ups each repetition.
+		read -r -a all <<<"$(cases "$db")"
+		order=()
+		for i in "${!all[@]}"; do
+			order+=("${all[$(((i + rep - 1) % ${#all[@]}))]}")
+		done
 		for t in $THREADS; do
 			for c in "${order[@]}"; do
 				n=$((n + 1))
+				s0=0
+				[ "$db" = pg ] && s0=$(server_ticks "$c")
 				line=$(bench "$c" --dsn "$(dsn "$c" "$db")" \
 					--threads "$t" --duration "$SECONDS_PER" \
 					--warmup "$WARMUP" \
 					--label "cycle:$c:$db:$t") ||
 					fail "cycle $c $db $t failed: $line"
+				if [ "$db" = pg ]; then
+					s1=$(server_ticks "$c")
+					# The warm-up's share of the server's work, in
+					# proportion to time, is not the requests'.
+					line+=$(awk -v d="$((s1 - s0))" -v hz="$CLK_TCK" \
+						-v w="$WARMUP" -v l="$line" 'BEGIN {
+						split(l, f, " "); for (i in f) { split(f[i], kv, "=")
+						v[kv[1]] = kv[2] }
+						req = v["requests"] * (v["seconds"] + w) / v["seconds"]
+						printf " server_cpu_us_per_req=%.1f", d * 1e6 / hz / req }')
+				fi
 				echo "$line" >>"$raw"
 				log "[$n/$total, $((SECONDS - start)) s] $line"
 			done
@@ -303,6 +425,45 @@ if [ "$CALLGRIND" = yes ]; then
 	done
 fi
 
+# Instructions per request of the client process (all its threads: the
+# reset workers too), as the difference of a long and a short run, which
+# cancels start-up, connects and the pool's fill; split by object, and
+# odbcpool__reset (inclusive: the DM and driver work it causes) apart.
+CG_SHORT=${BENCH_CG_SHORT:-200} CG_LONG=${BENCH_CG_LONG:-1200}
+if [ "$CALLGRIND" = yes ]; then
+	for db in $DBS; do
+		for c in $(cases "$db"); do
+			for n in "$CG_SHORT" "$CG_LONG"; do
+				cg=$tmp/cgreq-$db-$c-$n.out
+				bench_env=(env ODBCSYSINI="$A_SYSINI" ODBCINSTINI=odbcinst.ini ODBCINI="$A_INI")
+				[ "$c" = unixodbc ] && bench_env=(env ODBCSYSINI="$B_SYSINI" ODBCINSTINI=odbcinst.ini ODBCINI="$B_INI")
+				cp=()
+				[ "$c" = unixodbc ] && cp=(--cp driver)
+				"${bench_env[@]}" valgrind --tool=callgrind \
+					--callgrind-out-file="$cg" "$BENCH" "${cp[@]}" \
+					--dsn "$(dsn "$c" "$db")" --count "$n" --warmup 0 \
+					--label "cg" >/dev/null 2>"$cg.log" ||
+					fail "callgrind $c $db $n failed: $(tail -n 5 "$cg.log")"
+				callgrind_annotate --threshold=100 "$cg" 2>/dev/null |
+					awk -v c="$c" -v db="$db" -v n="$n" '/ \[.*\]$/ {
+						v = $1; gsub(",", "", v); ob = $NF
+						gsub(/[][]/, "", ob); sub(".*/", "", ob)
+						s[ob] += v }
+					END { for (o in s) print "cgreq", db, c, n, o, s[o] }' \
+					>>"$tmp/cgreq.txt"
+				tot=$(sed -n 's/^summary: //p' "$cg")
+				rst=$(callgrind_annotate --inclusive=yes --threshold=100 "$cg" \
+					2>/dev/null | awk '/odbcpool__reset / { v = $1
+					gsub(",", "", v); print v; exit }')
+				echo "cgreq $db $c $n TOTAL $tot" >>"$tmp/cgreq.txt"
+				echo "cgreq $db $c $n RESET ${rst:-0}" >>"$tmp/cgreq.txt"
+				log "callgrind $c $db $n requests: $tot instructions"
+			done
+		done
+	done
+	cat "$tmp/cgreq.txt" >>"$raw"
+fi
+
 # --------------------------------------------------------- report
 
 # field NAME: the value of NAME=... on each stdin line.
@@ -345,40 +506,77 @@ echo "- odbcpool build: $BUILDDIR, CFLAGS $(sed -n 's/^CFLAGS = //p' "$BUILDDIR/
 echo
 echo "### Request cycle (requests/s, median of $REPS interleaved runs of ${SECONDS_PER} s; min–max)"
 echo
-echo "| database | threads | direct | odbcpool (full reset) | unixODBC pooling (no reset) | odbcpool ÷ unixODBC |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| database | threads | set-up | requests/s (min–max) | ÷ unixODBC pooling | odbcpool ÷ this |"
+echo "|---|---:|---|---:|---:|---:|"
 for db in $DBS; do
 	for t in $THREADS; do
-		row="| $(dbname "$db") | $t"
-		for c in "${CASES[@]}"; do
+		ref=$(cycle_values unixodbc "$db" "$t" rps | median)
+		own=$(cycle_values odbcpool "$db" "$t" rps | median)
+		for c in $(cases "$db"); do
 			m=$(cycle_values "$c" "$db" "$t" rps | median)
 			r=$(cycle_values "$c" "$db" "$t" rps |
 				awk '{ printf "%.0f\n", $1 }' | minmax)
-			row+=" | $(printf '%.0f' "$m") ($r)"
-			eval "med_$c=$m"
+			awk -v db="$(dbname "$db")" -v t="$t" -v c="$c" -v m="$m" \
+				-v r="$r" -v ref="$ref" -v own="$own" 'BEGIN {
+				printf "| %s | %s | %s | %.0f (%s) | %.3f× | %s |\n", db, t, c,
+					m, r, m / ref, c == "odbcpool" ? "—" : sprintf("%.1f×", own / m) }'
 		done
-		# shellcheck disable=SC2154
-		row+=" | $(awk -v a="$med_odbcpool" -v b="$med_unixodbc" \
-			'BEGIN { printf "%.2f", a / b }') |"
-		echo "$row"
 	done
 done
 echo
 echo "### Request cycle: latency and client CPU (medians of the runs above)"
 echo
-echo "| database | threads | set-up | p50 µs | p99 µs | client CPU µs/request |"
-echo "|---|---:|---|---:|---:|---:|"
+echo "| database | threads | set-up | p50 µs | p99 µs | client CPU µs/request | server CPU µs/request | client+server ÷ unixODBC pooling's |"
+echo "|---|---:|---|---:|---:|---:|---:|---:|"
 for db in $DBS; do
 	for t in $THREADS; do
-		for c in "${CASES[@]}"; do
-			printf '| %s | %s | %s | %.0f | %.0f | %.0f |\n' \
+		rc=$(cycle_values unixodbc "$db" "$t" cpu_us_per_req | median)
+		rs=0
+		[ "$db" = pg ] && rs=$(cycle_values unixodbc "$db" "$t" server_cpu_us_per_req | median)
+		for c in $(cases "$db"); do
+			cc=$(cycle_values "$c" "$db" "$t" cpu_us_per_req | median)
+			sc=0
+			[ "$db" = pg ] && sc=$(cycle_values "$c" "$db" "$t" server_cpu_us_per_req | median)
+			printf '| %s | %s | %s | %.0f | %.0f | %.0f | %s | %s |\n' \
 				"$(dbname "$db")" "$t" "$c" \
 				"$(cycle_values "$c" "$db" "$t" lat_p50_us | median)" \
 				"$(cycle_values "$c" "$db" "$t" lat_p99_us | median)" \
-				"$(cycle_values "$c" "$db" "$t" cpu_us_per_req | median)"
+				"$cc" \
+				"$([ "$db" = pg ] && printf '%.0f' "$sc" || echo '— (in process)')" \
+				"$(awk -v a="$cc" -v b="$sc" -v x="$rc" -v y="$rs" \
+					'BEGIN { printf "%.2f×", (a + b) / (x + y) }')"
 		done
 	done
 done
+if [ "$CALLGRIND" = yes ]; then
+	echo
+	echo "### Request cycle in instructions (callgrind, client process, all threads; per request: ($CG_LONG-request run − $CG_SHORT-request run) ÷ $((CG_LONG - CG_SHORT)))"
+	echo
+	echo "| database | set-up | instructions/request | of it: odbcpool's own code | odbcpool's share | of it: the reset (inclusive) | DM (libodbc) | the database's driver and library |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	for db in $DBS; do
+		for c in $(cases "$db"); do
+			awk -v db="$db" -v c="$c" -v name="$(dbname "$db")" \
+				-v a="$CG_SHORT" -v b="$CG_LONG" '
+				$1 == "cgreq" && $2 == db && $3 == c {
+					k = $5
+					if (k ~ /^odbcpool_driver/) k = "OWN"
+					else if (k ~ /^libodbc\.so/) k = "DM"
+					else if (k ~ /psqlodbc|libpq|sqlite/) k = "DRV"
+					v[$4, k] += $6 }
+				function d(k) { return (v[b, k] - v[a, k]) / (b - a) }
+				END {
+					tot = d("TOTAL"); own = d("OWN"); dm = d("DM")
+					drv = d("DRV")
+					printf "| %s | %s | %.0f | %.0f | %.1f %% | %.0f | %.0f | %.0f |\n",
+						name, c, tot, own, tot ? own / tot * 100 : 0,
+						d("RESET"), dm, drv
+				}' "$tmp/cgreq.txt"
+		done
+	done
+	echo
+	echo "(odbcpool's own code: the instructions in odbcpool_driver.so, which holds the pool; the reset column is inclusive of the DM and driver work it causes.)"
+fi
 echo
 echo "### Pass-through: $ROWS rows, SQLFetch + SQLGetData ×2 per row (ms; $FETCH_PROCS processes × $FETCH_REPS paired fetches, direct and through odbcpool in turn)"
 echo
@@ -431,7 +629,7 @@ if $need_pg; then
 	echo "| set-up | threads | requests | sessions used |"
 	echo "|---|---:|---:|---:|"
 	for t in $THREADS; do
-		for c in "${CASES[@]}"; do
+		for c in $(cases pg); do
 			l=$(grep -F " label=reuse:$c:pg:$t " "$raw")
 			printf '| %s | %s | %s | %s |\n' "$c" "$t" \
 				"$(field requests <<<"$l")" "$(field distinct <<<"$l")"
