@@ -241,7 +241,9 @@ server_ticks() {
 	done
 	case $1 in
 	pgbouncer | pgbouncer_scram)
+		# shellcheck disable=SC2154 # set by start_pgbouncer's eval
 		p=$PGB_PID_trust
+		# shellcheck disable=SC2154
 		[ "$1" = pgbouncer_scram ] && p=$PGB_PID_scram
 		f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) &&
 			ticks=$((ticks + $(awk '{ print $12 + $13 }' <<<"$f")))
