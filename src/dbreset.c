@@ -26,11 +26,13 @@ static const char *const maria_words[] = {"mariadb", "mysql", "maodbc", NULL};
 static const char *const sqlite_words[] = {"sqlite", NULL};
 
 const struct odbcpool__builtin odbcpool__builtins[] = {
-    {"postgresql", pg_words, ODBCPOOL_DIALECT_PG,
+    /* Not prepared: the reset's DEALLOCATE ALL would drop it. */
+    {"postgresql", pg_words, ODBCPOOL_DIALECT_PG, false,
      odbcpool__reset_text_postgresql},
-    {"mariadb", maria_words, ODBCPOOL_DIALECT_MARIADB,
+    {"mariadb", maria_words, ODBCPOOL_DIALECT_MARIADB, false,
      odbcpool__reset_text_mariadb},
-    {"sqlite", sqlite_words, ODBCPOOL_DIALECT_STD, odbcpool__reset_text_sqlite},
+    {"sqlite", sqlite_words, ODBCPOOL_DIALECT_STD, true,
+     odbcpool__reset_text_sqlite},
 };
 
 #define NBUILTINS (sizeof odbcpool__builtins / sizeof odbcpool__builtins[0])

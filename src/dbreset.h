@@ -48,6 +48,9 @@ struct odbcpool__builtin {
   const char *const *words; /* any of them in SQL_DBMS_NAME or a driver
                                name selects it, case-insensitively */
   enum odbcpool__dialect dialect;
+  bool prepare;     /* prepare its statements once per connection, whatever
+                       reset_prepare says: compiling them is most of the
+                       reset's cost (SQLite) */
   const char *text; /* the script */
 };
 

@@ -391,7 +391,11 @@ static int exec_reset(const struct odbcpool__dm *dm, odbcpool_conn *c, size_t i,
   const struct cfg_stmt *rs = plan_stmt(c, i);
   const char *sql =
       c->reset_text && c->reset_text[i] ? c->reset_text[i] : rs->sql;
-  if (!cfg->reset_prepare)
+  size_t nb = 0;
+  if (c->builtin != NULL)
+    odbcpool__builtin_stmts(c->builtin, &nb);
+  bool prepare = cfg->reset_prepare || (i < nb && c->builtin->prepare);
+  if (!prepare)
     return odbcpool__exec(c->hdbc, sql, rs->gexec, false, err);
   if (c->reset_st == NULL) {
     c->reset_st = calloc(c->nplan, sizeof *c->reset_st);
