@@ -98,7 +98,15 @@ typedef struct odbcpool_stats {
   uint64_t closes[ODBCPOOL_CLOSE_MAX_];
   uint64_t wait_us_total; /* time borrowers spent waiting */
   uint64_t wait_us_max;
+  /* Borrows (successful or timed out) by the time they waited: bucket i
+   * counts waits of at most ODBCPOOL_WAIT_BUCKETS_US[i] microseconds, the
+   * last one the rest. */
+  uint64_t wait_hist[8];
 } odbcpool_stats;
+
+/* Upper bounds (µs) of the wait_hist buckets; the last is unbounded. */
+#define ODBCPOOL_WAIT_BUCKETS_US                                              \
+  { 0, 100, 1000, 10000, 100000, 1000000, 10000000, UINT64_MAX }
 
 /* Returns the message for an odbcpool_errno value, never NULL. */
 const char *odbcpool_strerror(int code);

@@ -692,11 +692,21 @@ static void remove_waiter(struct pool *p, struct waiter *w) {
   }
 }
 
+/* Counts a borrow's wait (0: it did not wait) in the histogram. */
+static void note_hist(struct pool *p, uint64_t waited) {
+  static const uint64_t le[] = ODBCPOOL_WAIT_BUCKETS_US;
+  size_t i = 0;
+  while (waited > le[i])
+    i++;
+  p->stats->wait_hist[i]++;
+}
+
 static void note_wait(struct pool *p, uint64_t start_us) {
   uint64_t waited = odbcpool__now_us() - start_us;
   p->stats->wait_us_total += waited;
   if (waited > p->stats->wait_us_max)
     p->stats->wait_us_max = waited;
+  note_hist(p, waited);
 }
 
 /* Waits, first come first served, until a connection or a slot is
@@ -890,6 +900,8 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
   }
   if (waited)
     note_wait(p, start_us);
+  else
+    note_hist(p, 0);
   p->stats->borrows++;
   c->borrowed_ms = odbcpool__now_ms();
   c->leak_reported = false;

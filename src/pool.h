@@ -177,6 +177,8 @@ struct odbcpool_set {
    * like cfg->pools (NULL where there are none). */
   struct odbcpool__cred **creds;
   uint64_t stats_written_ms;
+  uint64_t stats_pruned_ms; /* when dead processes' stats files were last
+                               removed, or 0 */
   uint64_t stats_seq;         /* snapshots taken (set lock) */
   uint64_t stats_seq_written; /* newest written (stats.c's write lock) */
 };
@@ -299,6 +301,15 @@ const struct odbcpool__cred *odbcpool__pool_creds(const struct pool *p);
 /* Writes the stats_file, if configured. Called with the lock held, which
  * is released while the file is written. */
 void odbcpool__stats_write(odbcpool_set *s);
+/* Is file name `name` what stats_file pattern `pattern` (its file part)
+ * names for a process, %p standing for its id? Sets *pid. */
+bool odbcpool__stats_match(const char *pattern, const char *name,
+                           long *pid);
+/* Removes the stats files of `pattern` (a stats_file with %p) whose
+ * process is gone: regular files of this user only, in a directory that
+ * passes odbcpool__open_safe_dir. Returns 0 or an errno value; *pruned
+ * counts the files removed. */
+int odbcpool__stats_prune(const char *pattern, unsigned *pruned);
 
 /* --- housekeeping.c ------------------------------------------------- */
 

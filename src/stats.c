@@ -2,8 +2,11 @@
  * text exposition format, replaced atomically. */
 #include "build.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +149,33 @@ static int write_file(const char *path, const struct snap *v, size_t n,
               (unsigned long long)v[i].st.closes[r]);
     }
   }
+  fputs("# HELP odbcpool_wait_seconds Time borrows waited for a "
+        "connection.\n# TYPE odbcpool_wait_seconds histogram\n",
+        f);
+  static const uint64_t le[] = ODBCPOOL_WAIT_BUCKETS_US;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t cum = 0;
+    for (size_t b = 0; b < sizeof le / sizeof le[0]; b++) {
+      cum += v[i].st.wait_hist[b];
+      fputs("odbcpool_wait_seconds_bucket{dsn=\"", f);
+      put_label(f, v[i].dsn);
+      if (le[b] == UINT64_MAX)
+        fprintf(f, "\",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+      else
+        fprintf(f, "\",le=\"%g\"} %llu\n", (double)le[b] / 1e6,
+                (unsigned long long)cum);
+    }
+    fputs("odbcpool_wait_seconds_sum{dsn=\"", f);
+    put_label(f, v[i].dsn);
+    fprintf(f, "\"} %.6f\n", (double)v[i].st.wait_us_total / 1e6);
+    fputs("odbcpool_wait_seconds_count{dsn=\"", f);
+    put_label(f, v[i].dsn);
+    fprintf(f, "\"} %llu\n", (unsigned long long)cum);
+  }
+  fprintf(f,
+          "# HELP odbcpool_process_id The process these pools live in.\n"
+          "# TYPE odbcpool_process_id gauge\nodbcpool_process_id %ld\n",
+          (long)getpid());
   int e = ferror(f) ? EIO : 0;
   if (fclose(f) != 0 && e == 0)
     e = errno;
@@ -157,10 +187,90 @@ static int write_file(const char *path, const struct snap *v, size_t n,
   return e;
 }
 
+/* Is `name` the file `pattern` names for some process id, digits in
+ * place of %p? Sets *pid. A pattern without %p names one file, no pid. */
+bool odbcpool__stats_match(const char *pattern, const char *name, long *pid) {
+  const char *p = pattern, *n = name;
+  *pid = 0;
+  bool seen = false;
+  while (*p) {
+    if (p[0] == '%' && p[1] == 'p') {
+      long v = 0;
+      const char *d = n;
+      while (*n >= '0' && *n <= '9' && v < 100000000) {
+        v = v * 10 + (*n - '0');
+        n++;
+      }
+      if (n == d || v == 0)
+        return false;
+      *pid = v;
+      seen = true;
+      p += 2;
+      continue;
+    }
+    if (*p != *n)
+      return false;
+    p++;
+    n++;
+  }
+  return *n == '\0' && seen;
+}
+
+int odbcpool__stats_prune(const char *pattern, unsigned *pruned) {
+  *pruned = 0;
+  const char *slash = strrchr(pattern, '/');
+  const char *fpat = slash ? slash + 1 : pattern;
+  if (strstr(fpat, "%p") == NULL)
+    return 0;
+  const char *base;
+  const char *why = NULL;
+  int dfd = odbcpool__open_safe_dir(pattern, &base, &why);
+  if (dfd < 0)
+    return errno;
+  int dfd2 = dup(dfd);
+  DIR *d = dfd2 >= 0 ? fdopendir(dfd2) : NULL;
+  if (d == NULL) {
+    int e = errno;
+    if (dfd2 >= 0)
+      close(dfd2);
+    close(dfd);
+    return e;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    long pid;
+    struct stat st;
+    if (!odbcpool__stats_match(fpat, de->d_name, &pid))
+      continue;
+    /* Only a regular file of this user's, of a process that is gone. */
+    if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+      continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue;
+    if (unlinkat(dfd, de->d_name, 0) == 0)
+      (*pruned)++;
+  }
+  closedir(d);
+  close(dfd);
+  return 0;
+}
+
 void odbcpool__stats_write(odbcpool_set *s) {
   const char *pattern = s->cfg->stats_file;
   if (pattern == NULL || *pattern == '\0')
     return;
+  /* The files of processes that exited (killed, or whose last write came
+   * at exit) are removed by the next writer, once a minute, so that a
+   * textfile collector does not report them for ever. */
+  uint64_t now = odbcpool__now_ms();
+  if (s->stats_pruned_ms == 0 || now - s->stats_pruned_ms >= 60000) {
+    unsigned pruned = 0;
+    s->stats_pruned_ms = now;
+    pthread_mutex_unlock(&s->lock);
+    odbcpool__stats_prune(pattern, &pruned);
+    pthread_mutex_lock(&s->lock);
+  }
   /* %p: the process id. */
   char path[1024];
   size_t o = 0;

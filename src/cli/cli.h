@@ -4,6 +4,7 @@
 
 int cli_audit(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_stats(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_encrypt(int argc, char **argv);
 

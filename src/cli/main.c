@@ -20,6 +20,8 @@ static const struct {
      "run a pooled workload and an erasure check on an embedded SQLite DSN"},
     {"encrypt", cli_encrypt, "encrypt --key KEYFILE [--new-key] FILE",
      "write an encrypted credentials file (UID, PWD) for a pool"},
+    {"stats", cli_stats, "stats [--json] [--watch [SECONDS]] [CONFIG]",
+     "show the live pools of every process using a pool config"},
 };
 
 static void usage(FILE *out) {
