@@ -6,6 +6,8 @@
 # and a total; a process killed with SIGKILL must disappear, and its stats
 # file with it; a stats file planted by the same user for a pid that does
 # not exist is removed, and one that is a symbolic link is never read.
+# Then the config is edited under the running processes: they pick the
+# change up (a new stats_file), and keep it when the file is broken.
 #
 # Skips (exit 77) without sqlite3odbc, pyodbc or isql, unless
 # ODBCPOOL_REQUIRE_ALL is set, which makes that a failure.
@@ -138,6 +140,34 @@ check_json "all(r['dsn'] == 'real_sqlite' for r in d['processes'])" \
 [ ! -e "$tmp/stats/s-99999999.prom" ] || fail "the planted file of a dead pid is still there"
 [ -f "$tmp/secret.prom" ] || fail "the link's target was removed"
 echo "stats.sh: a SIGKILLed process and a dead pid's file removed; a link not followed"
+
+# The running processes pick up an edited config (a new stats_file
+# applies at reload) and keep the settings in force when it is broken.
+cat >"$tmp/pool.ini" <<EOF || fail "cannot write $tmp/pool.ini"
+[defaults]
+max_connections = 2
+stats_file = $tmp/stats/r-%p.prom
+
+[real_sqlite]
+EOF
+for _ in $(seq 50); do
+	[ -f "$tmp/stats/r-$py2.prom" ] && [ -f "$tmp/stats/r-$isql_pid.prom" ] && break
+	sleep 0.1
+done
+[ -f "$tmp/stats/r-$py2.prom" ] && [ -f "$tmp/stats/r-$isql_pid.prom" ] ||
+	fail "the running processes did not pick up the edited config: $(ls "$tmp/stats")"
+echo "stats.sh: pyodbc and isql picked up the edited config"
+printf '[defaults]\nstats_file = %s\nmax_connections = many\n' \
+	"$tmp/stats/broken-%p.prom" >"$tmp/pool.ini"
+sleep 2.5
+ls "$tmp/stats"/broken-* >/dev/null 2>&1 &&
+	fail "a broken config was applied: $(ls "$tmp/stats")"
+m1=$(stat -c %Y.%y "$tmp/stats/r-$py2.prom")
+sleep 1.5
+m2=$(stat -c %Y.%y "$tmp/stats/r-$py2.prom")
+[ "$m1" != "$m2" ] || fail "the process stopped writing its stats after a broken config"
+kill -0 "$py2" 2>/dev/null || fail "the pyodbc process died on a broken config"
+echo "stats.sh: a broken config was refused; the settings in force stay"
 
 exec 9>&-
 wait "$isql_pid" 2>/dev/null

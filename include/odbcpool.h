@@ -108,6 +108,17 @@ typedef struct odbcpool_stats {
 #define ODBCPOOL_WAIT_BUCKETS_US                                              \
   { 0, 100, 1000, 10000, 100000, 1000000, 10000000, UINT64_MAX }
 
+/* Loads the set's config file again and applies what changed: pool limits
+ * and timers (max_connections, borrow_timeout, idle_timeout, ...) at once,
+ * the settings of a connection (its reset, validation, lifetime,
+ * encryption) to connections opened from now on. Settings that apply only
+ * at start (reset_workers, [audit], credentials) keep their values until
+ * the process restarts; a change to one is logged. A file that fails
+ * validation is refused (ECONFIG, file:line in err) and the settings in
+ * force stay. The pools also reload on their own when the file changes,
+ * checked at most once a second. Thread-safe. */
+int odbcpool_reload(odbcpool_set *set, odbcpool_error *err);
+
 /* Returns the message for an odbcpool_errno value, never NULL. */
 const char *odbcpool_strerror(int code);
 /* Returns the name ("idle_timeout", ...) of a close reason, never NULL. */

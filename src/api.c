@@ -39,7 +39,7 @@ static void set_free(odbcpool_set *s) {
     free(d);
   }
   if (s->creds != NULL) {
-    for (size_t i = 0; i < s->cfg->npools; i++) {
+    for (size_t i = 0; i < s->cfg0->npools; i++) {
       if (s->creds[i] != NULL) {
         odbcpool__cred_free(s->creds[i]);
         free(s->creds[i]);
@@ -49,6 +49,10 @@ static void set_free(odbcpool_set *s) {
   }
   odbcpool__audit_close(s->audit);
   odbcpool__cfg_free(s->cfg);
+  for (size_t i = 0; i < s->nretired; i++)
+    odbcpool__cfg_free(s->retired[i]);
+  free(s->retired);
+  pthread_mutex_destroy(&s->reload_lock);
   free(s->workers);
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->env_lock);
@@ -107,9 +111,11 @@ int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
     odbcpool__cfg_free(cfg);
     return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   }
-  s->cfg = cfg;
+  s->cfg = s->cfg0 = cfg;
   s->pid = getpid();
   pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->reload_lock, NULL);
+  odbcpool__reload_init(s);
   pthread_mutex_init(&s->env_lock, NULL);
   odbcpool__cond_init(&s->work_cv);
   odbcpool__cond_init(&s->hk_cv);

@@ -43,41 +43,41 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
     {"max_connections", CFG_INT, "10", 1, 100000, POOL(max_connections), false,
      "Most physical connections open to this DSN at once; borrowers wait "
      "(first come, first served) when all of them are in use.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"min_idle", CFG_INT, "0", 0, 100000, POOL(min_idle), false,
      "Idle connections kept open ahead of demand; at most max_connections.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"idle_timeout", CFG_DURATION, "10min", 0, DUR_MAX, POOL(idle_timeout),
      false,
      "An idle connection is closed after this long (0: never). A privacy "
      "setting: an idle pooled connection is an open database session that "
      "nobody uses, so the default is finite.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"max_lifetime", CFG_DURATION, "30min", 0, DUR_MAX, POOL(max_lifetime),
      false,
      "A connection is closed, when it is next idle, once it is this old "
      "(0: never). A privacy setting: it bounds how long any session state "
      "that the reset cannot reach survives, so the default is finite.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"lifetime_jitter", CFG_DURATION, "1min", 0, DUR_MAX, POOL(lifetime_jitter),
      false,
      "Each connection's max_lifetime is shortened by a random amount up to "
      "this, so that connections opened together do not close together.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"borrow_timeout", CFG_DURATION, "5s", 0, DUR_MAX, POOL(borrow_timeout),
      false,
      "How long a borrower waits for a connection before failing with "
      "SQLSTATE HYT00 (0: do not wait).",
-     NULL, NULL},
+     NULL, NULL, true},
     {"validation_idle", CFG_DURATION, "30s", 0, DUR_MAX, POOL(validation_idle),
      false,
      "A connection idle for longer than this is checked before it is handed "
      "out (0: every time).",
-     NULL, NULL},
+     NULL, NULL, true},
     {"validation_query", CFG_STRING, NULL, 0, 0, POOL(validation_query), false,
      "SQL that checks an idle connection, e.g. SELECT 1; without it only "
      "SQL_ATTR_CONNECTION_DEAD is asked." VERBATIM,
-     NULL, NULL},
+     NULL, NULL, true},
     {"reset", CFG_CHOICE, "auto", 0, 0, POOL(reset_mode), false,
      "Which erasure of session state runs on every returned connection. "
      "auto: the reset built in for the database, recognised at the first "
@@ -90,7 +90,7 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "none: no database reset at all (statements, the transaction and "
      "connection attributes are still reset): temporary tables, session "
      "variables, locks and the like reach the next borrower.",
-     NULL, reset_choices},
+     NULL, reset_choices, true},
     {"reset_timeout", CFG_DURATION, "5s", 1, DUR_MAX, POOL(reset_timeout),
      false,
      "Longest a reset may take. Each reset statement is given it as its "
@@ -98,14 +98,14 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "connection leaves the pool (counted and audited as closed for "
      "reset_timeout), its slot is freed, and the worker stuck in it is "
      "replaced.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"reset_wait", CFG_DURATION, "50ms", 0, DUR_MAX, POOL(reset_wait), false,
      "When no connection is idle but one is being reset, a borrower waits "
      "this long for that reset (usually well under a millisecond) before it "
      "opens a new physical connection, so that an application that "
      "reconnects right after disconnecting reuses its connection. Borrowers "
      "beyond the connections being reset do not wait (0: never wait).",
-     NULL, NULL},
+     NULL, NULL, true},
     {"reset_script", CFG_PATH, NULL, 0, 0, POOL(reset_script), false,
      "File of SQL statements run on every returned connection before it is "
      "pooled again (e.g. DISCARD ALL), relative to the directory of this "
@@ -117,56 +117,56 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "statements after it in one round trip. Read when the config is loaded "
      "(max 1 MiB). "
      "With reset = auto it runs after the built-in reset.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"reset_sql", CFG_STRING, NULL, 0, 0, POOL(reset_sql), false,
      "Reset statements separated by ';', run after those of "
      "reset_script." VERBATIM,
-     NULL, NULL},
+     NULL, NULL, true},
     {"reset_connection", CFG_BOOL, "yes", 0, 0, POOL(reset_connection), false,
      "Ask the driver to reset the session with SQL_ATTR_RESET_CONNECTION "
      "where it supports that.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"reset_prepare", CFG_BOOL, "no", 0, 0, POOL(reset_prepare), false,
      "Prepare the reset statements once per connection and only execute "
      "them on later returns. Much cheaper where compiling SQL is costly "
      "(SQLite); leave it off for PostgreSQL, whose DISCARD ALL deallocates "
      "prepared statements.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"verify_query", CFG_STRING, NULL, 0, 0, POOL(verify_query), false,
      "SQL run after the reset that must return no rows: a row means residue, "
      "and the connection is closed instead of pooled." VERBATIM,
-     NULL, NULL},
+     NULL, NULL, true},
     {"leak_threshold", CFG_DURATION, "0", 0, DUR_MAX, POOL(leak_threshold),
      false,
      "A borrow held for longer than this is reported as a possible leak "
      "(0: off).",
-     NULL, NULL},
+     NULL, NULL, true},
     {"require_encryption", CFG_BOOL, "no", 0, 0, POOL(require_encryption),
      false,
      "Refuse to open a connection unless it asks the driver for TLS (the "
      "keywords of psqlODBC, MariaDB Connector/ODBC and Microsoft's SQL "
      "Server driver are known; other drivers need encryption_check) and, "
      "with encryption_check, the session confirms it.",
-     NULL, NULL},
+     NULL, NULL, true},
     {"encryption_check", CFG_STRING, NULL, 0, 0, POOL(encryption_check), false,
      "SQL run on each new connection that must return one row whose first "
      "column is true (1, t, true, yes, on) when the session is encrypted, "
      "e.g. for PostgreSQL SELECT ssl FROM pg_stat_ssl WHERE pid = "
      "pg_backend_pid()." VERBATIM,
-     NULL, NULL},
+     NULL, NULL, true},
     {"credentials", CFG_PATH, NULL, 0, 0, POOL(credentials), false,
      "File with the UID and PWD for connections the pool opens on its own "
      "(min_idle), encrypted with AES-256-GCM by `odbcpool encrypt`; "
      "refused if group or others can read it.",
-     NULL, NULL},
+     NULL, NULL, false},
     {"credentials_key", CFG_PATH, NULL, 0, 0, POOL(credentials_key), false,
      "Key file for credentials (32 random bytes, mode 0600 or stricter).", NULL,
-     NULL},
+     NULL, false},
     {"reset_workers", CFG_INT, "2", 1, 64, offsetof(struct cfg, reset_workers),
      true,
      "Background threads that erase returned connections, per pool set. "
      "Only in [defaults].",
-     NULL, NULL},
+     NULL, NULL, false},
     {"stats_file", CFG_STRING, NULL, 0, 0, offsetof(struct cfg, stats_file),
      true,
      "File the pool statistics are written to, in Prometheus' text format "
@@ -180,30 +180,30 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "never through a symbolic link; its directory is refused if group or "
      "others may write it, unless it is owned by the pool's user or "
      "sticky. Only in [defaults]." VERBATIM,
-     NULL, NULL},
+     NULL, NULL, true},
     {"path", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_path), true,
      "The audit log: one JSON object per line, each with a MAC chained to "
      "the previous record's. Rotated files get a date suffix.",
-     "audit", NULL},
+     "audit", NULL, false},
     {"key_file", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_key_file),
      true,
      "Key of the audit MACs and of the pseudonyms of user names (32 or more "
      "random bytes, mode 0600 or stricter). Required with path.",
-     "audit", NULL},
+     "audit", NULL, false},
     {"retention", CFG_DURATION, "30d", 0, DUR_MAX,
      offsetof(struct cfg, audit_retention), true,
      "Rotated audit files older than this are deleted at rotation and by "
      "`odbcpool audit purge` (0: kept forever).",
-     "audit", NULL},
+     "audit", NULL, false},
     {"rotate_mib", CFG_INT, "64", 1, 1048576,
      offsetof(struct cfg, audit_rotate_mib), true,
      "The audit log is rotated when it reaches this many MiB, and daily.",
-     "audit", NULL},
+     "audit", NULL, false},
     {"syslog", CFG_BOOL, "no", 0, 0, offsetof(struct cfg, audit_syslog), true,
      "Send audit records to syslog (facility authpriv, in each message's "
      "priority; the program's openlog ident is left alone) instead of "
      "path.",
-     "audit", NULL},
+     "audit", NULL, false},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])

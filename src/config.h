@@ -107,6 +107,8 @@ struct cfg_setting {
   const char *section; /* NULL, or the only section it may appear in
                           ("audit"); then defaults_only is true too */
   const char *const *choices; /* CFG_CHOICE: the words, NULL-terminated */
+  bool reload; /* a changed value applies when a running process reloads
+                  the file; otherwise only when it starts */
 };
 
 extern const struct cfg_setting odbcpool__cfg_settings[];

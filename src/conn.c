@@ -141,7 +141,7 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     dm->SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT,
                           (SQLPOINTER)(uintptr_t)login_timeout, 0);
   const char *reason = NULL;
-  code = odbcpool__policy_before(p->cfg, p->dsn, p->extra, &reason, err);
+  code = odbcpool__policy_before(c->cfg, p->dsn, p->extra, &reason, err);
   if (code != ODBCPOOL_OK) {
     odbcpool__buf_wipe(&cs);
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
@@ -163,7 +163,7 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
     return code;
   }
   /* Nothing but the check goes over a session that may lack TLS. */
-  code = odbcpool__policy_after(p->cfg, p->dsn, dbc, &reason, err);
+  code = odbcpool__policy_after(c->cfg, p->dsn, dbc, &reason, err);
   if (code != ODBCPOOL_OK) {
     dm->SQLDisconnect(dbc);
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
@@ -178,9 +178,9 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
   c->created_ms = now;
   c->idle_since_ms = now;
   c->expires_ms = 0;
-  if (p->cfg->max_lifetime > 0) {
-    uint64_t life = (uint64_t)p->cfg->max_lifetime;
-    uint64_t j = jitter_ms(p->cfg->lifetime_jitter);
+  if (c->cfg->max_lifetime > 0) {
+    uint64_t life = (uint64_t)c->cfg->max_lifetime;
+    uint64_t j = jitter_ms(c->cfg->lifetime_jitter);
     c->expires_ms = now + (j < life ? life - j : life);
   }
   odbcpool__log(ODBCPOOL_LOG_DEBUG, "pool %s: opened connection %llu", p->dsn,
@@ -233,7 +233,7 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
   /* A driver that cannot tell is not a dead connection. */
   if (SQL_SUCCEEDED(rc) && dead == SQL_CD_TRUE)
     return false;
-  const struct cfg_pool *cfg = c->pool->cfg;
+  const struct cfg_pool *cfg = c->cfg;
   if (cfg->validation_query == NULL)
     return true;
   if (now_ms - c->idle_since_ms < (uint64_t)cfg->validation_idle)

@@ -114,6 +114,9 @@ void *odbcpool__housekeeper(void *arg) {
       if (!odbcpool__pool_prune(*pp))
         pp = &(*pp)->next;
     uint64_t now = odbcpool__now_ms();
+    odbcpool__reload_check(s, now);
+    if (s->closing)
+      break;
     odbcpool__workers_grow(s, now);
     if (now - s->stats_written_ms >= 1000) {
       s->stats_written_ms = now;

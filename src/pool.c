@@ -26,11 +26,14 @@ static uint64_t next_conn_id = 1;
 /* ------------------------------------------------------------- audit */
 
 const struct odbcpool__cred *odbcpool__pool_creds(const struct pool *p) {
-  const struct cfg *cfg = p->set->cfg;
-  if (p->set->creds == NULL || p->cfg < cfg->pools ||
-      p->cfg >= cfg->pools + cfg->npools)
+  /* Decrypted at open, for the sections of the config opened then. */
+  const struct cfg *cfg = p->set->cfg0;
+  if (p->set->creds == NULL)
     return NULL;
-  return p->set->creds[p->cfg - cfg->pools];
+  for (size_t i = 0; i < cfg->npools; i++)
+    if (strcmp(cfg->pools[i].dsn, p->dsn) == 0)
+      return p->set->creds[i];
+  return NULL;
 }
 
 void odbcpool__audit_ev(struct pool *p, int event, const odbcpool_conn *c,
@@ -99,6 +102,7 @@ odbcpool_conn *odbcpool__conn_new(struct pool *p) {
   if (c == NULL)
     return NULL;
   c->pool = p;
+  c->cfg = p->cfg;
   c->id = __atomic_fetch_add(&next_conn_id, 1, __ATOMIC_RELAXED);
   c->state = CONN_OPENING;
   c->generation = p->set->generation;
@@ -176,6 +180,8 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static void atfork_prepare(void) {
   pthread_mutex_lock(&registry_lock);
   for (odbcpool_set *s = registry; s; s = s->reg_next) {
+    /* Lock order: reload, environment, set. */
+    pthread_mutex_lock(&s->reload_lock);
     pthread_mutex_lock(&s->env_lock);
     pthread_mutex_lock(&s->lock);
     /* Lock order: pool, then audit trail. */
@@ -188,6 +194,7 @@ static void atfork_release(void) {
     odbcpool__audit_atfork_release(s->audit);
     pthread_mutex_unlock(&s->lock);
     pthread_mutex_unlock(&s->env_lock);
+    pthread_mutex_unlock(&s->reload_lock);
   }
   pthread_mutex_unlock(&registry_lock);
 }
@@ -411,7 +418,7 @@ void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
 }
 
 void odbcpool__workers_replace(odbcpool_set *s) {
-  if (s->closing || s->nworkers - s->nstuck >= (unsigned)s->cfg->reset_workers)
+  if (s->closing || s->nworkers - s->nstuck >= (unsigned)s->cfg0->reset_workers)
     return;
   if (s->nworkers >= s->maxworkers) {
     odbcpool__log(ODBCPOOL_LOG_ERROR,
@@ -526,7 +533,7 @@ void odbcpool__workers_grow(odbcpool_set *s, uint64_t now) {
 }
 
 int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err) {
-  unsigned n = (unsigned)s->cfg->reset_workers;
+  unsigned n = (unsigned)s->cfg0->reset_workers;
   /* Room for more workers: when every worker is stuck in a reset (a
    * database that stopped answering), the housekeeper starts another, so
    * the other pools of the set keep being served. */

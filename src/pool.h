@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "attrs.h"
@@ -52,6 +53,9 @@ struct odbcpool__key {
 
 struct odbcpool_conn {
   odbcpool_conn *prev, *next; /* in pool->lists[state] */
+  /* The settings it was opened under: its reset, validation, lifetime and
+   * encryption stay those of that config after a reload. */
+  const struct cfg_pool *cfg;
   odbcpool_conn *reset_next;  /* in set->reset queue while RESETTING */
   uint64_t returned_ms;       /* when it was queued for reset */
   enum conn_state state;
@@ -148,7 +152,16 @@ struct odbcpool_set {
   pthread_cond_t work_cv; /* reset workers wait for the queue */
   pthread_cond_t hk_cv;   /* housekeeping sleeps on it */
   pthread_cond_t idle_cv; /* odbcpool_quiesce waits on it */
-  struct cfg *cfg;
+  struct cfg *cfg;  /* current settings (reload swaps it, lock held) */
+  struct cfg *cfg0; /* the config the set was opened with: the settings
+                       that apply only at start (reset_workers, [audit],
+                       credentials) are read from it */
+  struct cfg **retired; /* configs replaced by a reload, kept (connections
+                           point into them) until the set closes */
+  size_t nretired;
+  pthread_mutex_t reload_lock; /* serialises reloads */
+  struct stat cfg_st;          /* the file as last loaded or refused */
+  uint64_t cfg_checked_ms;
   struct pool *pools;
   struct dsn_stats *dsns;
   /* One environment per ODBC version applications asked for (2, 3 and
@@ -295,6 +308,15 @@ void odbcpool__audit_ev(struct pool *p, int event, const odbcpool_conn *c,
 
 /* The credentials the config holds for the pool's DSN, or NULL. */
 const struct odbcpool__cred *odbcpool__pool_creds(const struct pool *p);
+
+/* --- reload.c ------------------------------------------------------- */
+
+/* At most once a second: if the config file changed since it was loaded,
+ * reloads it (odbcpool_reload). Called by the housekeeper with the lock
+ * held, which is released meanwhile. */
+void odbcpool__reload_check(odbcpool_set *s, uint64_t now);
+/* Records the file's identity at open, so that a later change is seen. */
+void odbcpool__reload_init(odbcpool_set *s);
 
 /* --- stats.c -------------------------------------------------------- */
 

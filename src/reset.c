@@ -127,14 +127,14 @@ static const struct cfg_stmt *plan_stmt(const odbcpool_conn *c, size_t i) {
   size_t nb = 0;
   const struct cfg_stmt *b =
       c->builtin ? odbcpool__builtin_stmts(c->builtin, &nb) : NULL;
-  return i < nb ? &b[i] : &c->pool->cfg->reset[i - nb];
+  return i < nb ? &b[i] : &c->cfg->reset[i - nb];
 }
 
 static size_t plan_len(const odbcpool_conn *c) {
   size_t nb = 0;
   if (c->builtin)
     odbcpool__builtin_stmts(c->builtin, &nb);
-  return nb + c->pool->cfg->nreset;
+  return nb + c->cfg->nreset;
 }
 
 static int hexval(char c) {
@@ -280,7 +280,7 @@ static int join_batches(odbcpool_conn *c, odbcpool_error *err) {
 
 void odbcpool__reset_plan(odbcpool_conn *c) {
   struct pool *p = c->pool;
-  const struct cfg_pool *cfg = p->cfg;
+  const struct cfg_pool *cfg = c->cfg;
   const struct odbcpool__dm *dm = odbcpool__dm(NULL);
   c->no_reuse = -1;
   if (dm == NULL) {
@@ -387,7 +387,7 @@ void odbcpool__reset_plan_free(odbcpool_conn *c) {
  * (the connection is closed anyway). */
 static int exec_reset(const struct odbcpool__dm *dm, odbcpool_conn *c, size_t i,
                       odbcpool_error *err) {
-  const struct cfg_pool *cfg = c->pool->cfg;
+  const struct cfg_pool *cfg = c->cfg;
   const struct cfg_stmt *rs = plan_stmt(c, i);
   const char *sql =
       c->reset_text && c->reset_text[i] ? c->reset_text[i] : rs->sql;
@@ -477,7 +477,7 @@ static int reset_connection(const struct odbcpool__dm *dm, odbcpool_conn *c,
                             odbcpool_error *err) {
   struct pool *p = c->pool;
   int support = __atomic_load_n(&p->reset_conn_support, __ATOMIC_ACQUIRE);
-  if (!p->cfg->reset_connection || support == 0)
+  if (!c->cfg->reset_connection || support == 0)
     return ODBCPOOL_OK;
   SQLRETURN rc = dm->SQLSetConnectAttr(
       c->hdbc, SQL_ATTR_RESET_CONNECTION,
@@ -500,7 +500,7 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
   const struct odbcpool__dm *dm = odbcpool__dm(err);
   if (dm == NULL)
     return ODBCPOOL_EDM;
-  const struct cfg_pool *cfg = c->pool->cfg;
+  const struct cfg_pool *cfg = c->cfg;
 
   int code = free_tracked(dm, c, err);
   if (code != ODBCPOOL_OK)

@@ -87,8 +87,9 @@ static void usage(FILE *out, bool full) {
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
-    fprintf(out, "  %s (%s, default %s)\n", s->name, type_name(s),
-            s->def ? s->def : "none");
+    fprintf(out, "  %s (%s, default %s; %s)\n", s->name, type_name(s),
+            s->def ? s->def : "none",
+            s->reload ? "applies at reload" : "applies at start only");
     print_wrapped(out, s->help, 6);
   }
 }
@@ -131,6 +132,14 @@ static void print_man(FILE *out) {
           "idle_timeout and max_lifetime are privacy settings: they bound how "
           "long an unused session stays open and how long any state the reset "
           "cannot reach survives, so their defaults are finite.\n"
+          ".PP\n"
+          "A running process picks up a changed file within about a second "
+          "(or on odbcpool_reload()): pool limits and timers apply at once, "
+          "a connection's reset, validation, lifetime and encryption to "
+          "connections opened after the change. A file that fails "
+          "validation is refused and logged, and the settings in force stay. "
+          "Settings marked \\(lqapplies at start only\\(rq keep their value "
+          "until the process restarts.\n"
           ".SH SETTINGS\n",
           PACKAGE_NAME, PACKAGE_VERSION);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
@@ -138,9 +147,11 @@ static void print_man(FILE *out) {
     fprintf(out, ".TP\n.B %s\n(%s, default %s", s->name, type_name(s),
             s->def ? s->def : "none");
     if (s->section != NULL)
-      fprintf(out, ", in [%s])\n", s->section);
-    else
-      fputs(s->defaults_only ? ", [defaults] only)\n" : ")\n", out);
+      fprintf(out, ", in [%s]", s->section);
+    else if (s->defaults_only)
+      fputs(", [defaults] only", out);
+    fputs(s->reload ? "; applies at reload)\n" : "; applies at start only)\n",
+          out);
     roff_text(out, s->help);
     fputc('\n', out);
   }
