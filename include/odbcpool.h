@@ -28,7 +28,8 @@ extern "C" {
   XX(ECREDENTIALS, "credentials do not match the pooled connection")           \
   XX(ETHREAD, "cannot start a pool thread")                                    \
   XX(ENOTFOUND, "no such pool")                                                \
-  XX(EPOLICY, "connection refused by the encryption policy")
+  XX(EPOLICY, "connection refused by the encryption policy")                   \
+  XX(EPURPOSE, "the purpose is not one the DSN may be used for")
 
 typedef enum {
 #define ODBCPOOL_XX_(name, msg) ODBCPOOL_##name,

@@ -162,6 +162,19 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
     {"credentials_key", CFG_PATH, NULL, 0, 0, POOL(credentials_key), false,
      "Key file for credentials (32 random bytes, mode 0600 or stricter).", NULL,
      NULL, false},
+    {"purposes", CFG_LIST, NULL, 0, 0, POOL(purposes), false,
+     "The purposes this DSN may be used for (GDPR Art. 5(1)(b)), e.g. "
+     "billing, support: a borrow that names another purpose is refused "
+     "before any connection is handed out (SQLSTATE 28000), and audited. "
+     "A purpose is the Purpose= connection keyword, the odbcpool DSN's "
+     "Purpose in odbc.ini, or the library's borrow option; names are "
+     "letters, digits and . _ - (at most 63 bytes), compared exactly. "
+     "Empty: any purpose.",
+     NULL, NULL, true},
+    {"require_purpose", CFG_BOOL, "no", 0, 0, POOL(require_purpose), false,
+     "Refuse a borrow that names no purpose (SQLSTATE 28000), and audit "
+     "it.",
+     NULL, NULL, true},
     {"reset_workers", CFG_INT, "2", 1, 64, offsetof(struct cfg, reset_workers),
      true,
      "Background threads that erase returned connections, per pool set. "
@@ -469,7 +482,7 @@ static void *value_ptr(struct cfg *cfg, struct cfg_pool *pool,
 }
 
 static bool is_text(const struct cfg_setting *s) {
-  return s->type == CFG_STRING || s->type == CFG_PATH;
+  return s->type == CFG_STRING || s->type == CFG_PATH || s->type == CFG_LIST;
 }
 
 /* ---------------------------------------------------------------- files */
@@ -1028,6 +1041,71 @@ static int load_reset(struct parser *p, struct cfg_pool *pool,
   return ODBCPOOL_OK;
 }
 
+/* Splits `purposes` into names: letters, digits, '.', '_', '-', at most
+ * 63 bytes each, separated by commas and blanks; no empty name, no
+ * duplicate, at most 64. */
+static int parse_purposes(struct parser *p, struct cfg_pool *pool,
+                          const struct sec *sec) {
+  size_t ikey = 0;
+  find_setting("purposes", &ikey);
+  unsigned line = sec->keyline[ikey] ? sec->keyline[ikey] : pool->line;
+  if (pool->purposes == NULL)
+    return ODBCPOOL_OK;
+  const char *s = pool->purposes;
+  while (*s) {
+    while (*s == ' ' || *s == '\t')
+      s++;
+    const char *b = s;
+    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+           (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-')
+      s++;
+    size_t n = (size_t)(s - b);
+    while (*s == ' ' || *s == '\t')
+      s++;
+    if (n == 0 || (*s != ',' && *s != '\0'))
+      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, "purposes", NULL,
+                  "a purpose is a non-empty name of letters, digits, '.', "
+                  "'_' and '-', separated by commas");
+    if (n > 63)
+      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, "purposes", NULL,
+                  "a purpose is at most 63 bytes");
+    for (size_t i = 0; i < pool->npurposes; i++)
+      if (strlen(pool->purpose[i]) == n && memcmp(pool->purpose[i], b, n) == 0)
+        return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, "purposes", NULL,
+                    "purpose '%.*s' is listed twice", (int)n, b);
+    if (pool->npurposes == 64)
+      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, "purposes", NULL,
+                  "more than 64 purposes");
+    char **v = realloc(pool->purpose, (pool->npurposes + 1) * sizeof *v);
+    if (v == NULL)
+      return enomem(p->err);
+    pool->purpose = v;
+    if ((v[pool->npurposes] = strndup(b, n)) == NULL)
+      return enomem(p->err);
+    pool->npurposes++;
+    if (*s == ',')
+      s++;
+    if (*s == '\0' && s[-1] == ',')
+      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, "purposes", NULL,
+                  "a purpose is a non-empty name of letters, digits, '.', "
+                  "'_' and '-', separated by commas");
+  }
+  return ODBCPOOL_OK;
+}
+
+bool odbcpool__cfg_purpose_allowed(const struct cfg_pool *pool,
+                                   const char *purpose) {
+  bool none = purpose == NULL || *purpose == '\0';
+  if (none)
+    return !pool->require_purpose;
+  if (pool->npurposes == 0)
+    return true;
+  for (size_t i = 0; i < pool->npurposes; i++)
+    if (strcmp(pool->purpose[i], purpose) == 0)
+      return true;
+  return false;
+}
+
 /* `reset` against reset_script and reset_sql: custom needs one of them,
  * none allows neither (an operator who wrote a script and none would
  * believe the script runs). */
@@ -1113,6 +1191,9 @@ static int finish(struct parser *p) {
     if (rc != ODBCPOOL_OK)
       return rc;
     rc = check_reset(p, pool, &p->secs[k]);
+    if (rc != ODBCPOOL_OK)
+      return rc;
+    rc = parse_purposes(p, pool, &p->secs[k]);
     if (rc != ODBCPOOL_OK)
       return rc;
     if ((pool->credentials == NULL) != (pool->credentials_key == NULL))
@@ -1245,6 +1326,9 @@ static void free_pool(struct cfg_pool *pool) {
   for (size_t i = 0; i < pool->nreset; i++)
     free(pool->reset[i].sql);
   free(pool->reset);
+  for (size_t i = 0; i < pool->npurposes; i++)
+    free(pool->purpose[i]);
+  free(pool->purpose);
 }
 
 void odbcpool__cfg_free(struct cfg *cfg) {

@@ -18,6 +18,7 @@ enum cfg_type {
                    relative to the config file's directory */
   CFG_CHOICE,   /* one word of the setting's `choices`; stored as its
                    index (a long) */
+  CFG_LIST,     /* comma-separated names, kept as text (a char *) */
 };
 
 /* One reset statement. With `gexec` set, each column of each row the
@@ -71,6 +72,11 @@ struct cfg_pool {
   char *encryption_check;  /* SQL confirming TLS on the session */
   char *credentials;       /* encrypted UID/PWD file, or NULL */
   char *credentials_key;   /* key file for `credentials` */
+  char *purposes;          /* key `purposes` as written, or NULL: any */
+  bool require_purpose;    /* a borrow must name a purpose */
+  /* `purposes` split into names. */
+  char **purpose;
+  size_t npurposes;
   /* Parsed from reset_script then reset_sql, in that order. */
   struct cfg_stmt *reset;
   size_t nreset;
@@ -159,6 +165,12 @@ bool odbcpool__cfg_duration(const char *s, long *ms /* OUT */);
 
 /* The word of CFG_CHOICE setting `s` for stored value `v`, never NULL. */
 const char *odbcpool__cfg_choice(const struct cfg_setting *s, long v);
+
+/* True if `purpose` is one of the section's purposes (any when it lists
+ * none). NULL or "" is no purpose: allowed only without require_purpose
+ * and... see odbcpool__borrow. Compared byte for byte. */
+bool odbcpool__cfg_purpose_allowed(const struct cfg_pool *pool,
+                                   const char *purpose);
 
 /* Formats a duration for display ("5s", "10min", "0"). */
 void odbcpool__cfg_format_duration(long ms, char *buf, size_t len);

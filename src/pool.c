@@ -791,6 +791,33 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
     return odbcpool__err(err, ODBCPOOL_ECLOSED, "HY000",
                          "the pool set is closing");
   }
+  /* Purpose limitation: refused before any connection is handed out. */
+  const struct cfg_pool *pc = odbcpool__cfg_pool(s->cfg, dsn);
+  if (!odbcpool__cfg_purpose_allowed(pc, purpose)) {
+    bool none = purpose == NULL || *purpose == '\0';
+    pthread_mutex_unlock(&s->lock);
+    if (s->audit != NULL) {
+      struct odbcpool__audit_rec r = {.event = ODBCPOOL_AUDIT_REFUSED,
+                                      .pool = dsn,
+                                      .user = key->uid,
+                                      .purpose = none ? NULL : purpose,
+                                      .reason = none ? "purpose_missing"
+                                                     : "purpose_not_allowed",
+                                      .duration_ms = -1,
+                                      .wait_ms = -1};
+      odbcpool__audit_log(s->audit, &r);
+    }
+    if (none)
+      return odbcpool__err(err, ODBCPOOL_EPURPOSE, "28000",
+                           "invalid authorization: DSN '%s' requires a "
+                           "purpose (Purpose= in the connection string or "
+                           "the DSN)",
+                           dsn);
+    return odbcpool__err(err, ODBCPOOL_EPURPOSE, "28000",
+                         "invalid authorization: DSN '%s' may not be used "
+                         "for purpose '%.63s'",
+                         dsn, purpose);
+  }
   bool conflict = false;
   struct pool *p = odbcpool__pool_get(s, key, &conflict);
   if (p == NULL) {

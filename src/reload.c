@@ -35,7 +35,8 @@ static bool differs(const struct cfg *a, const struct cfg_pool *pa,
   case CFG_BOOL:
     return *(const bool *)x != *(const bool *)y;
   case CFG_STRING:
-  case CFG_PATH: {
+  case CFG_PATH:
+  case CFG_LIST: {
     const char *u = *(char *const *)x, *v = *(char *const *)y;
     return (u == NULL) != (v == NULL) || (u && strcmp(u, v) != 0);
   }

@@ -1063,6 +1063,58 @@ START_TEST(test_split_rejects_unknown_backslash_command) {
 }
 END_TEST
 
+START_TEST(test_config_purposes_are_names_separated_by_commas) {
+  struct cfg *cfg =
+      parse_ok("[defaults]\npurposes = billing\n"
+               "[a]\npurposes =  billing , support.eu ,x-1 ; comment\n"
+               "require_purpose = yes\n[b]\n");
+  const struct cfg_pool *a = &cfg->pools[0], *b = &cfg->pools[1];
+  ck_assert_uint_eq(a->npurposes, 3);
+  ck_assert_str_eq(a->purpose[0], "billing");
+  ck_assert_str_eq(a->purpose[1], "support.eu");
+  ck_assert_str_eq(a->purpose[2], "x-1");
+  ck_assert(odbcpool__cfg_purpose_allowed(a, "support.eu"));
+  ck_assert(!odbcpool__cfg_purpose_allowed(a, "Support.eu"));
+  ck_assert(!odbcpool__cfg_purpose_allowed(a, "billing "));
+  ck_assert(!odbcpool__cfg_purpose_allowed(a, "billing,support.eu"));
+  ck_assert(!odbcpool__cfg_purpose_allowed(a, NULL));
+  ck_assert(!odbcpool__cfg_purpose_allowed(a, ""));
+  /* Inherited from [defaults]; no purpose is allowed without
+   * require_purpose. */
+  ck_assert_uint_eq(b->npurposes, 1);
+  ck_assert(odbcpool__cfg_purpose_allowed(b, NULL));
+  ck_assert(!odbcpool__cfg_purpose_allowed(b, "support"));
+  ck_assert(odbcpool__cfg_purpose_allowed(&cfg->defaults, "billing"));
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_purposes_reject_hostile_lists) {
+  static const char *const bad[] = {
+      "billing;DROP TABLE x",
+      "billing,,support",
+      "billing,",
+      ",billing",
+      "bill ing",
+      "bill\xc3\xa9",
+      "billing/support",
+      "a,b,a",
+      "'billing'",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[256];
+    snprintf(text, sizeof text, "[a]\npurposes = %s\n", bad[i]);
+    const char *msg = parse_fail_len(text, strlen(text));
+    ck_assert_msg(strstr(msg, "test.ini:2: key 'purposes'") != NULL, "'%s': %s",
+                  bad[i], msg);
+  }
+  char longname[200] = "[a]\npurposes = ";
+  memset(longname + strlen(longname), 'p', 64);
+  const char *msg = parse_fail_len(longname, strlen(longname));
+  ck_assert_msg(strstr(msg, "at most 63 bytes") != NULL, "%s", msg);
+}
+END_TEST
+
 START_TEST(test_config_reset_defaults_to_auto) {
   struct cfg *cfg = parse_ok("[defaults]\n[a]\n[b]\nreset = NONE\n"
                              "[c]\nreset = custom\nreset_sql = SELECT 1\n");
@@ -1276,7 +1328,7 @@ END_TEST
 /* -------------------------------------------------------- the table */
 
 START_TEST(test_settings_table_is_consistent) {
-  ck_assert_uint_eq(odbcpool__cfg_nsettings, 28);
+  ck_assert_uint_eq(odbcpool__cfg_nsettings, 30);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
@@ -1292,7 +1344,7 @@ START_TEST(test_settings_table_is_consistent) {
       odbcpool__cfg_format_duration(ms, buf, sizeof buf);
       ck_assert_str_eq(buf, s->def);
     }
-    if (s->type == CFG_STRING || s->type == CFG_PATH)
+    if (s->type == CFG_STRING || s->type == CFG_PATH || s->type == CFG_LIST)
       ck_assert_ptr_null(s->def);
     else
       ck_assert_ptr_nonnull(s->def);
@@ -1442,6 +1494,8 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_split_marks_gbaseline_statements);
   tcase_add_test(tc, test_split_rejects_unknown_backslash_command);
   tcase_add_test(tc, test_config_reset_defaults_to_auto);
+  tcase_add_test(tc, test_config_purposes_are_names_separated_by_commas);
+  tcase_add_test(tc, test_config_purposes_reject_hostile_lists);
   tcase_add_test(tc, test_config_reset_rejects_bad_and_contradictory_values);
   suite_add_tcase(s, tc);
 

@@ -257,6 +257,37 @@ START_TEST(test_verify_query_residue_closes_the_connection) {
 }
 END_TEST
 
+/* Purpose limitation through the library: refused before any connection
+ * is opened or handed out. */
+START_TEST(test_borrow_for_a_purpose_not_listed_is_refused) {
+  odbcpool_set *set = open_with("purposes = billing, support\n"
+                                "require_purpose = yes\n");
+  static const char *const refused[] = {
+      NULL, "", "marketing", "Billing", "billing,support", "billing\n"};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    odbcpool_borrow_opts o = {.purpose = refused[i], .timeout_ms = -1};
+    odbcpool_conn *c = (odbcpool_conn *)&o;
+    odbcpool_error err;
+    ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, &err),
+                     ODBCPOOL_EPURPOSE);
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(err.sqlstate, "28000");
+    ck_assert_msg(strstr(err.message, "DSN 'sqlite'") != NULL, "%s",
+                  err.message);
+  }
+  odbcpool_borrow_opts ok = {.purpose = "support", .timeout_ms = -1};
+  odbcpool_conn *c = NULL;
+  odbcpool_error err;
+  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &ok, &c, &err), ODBCPOOL_OK);
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  odbcpool_stats st = testenv_stats(set, "sqlite");
+  ck_assert_uint_eq(st.borrows, 1);
+  ck_assert_uint_eq(st.connects, 1);
+  odbcpool_close(set);
+}
+END_TEST
+
 START_TEST(test_exhausted_pool_times_out_with_hyt00) {
   odbcpool_set *set = open_with("max_connections = 2\n");
   odbcpool_conn *a = testenv_borrow(set, "sqlite");
@@ -892,6 +923,7 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_failing_reset_closes_the_connection);
   tcase_add_test(tc, test_verify_query_residue_closes_the_connection);
   tcase_add_test(tc, test_exhausted_pool_times_out_with_hyt00);
+  tcase_add_test(tc, test_borrow_for_a_purpose_not_listed_is_refused);
   tcase_add_test(tc, test_waiters_are_served_first_come_first_served);
   tcase_add_test(tc, test_connect_failure_reports_the_driver_diagnostics);
   tcase_add_test(tc, test_unknown_dsn_is_im002);

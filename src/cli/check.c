@@ -41,6 +41,8 @@ static const char *type_name(const struct cfg_setting *s) {
     return "SQL";
   case CFG_PATH:
     return "file";
+  case CFG_LIST:
+    return "list";
   }
   return "?";
 }
@@ -204,6 +206,7 @@ static void print_setting(const struct cfg *cfg, const struct cfg_pool *pool,
     break;
   case CFG_STRING:
   case CFG_PATH:
+  case CFG_LIST:
     text = *(char *const *)v;
     if (!text)
       text = "(none)";

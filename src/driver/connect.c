@@ -103,6 +103,7 @@ struct request {
   const char *uid;
   const char *pwd;
   const char *purpose;
+  char purpose_buf[128];      /* the DSN's Purpose from odbc.ini */
   struct odbcpool__buf extra; /* keywords passed on to the target */
 };
 
@@ -132,6 +133,13 @@ static void from_odbc_ini(struct request *rq) {
   if (rq->config[0] == '\0')
     SQLGetPrivateProfileString(rq->dsn, "PoolConfig", "", rq->config,
                                sizeof rq->config, "odbc.ini");
+  /* The DSN's purpose, where the connection string names none. */
+  if (rq->purpose == NULL) {
+    SQLGetPrivateProfileString(rq->dsn, "Purpose", "", rq->purpose_buf,
+                               sizeof rq->purpose_buf, "odbc.ini");
+    if (rq->purpose_buf[0] != '\0')
+      rq->purpose = rq->purpose_buf;
+  }
 }
 
 static void default_config(struct request *rq) {
