@@ -126,7 +126,7 @@ odbc_env_init() {
 			echo "Driver = $SQLITE_ODBC"
 			echo "Setup = $SQLITE_ODBC"
 			echo "; sqlite3odbc corrupts its heap on concurrent connects"
-			echo "; at Threading = 0 (doc/DESIGN.md)"
+			echo "; at Threading = 0 (doc/ARCHITECTURE.md)"
 			echo "Threading = 3"
 			echo
 		fi

@@ -68,7 +68,7 @@ max_connections = 4
 reset_sql = SELECT * FROM no_such_table
 EOF
 
-# doc/DESIGN.md warns of a setlocale race in psqlODBC on concurrent
+# doc/ARCHITECTURE.md warns of a setlocale race in psqlODBC on concurrent
 # connects. The load test opens its 4 connections concurrently without
 # warming the pool first: the race has not shown with psqlODBC 13.02 here
 # (210 runs with 4 to 8 concurrent connects). If it does, the crash is in

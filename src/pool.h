@@ -45,7 +45,7 @@ struct odbcpool__key {
   const char *uid;         /* NULL: the DSN's own */
   const char *pwd;         /* used to connect, then only its verifier is kept */
   const char *extra;       /* further "KEY=value;" attributes for the target */
-  bool wide;               /* open with SQLDriverConnectW (see DESIGN.md) */
+  bool wide;               /* open with SQLDriverConnectW (see doc/ARCHITECTURE.md) */
   SQLINTEGER odbc_version; /* SQL_OV_ODBC2/3/3_80; 0 means 3.80 */
   SQLUINTEGER login_timeout; /* seconds the application allows a connect
                                 (SQL_ATTR_LOGIN_TIMEOUT), 0: no limit */
@@ -224,7 +224,7 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms);
 
 /* --- reset.c -------------------------------------------------------- */
 
-/* Erases everything the last borrower left on `c`, in DESIGN.md's order.
+/* Erases everything the last borrower left on `c`, in the order doc/ARCHITECTURE.md gives.
  * Returns OK, or an error (with detail in err) after which the
  * connection must be closed, never pooled. Called without the set lock. */
 int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err);

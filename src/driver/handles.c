@@ -81,7 +81,7 @@ SQLHDBC drv_dbc_target(struct drv_dbc *d) {
 /* ----------------------------------------------------------- allocate */
 
 /* Never calls into the driver manager: it holds its global lock while it
- * allocates the driver's environment (DESIGN.md). */
+ * allocates the driver's environment (doc/ARCHITECTURE.md). */
 static SQLRETURN alloc_env(SQLHANDLE *out) {
   struct drv_env *e = calloc(1, sizeof *e);
   if (e == NULL)
