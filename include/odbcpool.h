@@ -69,7 +69,10 @@ typedef struct odbcpool_borrow_opts {
   XX(SHUTDOWN, "shutdown")                                                     \
   XX(FORKED, "forked")                                                         \
   XX(NO_RESET, "no_reset")                                                     \
-  XX(RESET_TIMEOUT, "reset_timeout")
+  XX(RESET_TIMEOUT, "reset_timeout")                                           \
+  XX(REAUTH, "reauth")                                                         \
+  XX(GAVE_WAY, "gave_way")                                                     \
+  XX(VALIDATION_TIMEOUT, "validation_timeout")
 
 typedef enum {
 #define ODBCPOOL_XX_(name, msg) ODBCPOOL_CLOSE_##name,

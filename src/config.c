@@ -199,6 +199,20 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "priority; the program's openlog ident is left alone) instead of "
      "path.",
      "audit", NULL},
+    {"reauth_interval", CFG_DURATION, "1min", 0, DUR_MAX, POOL(reauth_interval),
+     false,
+     "Longest time a password an application passes (UID/PWD) is taken on "
+     "the pool's word: once this long has passed since the server last "
+     "accepted it, the next borrower with that password logs in for real "
+     "(a new physical connection) before the pooled connections made with "
+     "it are handed out again. If the server refuses, every pooled "
+     "connection made with that password is closed. A password the pool "
+     "has not seen for the user is always settled by a real login. So a "
+     "changed or revoked password (ALTER ROLE ... PASSWORD, NOLOGIN, "
+     "ACCOUNT LOCK) stops getting connections within this time (0: a real "
+     "login on every borrow with a password). Connections made with the "
+     "DSN's own or the config's credentials are not affected.",
+     NULL, NULL},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])

@@ -69,6 +69,8 @@ struct cfg_pool {
   char *encryption_check;  /* SQL confirming TLS on the session */
   char *credentials;       /* encrypted UID/PWD file, or NULL */
   char *credentials_key;   /* key file for `credentials` */
+  long reauth_interval;    /* ms a password is trusted between real
+                              logins */
   /* Parsed from reset_script then reset_sql, in that order. */
   struct cfg_stmt *reset;
   size_t nreset;
