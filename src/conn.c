@@ -144,9 +144,11 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
    * connection sets them: before the connect. They are part of the pool
    * key. A value the driver refuses or changes is not an error here: the
    * driver module reads the value back and tells the application. */
+  c->pre_failed = 0;
   for (int i = 0; i < p->npre; i++)
-    dm->SQLSetConnectAttr(dbc, p->pre[i].attr,
-                          (SQLPOINTER)(uintptr_t)p->pre[i].value, 0);
+    if (!SQL_SUCCEEDED(dm->SQLSetConnectAttr(
+            dbc, p->pre[i].attr, (SQLPOINTER)(uintptr_t)p->pre[i].value, 0)))
+      c->pre_failed |= 1u << i;
   const char *reason = NULL;
   code = odbcpool__policy_before(p->cfg, p->dsn, p->extra, &reason, err);
   if (code != ODBCPOOL_OK) {
@@ -274,6 +276,11 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms,
  * what the next one sees with them, and a restore would only fail. */
 static bool preconnect_only(SQLINTEGER attr) {
   return attr == SQL_ATTR_PACKET_SIZE || attr == SQL_ATTR_ODBC_CURSORS;
+}
+
+bool odbcpool__attr_at_open(SQLINTEGER attr) {
+  return attr == SQL_ATTR_LOGIN_TIMEOUT || attr == SQL_ATTR_PACKET_SIZE ||
+         attr == SQL_ATTR_ODBC_CURSORS;
 }
 
 void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr) {

@@ -118,6 +118,8 @@ struct odbcpool_conn {
    * (queued, or running when validation_running). */
   struct odbcpool__validation *validation;
   bool validation_running;
+  unsigned pre_failed; /* bit i: the driver refused pool->pre[i] when
+                          the connection was opened */
   struct tracked_handle *handles;
   size_t nhandles, caphandles;
   struct odbcpool__attrs attrs;
@@ -233,6 +235,11 @@ void odbcpool__conn_free(odbcpool_conn *c);
  * cannot be read the connection is marked to be closed on return. Called
  * by the borrowing thread, before the set. */
 void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr);
+/* Whether connection attribute `attr` takes effect only when a
+ * connection is opened (SQL_ATTR_LOGIN_TIMEOUT, SQL_ATTR_PACKET_SIZE,
+ * SQL_ATTR_ODBC_CURSORS): such attributes set before connect are part
+ * of the pool key (odbcpool__key.pre), not applied afterwards. */
+bool odbcpool__attr_at_open(SQLINTEGER attr);
 /* Sets the per-connection error text. */
 void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err);
 /* Checks an idle connection before hand-out: SQL_ATTR_CONNECTION_DEAD
