@@ -135,8 +135,7 @@ int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
    * start, so the housekeeper can fill them. */
   for (size_t i = 0; i < cfg->npools; i++) {
     struct odbcpool__key key = {.dsn = cfg->pools[i].dsn};
-    if (cfg->pools[i].min_idle > 0 &&
-        odbcpool__pool_get(s, &key, NULL) == NULL) {
+    if (cfg->pools[i].min_idle > 0 && odbcpool__pool_get(s, &key) == NULL) {
       pthread_mutex_unlock(&s->lock);
       set_free(s);
       return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");

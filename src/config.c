@@ -41,8 +41,11 @@ static const char *const reset_choices[] = {"auto", "custom", "none", NULL};
 
 const struct cfg_setting odbcpool__cfg_settings[] = {
     {"max_connections", CFG_INT, "10", 1, 100000, POOL(max_connections), false,
-     "Most physical connections open to this DSN at once; borrowers wait "
-     "(first come, first served) when all of them are in use.",
+     "Most physical connections the process opens to this DSN at once, "
+     "counted over every user, password, connection string and ANSI/W mode "
+     "that connects to it; borrowers wait (first come, first served within "
+     "each of those) when all of them are in use, and an idle connection "
+     "of one of them is closed to make room for a borrower of another.",
      NULL, NULL, true},
     {"min_idle", CFG_INT, "0", 0, 100000, POOL(min_idle), false,
      "Idle connections kept open ahead of demand; at most max_connections.",
@@ -67,7 +70,12 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
     {"borrow_timeout", CFG_DURATION, "5s", 0, DUR_MAX, POOL(borrow_timeout),
      false,
      "How long a borrower waits for a connection before failing with "
-     "SQLSTATE HYT00 (0: do not wait).",
+     "SQLSTATE HYT00 (0: do not wait). It bounds the validation of an idle "
+     "connection too: the validation query gets the time left as its query "
+     "timeout, and one still running at the deadline gives its connection "
+     "up (closed for validation_timeout, its slot freed). A connect the "
+     "borrow makes is bounded by the application's login timeout or the "
+     "DSN's own (e.g. psqlODBC's pqopt=connect_timeout).",
      NULL, NULL, true},
     {"validation_idle", CFG_DURATION, "30s", 0, DUR_MAX, POOL(validation_idle),
      false,
@@ -217,6 +225,20 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "priority; the program's openlog ident is left alone) instead of "
      "path.",
      "audit", NULL, false},
+    {"reauth_interval", CFG_DURATION, "1min", 0, DUR_MAX, POOL(reauth_interval),
+     false,
+     "Longest time a password an application passes (UID/PWD) is taken on "
+     "the pool's word: once this long has passed since the server last "
+     "accepted it, the next borrower with that password logs in for real "
+     "(a new physical connection) before the pooled connections made with "
+     "it are handed out again. If the server refuses, every pooled "
+     "connection made with that password is closed. A password the pool "
+     "has not seen for the user is always settled by a real login. So a "
+     "changed or revoked password (ALTER ROLE ... PASSWORD, NOLOGIN, "
+     "ACCOUNT LOCK) stops getting connections within this time (0: a real "
+     "login on every borrow with a password). Connections made with the "
+     "DSN's own or the config's credentials are not affected.",
+     NULL, NULL, true},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])

@@ -77,6 +77,8 @@ struct cfg_pool {
   /* `purposes` split into names. */
   char **purpose;
   size_t npurposes;
+  long reauth_interval;    /* ms a password is trusted between real
+                              logins */
   /* Parsed from reset_script then reset_sql, in that order. */
   struct cfg_stmt *reset;
   size_t nreset;

@@ -140,6 +140,15 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
   if (login_timeout > 0)
     dm->SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT,
                           (SQLPOINTER)(uintptr_t)login_timeout, 0);
+  /* Attributes that take effect only at connect, set as a direct
+   * connection sets them: before the connect. They are part of the pool
+   * key. A value the driver refuses or changes is not an error here: the
+   * driver module reads the value back and tells the application. */
+  c->pre_failed = 0;
+  for (int i = 0; i < p->npre; i++)
+    if (!SQL_SUCCEEDED(dm->SQLSetConnectAttr(
+            dbc, p->pre[i].attr, (SQLPOINTER)(uintptr_t)p->pre[i].value, 0)))
+      c->pre_failed |= 1u << i;
   const char *reason = NULL;
   code = odbcpool__policy_before(c->cfg, p->dsn, p->extra, &reason, err);
   if (code != ODBCPOOL_OK) {
@@ -223,7 +232,15 @@ void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err) {
   c->errmsg[n] = '\0';
 }
 
-bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
+bool odbcpool__conn_validation_queries(const odbcpool_conn *c,
+                                       uint64_t now_ms) {
+  const struct cfg_pool *cfg = c->cfg;
+  return cfg->validation_query != NULL &&
+         now_ms - c->idle_since_ms >= (uint64_t)cfg->validation_idle;
+}
+
+bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms,
+                             uint64_t deadline_ms) {
   const struct odbcpool__dm *dm = odbcpool__dm(NULL);
   if (dm == NULL)
     return false;
@@ -233,14 +250,18 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
   /* A driver that cannot tell is not a dead connection. */
   if (SQL_SUCCEEDED(rc) && dead == SQL_CD_TRUE)
     return false;
-  const struct cfg_pool *cfg = c->cfg;
-  if (cfg->validation_query == NULL)
+  if (!odbcpool__conn_validation_queries(c, now_ms))
     return true;
-  if (now_ms - c->idle_since_ms < (uint64_t)cfg->validation_idle)
-    return true;
+  /* The seconds left to the borrower's deadline, rounded up, as the
+   * query timeout: a driver that can cancel gives up in time. */
+  SQLULEN timeout_s = 0;
+  if (deadline_ms != 0) {
+    uint64_t now = odbcpool__now_ms();
+    timeout_s = now >= deadline_ms ? 1 : (deadline_ms - now + 999) / 1000;
+  }
   odbcpool_error err;
-  if (odbcpool__exec(c->hdbc, cfg->validation_query, false, false, &err) !=
-      ODBCPOOL_OK) {
+  if (odbcpool__exec_timeout(c->hdbc, c->cfg->validation_query, timeout_s,
+                             &err) != ODBCPOOL_OK) {
     odbcpool__log(ODBCPOOL_LOG_INFO,
                   "pool %s: connection %llu failed "
                   "validation: %s",
@@ -255,6 +276,11 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
  * what the next one sees with them, and a restore would only fail. */
 static bool preconnect_only(SQLINTEGER attr) {
   return attr == SQL_ATTR_PACKET_SIZE || attr == SQL_ATTR_ODBC_CURSORS;
+}
+
+bool odbcpool__attr_at_open(SQLINTEGER attr) {
+  return attr == SQL_ATTR_LOGIN_TIMEOUT || attr == SQL_ATTR_PACKET_SIZE ||
+         attr == SQL_ATTR_ODBC_CURSORS;
 }
 
 void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr) {

@@ -448,6 +448,25 @@ int odbcpool__exec(SQLHDBC hdbc, const char *sql, bool gexec,
   return code;
 }
 
+int odbcpool__exec_timeout(SQLHDBC hdbc, const char *sql, SQLULEN timeout_s,
+                           odbcpool_error *err) {
+  const struct odbcpool__dm *dm = odbcpool__dm(err);
+  if (dm == NULL)
+    return ODBCPOOL_EDM;
+  SQLHSTMT st = SQL_NULL_HSTMT;
+  if (!SQL_SUCCEEDED(dm->SQLAllocHandle(SQL_HANDLE_STMT, hdbc, &st)))
+    return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, hdbc,
+                              "cannot allocate a statement");
+  /* A driver that cannot bound the query is not an error: the caller
+   * bounds its own wait. */
+  if (timeout_s > 0)
+    dm->SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
+                       (SQLPOINTER)(uintptr_t)timeout_s, 0);
+  int code = run_one(dm, st, sql, NULL, false, err);
+  dm->SQLFreeHandle(SQL_HANDLE_STMT, st);
+  return code;
+}
+
 /* Step 1: statements and descriptors the borrower left allocated. */
 static int free_tracked(const struct odbcpool__dm *dm, odbcpool_conn *c,
                         odbcpool_error *err) {
