@@ -193,6 +193,9 @@ EOF
 write_pool_config "$tmp/pool.ini" 1 "$tmp/stats/%p.prom"
 write_pool_config "$tmp/pool-threads.ini" 4 "$tmp/stats/threads-%p.prom"
 write_pool_config "$tmp/pool-seq.ini" 4 "$tmp/stats/seq-%p.prom"
+# Without a verify query, so that the light reset can apply.
+sed -i '/^verify_query = /d' "$tmp/pool-seq.ini" ||
+	fail "cannot write $tmp/pool-seq.ini"
 [ -n "${CLIENT_SEQ_EXTRA:-}" ] && echo "$CLIENT_SEQ_EXTRA" >>"$tmp/pool-seq.ini"
 
 # ------------------------------------------------------------ clients

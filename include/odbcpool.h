@@ -97,6 +97,9 @@ typedef struct odbcpool_stats {
   uint64_t connect_failures;
   uint64_t resets;         /* resets that succeeded */
   uint64_t reset_failures; /* resets that failed (connection closed) */
+  uint64_t resets_light;   /* of resets: those that skipped the database's
+                              reset, nothing the borrower ran could have
+                              changed session state */
   uint64_t validations_failed;
   uint64_t leaks; /* borrows held past leak_threshold */
   uint64_t closes[ODBCPOOL_CLOSE_MAX_];

@@ -224,6 +224,73 @@ void odbcpool__conn_free(odbcpool_conn *c) {
   free(c);
 }
 
+/* Skips blanks and SQL comments from p to end. */
+static const char *skip_space(const char *p, const char *end) {
+  for (;;) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+                       *p == '\f' || *p == '\v'))
+      p++;
+    if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+      while (p < end && *p != '\n')
+        p++;
+    } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+      const char *q = p + 2;
+      while (end - q >= 2 && !(q[0] == '*' && q[1] == '/'))
+        q++;
+      if (end - q < 2)
+        return end; /* unterminated: nothing proven */
+      p = q + 2;
+    } else {
+      return p;
+    }
+  }
+}
+
+/* Case-insensitive search of `word` (lower case) in [p, end). */
+static bool has_word(const char *p, const char *end, const char *word) {
+  size_t n = strlen(word);
+  for (; (size_t)(end - p) >= n; p++) {
+    size_t i = 0;
+    while (i < n && (p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]) == word[i])
+      i++;
+    if (i == n)
+      return true;
+  }
+  return false;
+}
+
+bool odbcpool__sql_cannot_touch_session(const odbcpool_conn *c, const char *sql,
+                                        size_t len) {
+  /* SQLite keeps its session state in the process and changes it only
+   * through statement text: PRAGMA, ATTACH/DETACH, temp objects,
+   * transactions and savepoints, writes (last_insert_rowid, changes) and
+   * load_extension(). A single SELECT does none of these unless it reads
+   * a pragma table-valued function with an argument (which sets it) or
+   * loads an extension; any other text, or any doubt, is a change. */
+  if (c->builtin == NULL || strcmp(c->builtin->name, "sqlite") != 0 ||
+      sql == NULL)
+    return false;
+  const char *end = sql + len;
+  if (memchr(sql, '\0', len) != NULL)
+    return false;
+  const char *p = skip_space(sql, end);
+  if (end - p < 7 || !has_word(p, p + 6, "select") ||
+      (p[6] >= 'a' && p[6] <= 'z') || (p[6] >= 'A' && p[6] <= 'Z') ||
+      p[6] == '_' || (p[6] >= '0' && p[6] <= '9') ||
+      (unsigned char)p[6] >= 0x80)
+    return false;
+  /* One statement: nothing but blanks and comments after a ';'. */
+  const char *semi = memchr(p, ';', (size_t)(end - p));
+  if (semi != NULL && skip_space(semi + 1, end) != end)
+    return false;
+  return !has_word(p, end, "pragma") && !has_word(p, end, "load_extension");
+}
+
+void odbcpool__conn_note_sql(odbcpool_conn *c, const char *sql, size_t len) {
+  if (!c->sql_dirty && !odbcpool__sql_cannot_touch_session(c, sql, len))
+    c->sql_dirty = true;
+}
+
 void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err) {
   memcpy(c->sqlstate, err->sqlstate, sizeof c->sqlstate);
   c->sqlstate[sizeof c->sqlstate - 1] = '\0';

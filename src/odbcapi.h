@@ -34,7 +34,7 @@
   X(STMT, SQLSetParam, (SQLHSTMT h, SQLUSMALLINT a1, SQLSMALLINT a2,          \
       SQLSMALLINT a3, SQLULEN a4, SQLSMALLINT a5, SQLPOINTER a6, SQLLEN *     \
       a7), (T, a1, a2, a3, a4, a5, a6, a7))                                   \
-  X(STMT, SQLBulkOperations, (SQLHSTMT h, SQLSMALLINT a1), (T, a1))           \
+  X(STMT_DIRTY, SQLBulkOperations, (SQLHSTMT h, SQLSMALLINT a1), (T, a1))           \
   X(STMT, SQLCancel, (SQLHSTMT h), (T))                                       \
   X(STMT, SQLCloseCursor, (SQLHSTMT h), (T))                                  \
   X(STMT, SQLColAttribute, (SQLHSTMT h, SQLUSMALLINT a1, SQLUSMALLINT a2,     \
@@ -66,9 +66,9 @@
   X(STMT, SQLDescribeParam, (SQLHSTMT h, SQLUSMALLINT a1, SQLSMALLINT * a2,   \
       SQLULEN * a3, SQLSMALLINT * a4, SQLSMALLINT * a5), (T, a1, a2, a3, a4,  \
       a5))                                                                    \
-  X(STMT, SQLExecDirect, (SQLHSTMT h, SQLCHAR * a1, SQLINTEGER a2), (T, a1,   \
+  X(STMT_SQL, SQLExecDirect, (SQLHSTMT h, SQLCHAR * a1, SQLINTEGER a2), (T, a1,   \
       a2))                                                                    \
-  X(STMT, SQLExecDirectW, (SQLHSTMT h, SQLWCHAR * a1, SQLINTEGER a2), (T,     \
+  X(STMT_SQL, SQLExecDirectW, (SQLHSTMT h, SQLWCHAR * a1, SQLINTEGER a2), (T,     \
       a1, a2))                                                                \
   X(STMT, SQLExecute, (SQLHSTMT h), (T))                                      \
   X(STMT, SQLExtendedFetch, (SQLHSTMT h, SQLUSMALLINT a1, SQLLEN a2, SQLULEN  \
@@ -98,9 +98,9 @@
   X(STMT, SQLNumParams, (SQLHSTMT h, SQLSMALLINT * a1), (T, a1))              \
   X(STMT, SQLNumResultCols, (SQLHSTMT h, SQLSMALLINT * a1), (T, a1))          \
   X(STMT, SQLParamData, (SQLHSTMT h, SQLPOINTER * a1), (T, a1))               \
-  X(STMT, SQLPrepare, (SQLHSTMT h, SQLCHAR * a1, SQLINTEGER a2), (T, a1,      \
+  X(STMT_SQL, SQLPrepare, (SQLHSTMT h, SQLCHAR * a1, SQLINTEGER a2), (T, a1,      \
       a2))                                                                    \
-  X(STMT, SQLPrepareW, (SQLHSTMT h, SQLWCHAR * a1, SQLINTEGER a2), (T, a1,    \
+  X(STMT_SQL, SQLPrepareW, (SQLHSTMT h, SQLWCHAR * a1, SQLINTEGER a2), (T, a1,    \
       a2))                                                                    \
   X(STMT, SQLPrimaryKeys, (SQLHSTMT h, SQLCHAR * a1, SQLSMALLINT a2, SQLCHAR  \
       * a3, SQLSMALLINT a4, SQLCHAR * a5, SQLSMALLINT a6), (T, a1, a2, a3,    \
@@ -126,7 +126,7 @@
       a1, a2))                                                                \
   X(STMT, SQLSetCursorNameW, (SQLHSTMT h, SQLWCHAR * a1, SQLSMALLINT a2),     \
       (T, a1, a2))                                                            \
-  X(STMT, SQLSetPos, (SQLHSTMT h, SQLSETPOSIROW a1, SQLUSMALLINT a2,          \
+  X(STMT_DIRTY, SQLSetPos, (SQLHSTMT h, SQLSETPOSIROW a1, SQLUSMALLINT a2,          \
       SQLUSMALLINT a3), (T, a1, a2, a3))                                      \
   X(STMT, SQLSpecialColumns, (SQLHSTMT h, SQLUSMALLINT a1, SQLCHAR * a2,      \
       SQLSMALLINT a3, SQLCHAR * a4, SQLSMALLINT a5, SQLCHAR * a6,             \

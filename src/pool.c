@@ -559,6 +559,8 @@ void *odbcpool__reset_worker(void *arg) {
       odbcpool__close_locked(c, ODBCPOOL_CLOSE_RESET_FAILED);
     } else {
       p->stats->resets++;
+      if (c->reset_light)
+        p->stats->resets_light++;
       if (c->expires_ms != 0 && now >= c->expires_ms) {
         odbcpool__close_locked(c, ODBCPOOL_CLOSE_LIFETIME);
       } else if (p->wait_head == NULL && dsn_starved(p)) {

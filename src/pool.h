@@ -115,6 +115,11 @@ struct odbcpool_conn {
   int no_reuse;
   const char *no_reuse_why;
   uint64_t reset_started_ms; /* when a worker began its reset, or 0 */
+  /* Through the driver, which sees the statements: false while no
+   * statement of the borrower could have changed session state, so that
+   * the database's reset may be skipped (odbcpool__conn_note_sql). */
+  bool sql_dirty;
+  bool reset_light; /* the last reset skipped the database's reset */
   bool abandoned;            /* given up by the watchdog during a reset,
                                 or by a borrower during a validation: on
                                 no list, the stuck worker frees it */
@@ -255,6 +260,17 @@ void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr);
  * SQL_ATTR_ODBC_CURSORS): such attributes set before connect are part
  * of the pool key (odbcpool__key.pre), not applied afterwards. */
 bool odbcpool__attr_at_open(SQLINTEGER attr);
+/* Notes that the borrower is about to run SQL text `sql` (UTF-8, `len`
+ * bytes) on `c`, or (sql NULL) to change rows in another way: marks the
+ * connection's session state as possibly changed unless the statement
+ * provably cannot change it (odbcpool__sql_cannot_touch_session). Called
+ * by the borrowing thread. */
+void odbcpool__conn_note_sql(odbcpool_conn *c, const char *sql, size_t len);
+/* True if SQL text `sql` run on `c` cannot change session state: on
+ * SQLite only, a single SELECT that names no pragma and calls no
+ * load_extension (doc/RESET.md gives the argument). */
+bool odbcpool__sql_cannot_touch_session(const odbcpool_conn *c,
+                                        const char *sql, size_t len);
 /* Sets the per-connection error text. */
 void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err);
 /* Checks an idle connection before hand-out: SQL_ATTR_CONNECTION_DEAD

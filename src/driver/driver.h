@@ -149,6 +149,13 @@ char *drv_utf8_narrow(const SQLCHAR *s, SQLINTEGER len);
 bool drv_put_text(const char *s, SQLPOINTER buf, SQLINTEGER buflen, bool wide,
                   SQLINTEGER *outlen);
 
+/* Notes on the statement's borrowed connection that SQL text `text`
+ * (len bytes or characters, or SQL_NTS) is about to run, or that rows are
+ * about to change without text (drv_note_dirty). */
+void drv_note_sqla(struct drv_stmt *s, SQLCHAR *text, SQLINTEGER len);
+void drv_note_sqlw(struct drv_stmt *s, SQLWCHAR *text, SQLINTEGER len);
+void drv_note_dirty(struct drv_stmt *s);
+
 /* The connection a statement belongs to is connected; returns the
  * borrowed target handle or SQL_NULL_HDBC. */
 SQLHDBC drv_dbc_target(struct drv_dbc *d);

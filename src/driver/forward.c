@@ -17,6 +17,34 @@
     return drv_dm->name args;                                                  \
   }
 
+/* Statements that run SQL text: noted on the borrowed connection first,
+ * so that its reset knows whether session state may have changed (see
+ * odbcpool__conn_note_sql). */
+#define drv_note_text(s, text, len)                                            \
+  _Generic((text), SQLWCHAR *                                                  \
+           : drv_note_sqlw, default                                            \
+           : drv_note_sqla)(s, text, len)
+#define FORWARD_STMT_SQL(name, params, args)                                   \
+  DRV_EXPORT SQLRETURN SQL_API name params {                                   \
+    struct drv_stmt *s_ = drv_stmt_enter(h);                                   \
+    if (s_ == NULL)                                                            \
+      return SQL_INVALID_HANDLE;                                               \
+    drv_note_text(s_, a1, a2);                                                 \
+    SQLHSTMT t_ = s_->target;                                                  \
+    return drv_dm->name args;                                                  \
+  }
+
+/* Statements that change rows without SQL text the driver sees. */
+#define FORWARD_STMT_DIRTY(name, params, args)                                 \
+  DRV_EXPORT SQLRETURN SQL_API name params {                                   \
+    struct drv_stmt *s_ = drv_stmt_enter(h);                                   \
+    if (s_ == NULL)                                                            \
+      return SQL_INVALID_HANDLE;                                               \
+    drv_note_dirty(s_);                                                        \
+    SQLHSTMT t_ = s_->target;                                                  \
+    return drv_dm->name args;                                                  \
+  }
+
 /* 08003 before connect: there is no target to ask. */
 #define FORWARD_DBC(name, params, args)                                        \
   DRV_EXPORT SQLRETURN SQL_API name params {                                   \
@@ -48,6 +76,8 @@ ODBCPOOL_ODBC_API(FORWARD)
 /* The names libltdl tries first (see DRV_LTX in driver.h). */
 #define LTX_SPECIAL(name)
 #define LTX_STMT(name) DRV_LTX(name);
+#define LTX_STMT_SQL(name) DRV_LTX(name);
+#define LTX_STMT_DIRTY(name) DRV_LTX(name);
 #define LTX_DBC(name) DRV_LTX(name);
 #define LTX_DESC(name) DRV_LTX(name);
 #define LTX(kind, name, params, args) LTX_##kind(name)

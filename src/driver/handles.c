@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "driver.h"
 
 const struct odbcpool__dm *drv_dm;
@@ -431,3 +433,44 @@ DRV_LTX(SQLCancelHandle);
 DRV_LTX(SQLSetEnvAttr);
 DRV_LTX(SQLGetEnvAttr);
 DRV_LTX(SQLCopyDesc);
+
+/* ------------------------------------------------------ statement text */
+
+/* Only SQLite's SELECTs can leave the session clean; for everything else
+ * the text need not be read. */
+static bool may_stay_clean(const odbcpool_conn *c) {
+  return c != NULL && !c->sql_dirty && c->builtin != NULL &&
+         strcmp(c->builtin->name, "sqlite") == 0;
+}
+
+void drv_note_sqla(struct drv_stmt *s, SQLCHAR *text, SQLINTEGER len) {
+  odbcpool_conn *c = s->dbc->conn;
+  if (c == NULL)
+    return;
+  if (!may_stay_clean(c) || text == NULL) {
+    odbcpool__conn_note_sql(c, NULL, 0);
+    return;
+  }
+  size_t n = len == SQL_NTS ? strlen((const char *)text)
+             : len > 0      ? (size_t)len
+                            : 0;
+  odbcpool__conn_note_sql(c, (const char *)text, n);
+}
+
+void drv_note_sqlw(struct drv_stmt *s, SQLWCHAR *text, SQLINTEGER len) {
+  odbcpool_conn *c = s->dbc->conn;
+  if (c == NULL)
+    return;
+  char *u = may_stay_clean(c) && text != NULL ? drv_utf8(text, len) : NULL;
+  odbcpool__conn_note_sql(c, u, u ? strlen(u) : 0);
+  if (u != NULL) {
+    /* The statement may hold personal data. */
+    OPENSSL_cleanse(u, strlen(u));
+    free(u);
+  }
+}
+
+void drv_note_dirty(struct drv_stmt *s) {
+  if (s->dbc->conn != NULL)
+    odbcpool__conn_note_sql(s->dbc->conn, NULL, 0);
+}
