@@ -83,6 +83,7 @@ static void list_push_head(struct conn_list *l, odbcpool_conn *c) {
 }
 
 void odbcpool__conn_move(odbcpool_conn *c, enum conn_state state) {
+  ODBCPOOL_ASSERT_HELD(&c->pool->set->lock);
   struct pool *p = c->pool;
   list_unlink(&p->lists[c->state], c);
   c->state = state;
@@ -134,6 +135,7 @@ bool odbcpool__give_way(struct pool *p) {
 }
 
 odbcpool_conn *odbcpool__conn_new(struct pool *p) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
   odbcpool_conn *c = calloc(1, sizeof *c);
   if (c == NULL)
     return NULL;
@@ -180,6 +182,7 @@ static void dispatch_one(struct pool *p) {
 /* The pool's own waiters first, then those of the other pools of its
  * DSN, which share its max_connections. */
 void odbcpool__pool_dispatch(struct pool *p) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
   dispatch_one(p);
   for (struct pool *q = p->set->pools; q; q = q->next)
     if (q != p && q->ds == p->ds && q->wait_head != NULL)
@@ -187,6 +190,7 @@ void odbcpool__pool_dispatch(struct pool *p) {
 }
 
 void odbcpool__close_locked(odbcpool_conn *c, int reason) {
+  ODBCPOOL_ASSERT_HELD(&c->pool->set->lock);
   struct pool *p = c->pool;
   odbcpool_set *s = p->set;
   odbcpool__conn_move(c, CONN_CLOSING);
@@ -209,6 +213,7 @@ void odbcpool__close_locked(odbcpool_conn *c, int reason) {
 }
 
 void odbcpool__open_failed(odbcpool_conn *c) {
+  ODBCPOOL_ASSERT_HELD(&c->pool->set->lock);
   struct pool *p = c->pool;
   list_unlink(&p->lists[CONN_OPENING], c);
   slot_release(p);
@@ -370,6 +375,7 @@ void odbcpool__registry_remove(odbcpool_set *s) {
  * threads, which fork() did not copy, are started again. Called with the
  * lock held, on the first call into the set in the child. */
 void odbcpool__fork_check(odbcpool_set *s) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   pid_t self = getpid();
   if (s->pid == self)
     return;
@@ -431,6 +437,7 @@ static void reap_abandoned(odbcpool_conn *c) {
 }
 
 void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
   odbcpool_set *s = p->set;
   long limit = p->cfg->reset_timeout;
   odbcpool_conn *c = p->lists[CONN_RESETTING].head;
@@ -470,6 +477,7 @@ void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
 }
 
 void odbcpool__workers_replace(odbcpool_set *s) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   if (s->closing || s->nworkers - s->nstuck >= (unsigned)s->cfg0->reset_workers)
     return;
   if (s->nworkers >= s->maxworkers) {
@@ -588,6 +596,7 @@ void *odbcpool__reset_worker(void *arg) {
 }
 
 void odbcpool__workers_grow(odbcpool_set *s, uint64_t now) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   if (s->closing || s->reset_head == NULL || s->nworkers >= s->maxworkers ||
       s->resets_running < s->nworkers - s->nstuck ||
       s->all_busy_since_ms == 0 || now - s->all_busy_since_ms < 500)
@@ -604,6 +613,7 @@ void odbcpool__workers_grow(odbcpool_set *s, uint64_t now) {
 }
 
 int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   unsigned n = (unsigned)s->cfg0->reset_workers;
   /* Room for more workers: when every worker is stuck in a reset (a
    * database that stopped answering), the housekeeper starts another, so
@@ -675,6 +685,7 @@ static bool is_config_pool(const struct pool *p) {
 }
 
 bool odbcpool__pool_prune(struct pool *p) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
   odbcpool_set *s = p->set;
   if (odbcpool__pool_total(p) > 0 || p->nwaiting > 0 || p->nabandoned > 0 ||
       p->nreset_waiters > 0 || is_config_pool(p))
@@ -715,6 +726,7 @@ static bool same_pre(const struct pool *p, const struct odbcpool__key *key) {
  * with the lock held. */
 struct pool *odbcpool__pool_get(odbcpool_set *s,
                                 const struct odbcpool__key *key) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   assert(key->npre >= 0 && key->npre <= ODBCPOOL_PREATTR_MAX);
   unsigned char v[32];
   verifier(s, key->pwd, v);

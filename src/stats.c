@@ -260,6 +260,7 @@ int odbcpool__stats_prune(const char *pattern, unsigned *pruned) {
 }
 
 void odbcpool__stats_write(odbcpool_set *s) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   const char *pattern = s->cfg->stats_file;
   if (pattern == NULL || *pattern == '\0')
     return;

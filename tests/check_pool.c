@@ -288,6 +288,15 @@ START_TEST(test_borrow_for_a_purpose_not_listed_is_refused) {
 }
 END_TEST
 
+/* The lock contracts are asserted: a function that must be called with
+ * the set's lock held aborts when it is not (debug builds, glibc). */
+START_TEST(test_lock_contract_is_asserted) {
+  odbcpool_set *set = open_with("");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
+  odbcpool__conn_move(c, CONN_IDLE); /* without the lock: must abort */
+}
+END_TEST
+
 START_TEST(test_exhausted_pool_times_out_with_hyt00) {
   odbcpool_set *set = open_with("max_connections = 2\n");
   odbcpool_conn *a = testenv_borrow(set, "sqlite");
@@ -1183,6 +1192,9 @@ static Suite *pool_suite(void) {
   tcase_add_test(tc, test_verify_query_residue_closes_the_connection);
   tcase_add_test(tc, test_exhausted_pool_times_out_with_hyt00);
   tcase_add_test(tc, test_borrow_for_a_purpose_not_listed_is_refused);
+#if !defined(NDEBUG) && defined(__GLIBC__)
+  tcase_add_test_raise_signal(tc, test_lock_contract_is_asserted, SIGABRT);
+#endif
   tcase_add_test(tc, test_waiters_are_served_first_come_first_served);
   tcase_add_test(tc, test_connect_failure_reports_the_driver_diagnostics);
   tcase_add_test(tc, test_unknown_dsn_is_im002);
