@@ -66,15 +66,12 @@ SQLRETURN drv_error_pool(struct drv_handle *h, const odbcpool_error *err,
                          const struct odbcpool__diag *diag) {
   const char *state = state_for(err);
   if (diag != NULL && diag->n > 0) {
-    /* The pool's own line, then the target's records as they were. */
-    char first[200];
-    const char *colon = strstr(err->message, ": [");
-    size_t n = colon ? (size_t)(colon - err->message) : strlen(err->message);
-    if (n >= sizeof first)
-      n = sizeof first - 1;
-    memcpy(first, err->message, n);
-    first[n] = '\0';
-    drv_error(h, state, "%s", first);
+    /* A failure the target reported: its records alone, as it gave
+     * them, so that an application reads the SQLSTATEs it would read
+     * without odbcpool, in the same order (a client that reports the
+     * last record, as DBD::ODBC does, would otherwise report odbcpool's
+     * 08001 for the target's 28000). The pool's own account of the
+     * failure goes to its log (src/conn.c). */
     for (int i = 0; i < diag->n; i++) {
       struct drv_diag_rec *r = diag_add(h);
       if (r == NULL)

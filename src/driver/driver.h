@@ -141,8 +141,9 @@ SQLHANDLE drv_target(const struct drv_handle *h);
 /* Adds an odbcpool record "[odbcpool] ..." and returns SQL_ERROR. */
 SQLRETURN drv_error(struct drv_handle *h, const char *state, const char *fmt,
                     ...) __attribute__((format(printf, 3, 4)));
-/* Adds an odbcpool record for a core error, followed by the target's
- * records in `diag` (may be NULL) unchanged. Returns SQL_ERROR. */
+/* Reports a core error: the target's records in `diag` (may be NULL)
+ * unchanged and alone when there are any (a failure the target
+ * reported), else one odbcpool record. Returns SQL_ERROR. */
 SQLRETURN drv_error_pool(struct drv_handle *h, const odbcpool_error *err,
                          const struct odbcpool__diag *diag);
 void drv_diag_free(struct drv_diag *d);
