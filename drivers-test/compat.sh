@@ -240,6 +240,71 @@ for db in "${dbs[@]}"; do
 	sed 's/^/    direct: /' "$tmp/login-$db.direct"
 done
 
+# ------------------------------------------------------------------ log
+
+# A reset that fails makes the pool warn ("reset of connection N failed,
+# closing it"); max_connections = 1, so the application's second connect
+# waits for that reset, and the warning is written while it runs.
+warn_pool() { # warn_pool FILE [log = ...]
+	{
+		echo "; written by drivers-test/compat.sh"
+		echo "[defaults]"
+		echo "max_connections = 1"
+		[ -n "${2:-}" ] && echo "$2"
+		echo
+		echo "[real_sqlite]"
+		echo "reset_sql = SELECT * FROM compat_no_such_table"
+	} >"$1" || fail "cannot write $1"
+}
+if [ -z "$SQLITE_ODBC" ]; then
+	absent log "SQLite ODBC driver (libsqlite3odbc.so) not found"
+else
+	warn_pool "$tmp/warn.ini"
+	warn_pool "$tmp/warn-file.ini" "log = $tmp/log/odbcpool.log"
+	pooled warn_sqlite real_sqlite "$tmp/warn.ini"
+	pooled warn_file_sqlite real_sqlite "$tmp/warn-file.ini"
+	warning='reset of connection [0-9]* failed'
+	# Asked for: on stderr (so the situation does make odbcpool warn).
+	ODBCPOOL_LOG=stderr "$client" odbc2 DSN=warn_sqlite \
+		>"$tmp/log-env.out" 2>"$tmp/log-env.err"
+	if grep -q "$warning" "$tmp/log-env.err"; then
+		check PASS "log env" "ODBCPOOL_LOG=stderr: the warning is on stderr"
+	else
+		check FAIL "log env" "ODBCPOOL_LOG=stderr: expected the warning" \
+			"'$warning' on stderr, got: $(head -c 600 "$tmp/log-env.err")"
+	fi
+	# By default: nothing on the application's stderr.
+	"$client" odbc2 DSN=warn_sqlite >"$tmp/log-default.out" \
+		2>"$tmp/log-default.err"
+	if [ -s "$tmp/log-default.err" ]; then
+		check FAIL "log default" "expected an empty stderr, got:" \
+			"$(head -c 600 "$tmp/log-default.err")"
+	elif ! grep -q '^rows of SELECT 1: 1' "$tmp/log-default.out"; then
+		check FAIL "log default" "the client did not run through:" \
+			"$(tail -n 3 "$tmp/log-default.out")"
+	else
+		check PASS "log default" "stderr empty (0 bytes)"
+	fi
+	# log = FILE: the warning is in FILE (mode 0600), not on stderr.
+	"$client" odbc2 DSN=warn_file_sqlite >"$tmp/log-file.out" \
+		2>"$tmp/log-file.err"
+	mode=$(stat -c %a "$tmp/log/odbcpool.log" 2>/dev/null)
+	if [ -s "$tmp/log-file.err" ]; then
+		check FAIL "log file" "expected an empty stderr, got:" \
+			"$(head -c 600 "$tmp/log-file.err")"
+	elif ! grep -q "odbcpool\[[0-9]*\]: warning: .*$warning" \
+		"$tmp/log/odbcpool.log" 2>/dev/null; then
+		check FAIL "log file" "expected the warning in the log file, got:" \
+			"$(head -c 600 "$tmp/log/odbcpool.log" 2>&1)"
+	elif [ "$mode" != 600 ]; then
+		check FAIL "log file" "the log file has mode $mode, expected 600"
+	else
+		check PASS "log file" "stderr empty; the warning in the file" \
+			"(mode $mode): $(grep -m 1 "$warning" "$tmp/log/odbcpool.log" |
+				cut -c 1-100)"
+	fi
+fi
+
 echo
 if [ "$nfail" -gt 0 ]; then
 	echo "compat.sh: $nfail FAILED"
