@@ -18,6 +18,8 @@
 #             wrong password; SQLite: a database it cannot open): the
 #             same diagnostic records, SQLSTATEs in the same order, as
 #             SQLGetDiagRec and as SQLError read them.
+#   valgrind  the odbc2 and login runs through the driver under memcheck
+#             (ODBCPOOL_VALGRIND=no skips it, as under ASan).
 #   log       a situation that makes odbcpool warn (a reset that fails):
 #             by default nothing reaches the application's stderr; with
 #             `log = FILE` in the pool config the warning is in FILE and
@@ -239,6 +241,34 @@ for db in "${dbs[@]}"; do
 	same "login $db" "$tmp/login-$db.direct" "$tmp/login-$db.pooled"
 	sed 's/^/    direct: /' "$tmp/login-$db.direct"
 done
+
+# ------------------------------------------------------------- valgrind
+
+# The ODBC 2 path and a refused connect through the driver, under
+# memcheck: errors and definite leaks fail (third-party reports are
+# suppressed in drivers-test/valgrind.supp, each with its reason).
+if [ "${ODBCPOOL_VALGRIND:-yes}" = no ]; then
+	echo "compat.sh: valgrind run skipped (ODBCPOOL_VALGRIND=no)"
+elif ! command -v valgrind >/dev/null 2>&1; then
+	absent valgrind "valgrind not found"
+elif [ -z "$SQLITE_ODBC" ]; then
+	absent valgrind "SQLite ODBC driver (libsqlite3odbc.so) not found"
+else
+	vg=(valgrind -q --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite --show-leak-kinds=definite
+		--num-callers=30 --suppressions="$here/valgrind.supp")
+	for args in "odbc2 DSN=pooled_sqlite" "connect DSN=pooled_bad_sqlite"; do
+		# shellcheck disable=SC2086
+		"${vg[@]}" "$client" $args >"$tmp/vg.out" 2>"$tmp/vg.err"
+		rc=$?
+		if [ "$rc" -ne 0 ]; then
+			check FAIL "valgrind ${args%% *}" "exit $rc:"
+			sed 's/^/    | /' "$tmp/vg.err" | head -n 60
+		else
+			check PASS "valgrind ${args%% *}" "no memory error, no definite leak"
+		fi
+	done
+fi
 
 # ------------------------------------------------------------------ log
 

@@ -27,10 +27,10 @@
  * sqlucode.h declares some A forms with other parameter types. Must
  * follow the definition of `name` in the same file. */
 #define DRV_ANSI(name)                                                         \
-  __asm__(".globl " #name "A\n\t.type " #name "A, @function\n\t.set " #name    \
+  __asm__(".globl " #name "A\n\t.type " #name "A, STT_FUNC\n\t.set " #name    \
           "A, " #name "\n\t.globl odbcpool_driver_LTX_" #name                  \
           "A\n\t.type odbcpool_driver_LTX_" #name                              \
-          "A, @function\n\t.set odbcpool_driver_LTX_" #name "A, " #name)
+          "A, STT_FUNC\n\t.set odbcpool_driver_LTX_" #name "A, " #name)
 
 /* The load and unload hooks unixODBC looks up (src/driver/handles.c). */
 SQLRETURN SQL_API SQLDriverLoad(void);
