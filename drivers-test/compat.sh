@@ -17,7 +17,8 @@
 #   login     a connect the target refuses (PostgreSQL and MariaDB: a
 #             wrong password; SQLite: a database it cannot open): the
 #             same diagnostic records, SQLSTATEs in the same order, as
-#             SQLGetDiagRec and as SQLError read them.
+#             SQLGetDiagRec and as SQLError read them; and the state
+#             Perl's DBD::ODBC reports (the last record's).
 #   valgrind  the odbc2 and login runs through the driver under memcheck
 #             (ODBCPOOL_VALGRIND=no skips it, as under ASan).
 #   log       a situation that makes odbcpool warn (a reset that fails):
@@ -264,6 +265,25 @@ for db in "${dbs[@]}"; do
 	same "login $db" "$tmp/login-$db.direct" "$tmp/login-$db.pooled"
 	sed 's/^/    direct: /' "$tmp/login-$db.direct"
 done
+# The same with Perl's DBD::ODBC, which reports the state of the last
+# record: $DBI::state must be the target's.
+if ! perl -MDBI -MDBD::ODBC -e 1 2>/dev/null; then
+	absent "login dbi" "Perl DBD::ODBC not found (libdbd-odbc-perl)"
+else
+	for db in "${dbs[@]}"; do
+		[ "$db" = sqlite ] && continue
+		for how in real pooled; do
+			# shellcheck disable=SC2016
+			perl -MDBI -e 'DBI->connect("dbi:ODBC:DSN=$ARGV[0]", "odbcpool",
+				"wrong-password", {PrintError => 0, RaiseError => 0});
+				print "state $DBI::state\n"' "${how}_$db" \
+				>"$tmp/dbi-$db.$how" 2>&1
+		done
+		pooled_rc=0
+		same "login dbi $db" "$tmp/dbi-$db.real" "$tmp/dbi-$db.pooled"
+		sed 's/^/    direct: /' "$tmp/dbi-$db.real"
+	done
+fi
 
 # ------------------------------------------------------------- valgrind
 
