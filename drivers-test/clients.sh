@@ -67,6 +67,10 @@ fi
 chmod 0711 "$tmp"
 mkdir -p "$tmp/stats" "$tmp/log" || fail "cannot create $tmp/stats"
 
+# odbcpool's warnings into each client's log (shown when it fails), as
+# an operator debugging would ask for them: by default they go to syslog.
+export ODBCPOOL_LOG=${ODBCPOOL_LOG:-stderr}
+
 # Text in and out of the clients is UTF-8 (Perl, PHP and isql pass bytes).
 export LC_ALL=C.UTF-8
 unset LANGUAGE

@@ -106,6 +106,11 @@ int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
   int code = odbcpool__cfg_load(path, &cfg, err);
   if (code != ODBCPOOL_OK)
     return code;
+  code = odbcpool__log_configure(cfg->log, err);
+  if (code != ODBCPOOL_OK) {
+    odbcpool__cfg_free(cfg);
+    return code;
+  }
   odbcpool_set *s = calloc(1, sizeof *s);
   if (s == NULL) {
     odbcpool__cfg_free(cfg);

@@ -239,11 +239,30 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "login on every borrow with a password). Connections made with the "
      "DSN's own or the config's credentials are not affected.",
      NULL, NULL, true},
+    {"log", CFG_STRING, NULL, 0, 0, offsetof(struct cfg, log), true,
+     "Where odbcpool's own warnings and errors go: syslog (facility user; "
+     "the program's openlog ident is left alone), stderr, none, or an "
+     "absolute file path (appended to, created with mode 0600, never "
+     "through a symbolic link; its directory is refused if group or "
+     "others may write it, unless it is owned by the pool's user or "
+     "sticky). Empty: syslog. Never the application's stderr unless set "
+     "so; the environment variable ODBCPOOL_LOG (a destination and/or a "
+     "level: error, warn, info, debug, e.g. stderr,debug) overrides it, "
+     "for debugging. Process-wide: the config opened last decides. Only "
+     "in [defaults].",
+     NULL, NULL, false},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])
 
 const size_t odbcpool__cfg_nsettings = NSET;
+
+/* Whether `v` is a destination src/log.c understands: syslog, stderr,
+ * none or an absolute path. */
+static bool log_valid(const char *v) {
+  return strcmp(v, "syslog") == 0 || strcmp(v, "stderr") == 0 ||
+         strcmp(v, "none") == 0 || v[0] == '/';
+}
 
 /* ------------------------------------------------------------- messages */
 
@@ -1223,6 +1242,10 @@ static int finish(struct parser *p) {
                   "[%s]: credentials and credentials_key go together",
                   pool->dsn ? pool->dsn : "defaults");
   }
+  if (cfg->log != NULL && !log_valid(cfg->log))
+    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->defaults.line, "log",
+                NULL, "'%.64s' is not syslog, stderr, none or an absolute path",
+                cfg->log);
   if ((cfg->audit_path != NULL || cfg->audit_syslog) &&
       cfg->audit_key_file == NULL)
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line, NULL, NULL,
@@ -1362,6 +1385,7 @@ void odbcpool__cfg_free(struct cfg *cfg) {
   free(cfg->pools);
   free(cfg->path);
   free(cfg->stats_file);
+  free(cfg->log);
   free(cfg->audit_path);
   free(cfg->audit_key_file);
   free(cfg);

@@ -94,6 +94,7 @@ struct cfg {
   long audit_retention;  /* [audit] retention, ms */
   long audit_rotate_mib; /* [audit] rotate_mib */
   bool audit_syslog;     /* [audit] syslog: write to syslog instead */
+  char *log;             /* [defaults] only: log destination, or NULL */
   struct cfg_pool defaults;
   struct cfg_pool *pools; /* one per DSN section, in file order */
   size_t npools;
@@ -112,8 +113,8 @@ struct cfg_setting {
                          the value lives in struct cfg (see
                          odbcpool__cfg_value) */
   const char *help;
-  const char *section; /* NULL, or the only section it may appear in
-                          ("audit"); then defaults_only is true too */
+  const char *section;        /* NULL, or the only section it may appear in
+                                 ("audit"); then defaults_only is true too */
   const char *const *choices; /* CFG_CHOICE: the words, NULL-terminated */
   bool reload; /* a changed value applies when a running process reloads
                   the file; otherwise only when it starts */

@@ -168,6 +168,12 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
         odbcpool__err_odbc(err, ODBCPOOL_ECONNECT, SQL_HANDLE_DBC, dbc, what);
     if (err != NULL && err->sqlstate[0] == '\0')
       snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
+    /* The SQLSTATE only: the target's text may name the user. */
+    odbcpool__log(ODBCPOOL_LOG_INFO, "pool %s: cannot connect: SQLSTATE %s",
+                  p->dsn,
+                  diag != NULL && diag->n > 0 ? diag->rec[0].state
+                  : err != NULL               ? err->sqlstate
+                                              : "?");
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     return code;
   }

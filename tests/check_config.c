@@ -269,6 +269,26 @@ START_TEST(test_config_empty_string_value_clears_inherited_value) {
 }
 END_TEST
 
+START_TEST(test_config_log_is_syslog_stderr_none_or_an_absolute_path) {
+  static const char *const ok[] = {"syslog", "stderr", "none",
+                                   "/var/log/odbcpool/odbcpool.log"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    char text[128];
+    snprintf(text, sizeof text, "[defaults]\nlog = %s\n", ok[i]);
+    struct cfg *cfg = parse_ok(text);
+    ck_assert_str_eq(cfg->log, ok[i]);
+    odbcpool__cfg_free(cfg);
+  }
+  struct cfg *cfg = parse_ok("[defaults]\nmax_connections = 3\n");
+  ck_assert_ptr_null(cfg->log); /* syslog */
+  odbcpool__cfg_free(cfg);
+  expect_error("; relative\n[defaults]\nlog = odbcpool.log\n", 2, "log",
+               "'odbcpool.log' is not syslog, stderr, none or an absolute "
+               "path");
+  expect_error("[defaults]\nlog = Syslog\n", 1, "log", "is not syslog");
+}
+END_TEST
+
 START_TEST(test_config_pool_lookup_is_exact_else_defaults) {
   struct cfg *cfg = parse_ok("[sales]\nmax_connections = 3\n[hr]\n");
 
@@ -1328,7 +1348,7 @@ END_TEST
 /* -------------------------------------------------------- the table */
 
 START_TEST(test_settings_table_is_consistent) {
-  ck_assert_uint_eq(odbcpool__cfg_nsettings, 31);
+  ck_assert_uint_eq(odbcpool__cfg_nsettings, 32);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
@@ -1371,6 +1391,10 @@ START_TEST(test_settings_value_points_into_pool_or_cfg) {
       ck_assert_msg((const char *)v >= (const char *)cfg &&
                         (const char *)v < (const char *)(cfg + 1),
                     "%s does not point into struct cfg", s->name);
+    } else if (strcmp(s->name, "log") == 0) {
+      ck_assert(s->defaults_only);
+      ck_assert_ptr_eq(v, &cfg->log);
+      ck_assert_ptr_null(*(char *const *)v);
     } else if (strcmp(s->name, "stats_file") == 0) {
       ck_assert(s->defaults_only);
       ck_assert_ptr_eq(v, &cfg->stats_file);
@@ -1403,6 +1427,7 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_config_dsn_inherits_defaults_written_after_it);
   tcase_add_test(tc, test_config_empty_string_value_clears_inherited_value);
   tcase_add_test(tc, test_config_pool_lookup_is_exact_else_defaults);
+  tcase_add_test(tc, test_config_log_is_syslog_stderr_none_or_an_absolute_path);
   tcase_add_test(tc, test_config_accepts_crlf_bom_tabs_and_trailing_comments);
   tcase_add_test(tc, test_config_bool_spellings);
   tcase_add_test(tc, test_config_int_bounds_are_inclusive);

@@ -1119,7 +1119,7 @@ START_TEST(test_no_password_in_anything_the_pool_writes) {
   snprintf(errlog, sizeof errlog, "%s/stderr.log", testenv_dir());
   odbcpool_error err;
   ck_assert_int_eq(odbcpool__secret_new_key(key, &err), ODBCPOOL_OK);
-  setenv("ODBCPOOL_LOG", "debug", 1);
+  setenv("ODBCPOOL_LOG", "stderr,debug", 1);
   fflush(stderr);
   int saved = dup(2);
   FILE *ef = freopen(errlog, "w", stderr);

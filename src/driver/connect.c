@@ -477,3 +477,6 @@ DRV_LTX(SQLDriverConnectW);
 DRV_LTX(SQLBrowseConnect);
 DRV_LTX(SQLBrowseConnectW);
 DRV_LTX(SQLDisconnect);
+DRV_ANSI(SQLConnect);
+DRV_ANSI(SQLDriverConnect);
+DRV_ANSI(SQLBrowseConnect);

@@ -69,6 +69,22 @@
 /* Written by hand in the other files of src/driver/. */
 #define FORWARD_SPECIAL(name, params, args)
 
+/* Functions only a driver manager implements. unixODBC never calls a
+ * driver's (it answers them from its own environment), but it looks the
+ * names up on every connect; a caller that finds them anyway, bypassing
+ * the driver manager, is told where to go. */
+#define FORWARD_DMONLY(name, params, args)                                     \
+  DRV_EXPORT SQLRETURN SQL_API name params {                                   \
+    struct drv_env *e_ = drv_env_enter(h);                                     \
+    if (e_ == NULL)                                                            \
+      return SQL_INVALID_HANDLE;                                               \
+    (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6, (void)a7;      \
+    return drv_error(&e_->h, "IM001",                                          \
+                     "%s is a driver manager function; the driver does "       \
+                     "not implement it",                                       \
+                     #name);                                                   \
+  }
+
 #define FORWARD(kind, name, params, args) FORWARD_##kind(name, params, args)
 
 ODBCPOOL_ODBC_API(FORWARD)
@@ -80,5 +96,34 @@ ODBCPOOL_ODBC_API(FORWARD)
 #define LTX_STMT_DIRTY(name) DRV_LTX(name);
 #define LTX_DBC(name) DRV_LTX(name);
 #define LTX_DESC(name) DRV_LTX(name);
+#define LTX_DMONLY(name) DRV_LTX(name);
 #define LTX(kind, name, params, args) LTX_##kind(name)
 ODBCPOOL_ODBC_API(LTX)
+
+/* The A forms unixODBC looks up (see DRV_ANSI in driver.h) of the
+ * functions defined here; the other files name their own. */
+DRV_ANSI(SQLColAttribute);
+DRV_ANSI(SQLColAttributes);
+DRV_ANSI(SQLColumnPrivileges);
+DRV_ANSI(SQLColumns);
+DRV_ANSI(SQLDescribeCol);
+DRV_ANSI(SQLExecDirect);
+DRV_ANSI(SQLForeignKeys);
+DRV_ANSI(SQLGetCursorName);
+DRV_ANSI(SQLGetDescField);
+DRV_ANSI(SQLGetDescRec);
+DRV_ANSI(SQLGetInfo);
+DRV_ANSI(SQLGetTypeInfo);
+DRV_ANSI(SQLNativeSql);
+DRV_ANSI(SQLPrepare);
+DRV_ANSI(SQLPrimaryKeys);
+DRV_ANSI(SQLProcedureColumns);
+DRV_ANSI(SQLProcedures);
+DRV_ANSI(SQLSetCursorName);
+DRV_ANSI(SQLSetDescField);
+DRV_ANSI(SQLSpecialColumns);
+DRV_ANSI(SQLStatistics);
+DRV_ANSI(SQLTablePrivileges);
+DRV_ANSI(SQLTables);
+DRV_ANSI(SQLDataSources);
+DRV_ANSI(SQLDrivers);
