@@ -121,13 +121,6 @@ esac
 
 # ------------------------------------------------------------ the tests
 
-# With ODBCPOOL_REQUIRE_ALL, what would be skipped fails instead.
-if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
-	skip() {
-		printf 'FAIL: ODBCPOOL_REQUIRE_ALL is set, but: %s\n' "$*" >&2
-		exit 1
-	}
-fi
 
 prog=$top_builddir/drivers-test/check_faults
 load=$top_builddir/drivers-test/load_driver

@@ -189,8 +189,9 @@ void odbcpool__pool_dispatch(struct pool *p) {
       dispatch_one(q);
 }
 
-void odbcpool__close_locked(odbcpool_conn *c, int reason) {
-  ODBCPOOL_ASSERT_HELD(&c->pool->set->lock);
+/* Disconnects `c` (CLOSING meanwhile), audits and counts the close, frees
+ * it and its slot. Lock held; released during the disconnect. */
+static void close_and_free(odbcpool_conn *c, int reason) {
   struct pool *p = c->pool;
   odbcpool_set *s = p->set;
   odbcpool__conn_move(c, CONN_CLOSING);
@@ -207,9 +208,15 @@ void odbcpool__close_locked(odbcpool_conn *c, int reason) {
                 p->dsn, (unsigned long long)c->id,
                 odbcpool_close_reason_name(reason));
   odbcpool__conn_free(c);
+}
+
+void odbcpool__close_locked(odbcpool_conn *c, int reason) {
+  ODBCPOOL_ASSERT_HELD(&c->pool->set->lock);
+  struct pool *p = c->pool;
+  close_and_free(c, reason);
   /* The slot is free: a waiter may open a new connection in it. */
   odbcpool__pool_dispatch(p);
-  pthread_cond_broadcast(&s->idle_cv);
+  pthread_cond_broadcast(&p->set->idle_cv);
 }
 
 void odbcpool__open_failed(odbcpool_conn *c) {
@@ -845,17 +852,7 @@ static void password_refused(struct pool *p) {
 static odbcpool_conn *reopen_in_slot(odbcpool_conn *c) {
   struct pool *p = c->pool;
   odbcpool_set *s = p->set;
-  odbcpool__conn_move(c, CONN_CLOSING);
-  pthread_mutex_unlock(&s->lock);
-  odbcpool__conn_disconnect(c);
-  odbcpool__audit_ev(p, ODBCPOOL_AUDIT_CLOSE, c,
-                     odbcpool_close_reason_name(ODBCPOOL_CLOSE_REAUTH),
-                     (long)(odbcpool__now_ms() - c->created_ms), -1);
-  pthread_mutex_lock(&s->lock);
-  list_unlink(&p->lists[CONN_CLOSING], c);
-  slot_release(p);
-  p->stats->closes[ODBCPOOL_CLOSE_REAUTH]++;
-  odbcpool__conn_free(c);
+  close_and_free(c, ODBCPOOL_CLOSE_REAUTH);
   odbcpool_conn *n = odbcpool__conn_new(p);
   if (n == NULL) {
     odbcpool__pool_dispatch(p);
