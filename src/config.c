@@ -831,6 +831,19 @@ static const struct cfg_setting *find_setting(const char *key, size_t *idx) {
 /* Edit distance of a and b (at most 64 bytes each), case ignored, where
  * swapping two neighbouring letters counts as one edit (optimal string
  * alignment). */
+static size_t edit_distance(const char *a, const char *b);
+
+const char *odbcpool__cfg_suggest_section(const char *name) {
+  static const char *const sections[] = {"defaults", "audit"};
+
+  if (name == NULL || strlen(name) > 64)
+    return NULL;
+  for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+    if (strcmp(name, sections[i]) != 0 && edit_distance(name, sections[i]) <= 2)
+      return sections[i];
+  return NULL;
+}
+
 static size_t edit_distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b), d[65][65];
 

@@ -158,6 +158,11 @@ void odbcpool__cfg_problems_free(struct cfg_problems *probs);
  * [audit] when `audit`, only the others when not. */
 const char *odbcpool__cfg_suggest(const char *key, bool audit);
 
+/* "defaults" or "audit" if section `name` is a likely misspelling of one
+ * of them (within two edits, case ignored, but not the exact name), else
+ * NULL. Such a section is a DSN section to the parser. */
+const char *odbcpool__cfg_suggest_section(const char *name);
+
 /* The settings for `dsn`: its section, else [defaults]. Never NULL. */
 const struct cfg_pool *odbcpool__cfg_pool(const struct cfg *cfg,
                                           const char *dsn);

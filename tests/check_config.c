@@ -974,6 +974,29 @@ START_TEST(test_suggest_names_the_nearest_key) {
 }
 END_TEST
 
+START_TEST(test_suggest_section_names_defaults_and_audit) {
+  static const struct {
+    const char *name, *want; /* want NULL: no suggestion */
+  } cases[] = {
+      {"defualts", "defaults"}, {"Defaults", "defaults"},
+      {"default", "defaults"},  {"audti", "audit"},
+      {"AUDIT", "audit"},       {"defaults", NULL},
+      {"audit", NULL},          {"sales_pg", NULL},
+      {"audit_pg", NULL},       {"", NULL},
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *got = odbcpool__cfg_suggest_section(cases[i].name);
+
+    ck_assert_msg(
+        cases[i].want == NULL ? got == NULL
+                              : got != NULL && strcmp(got, cases[i].want) == 0,
+        "[%s]: expected '%s', got '%s'", cases[i].name,
+        cases[i].want ? cases[i].want : "(none)", got ? got : "(none)");
+  }
+}
+END_TEST
+
 START_TEST(test_suggest_ignores_hostile_keys) {
   /* Keys longer than any setting name, or full of bytes no name has,
    * get no suggestion and cost no more than a bounded table. */
@@ -1675,6 +1698,7 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_check_mode_without_error_struct_still_collects);
   tcase_add_test(tc, test_suggest_names_the_nearest_key);
   tcase_add_test(tc, test_suggest_ignores_hostile_keys);
+  tcase_add_test(tc, test_suggest_section_names_defaults_and_audit);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("durations");

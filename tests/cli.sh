@@ -75,6 +75,12 @@ grep -q "key 'frobnicate': unknown key$" <<<"$out" ||
 	fail "check suggested a key for 'frobnicate': $out"
 printf '[defaults]\nmax_connections = 3\n' >"$tmp/good.ini"
 expect_exit 0 "$cli" check "$tmp/good.ini"
+# A misspelt [defaults] is a DSN section to the parser: check says so.
+printf '[Defaults]\nmax_connections = 3\n' >"$tmp/case.ini"
+expect_exit 0 "$cli" check "$tmp/case.ini"
+grep -qF "DSN 'Defaults' (line 1) is not defined in odbc.ini (did you mean \
+[defaults]?" <<<"$out" ||
+	fail "check, [Defaults]: no suggestion of [defaults] in: $out"
 expect_exit 1 "$cli" check "$tmp/missing.ini"
 grep -q 'cannot read config file' <<<"$out" || fail "check, missing: $out"
 expect_exit 2 "$cli" check --bogus

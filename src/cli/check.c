@@ -372,8 +372,16 @@ static int warn_odbc(const struct cfg *cfg) {
     SQLGetPrivateProfileString(p->dsn, "Driver", "", buf, sizeof buf,
                                "odbc.ini");
     if (buf[0] == '\0') {
-      warning(&n, "DSN '%s' (line %u) is not defined in odbc.ini", p->dsn,
-              p->line);
+      const char *near = odbcpool__cfg_suggest_section(p->dsn);
+
+      if (near != NULL)
+        warning(&n,
+                "DSN '%s' (line %u) is not defined in odbc.ini (did you "
+                "mean [%s]? section names are case-sensitive)",
+                p->dsn, p->line, near);
+      else
+        warning(&n, "DSN '%s' (line %u) is not defined in odbc.ini", p->dsn,
+                p->line);
       continue;
     }
     buf[0] = '\0';
