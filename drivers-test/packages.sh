@@ -6,8 +6,8 @@
 #
 # What it proves, in order:
 #   - dpkg-buildpackage -us -uc -b builds the four packages with the unit
-#     tests run by debian/rules (DEB_BUILD_OPTIONS=nocheck is not set),
-#     and lintian finds no error in them;
+#     tests run by debian/rules (DEB_BUILD_OPTIONS=nocheck is not set) and
+#     no compiler warning, and lintian finds no error in them;
 #   - the postinst registered the driver in /etc/odbcinst.ini as ODBCPool,
 #     Threading = 0, pointing at the installed module; /etc/odbcpool.ini
 #     is a conffile that `odbcpool check` accepts; the reset scripts, man
@@ -130,6 +130,11 @@ grep -q -E '^[0-9]+%: Checks: [0-9]+, Failures: 0, Errors: 0' \
 	fail "the package build ran no unit test (see $tmp/build.log)"
 grep -q -E '^# (FAIL|ERROR): +[1-9]' "$tmp/build.log" &&
 	fail "unit tests failed in the package build"
+# debian/rules builds without -Werror (a newer compiler must not break the
+# package), with Debian's hardening flags: a warning fails here instead.
+warnings=$(grep -E '^[^ :]+\.[ch]:[0-9]+(:[0-9]+)?: warning:' "$tmp/build.log")
+[ -z "$warnings" ] || fail "compiler warnings in the package build:
+$warnings"
 say "built in $((SECONDS - start)) s:"
 debs=()
 for p in "${pkgs[@]}"; do
@@ -177,6 +182,16 @@ grep -qx 'Threading *= *0' <<<"$entry" ||
 	fail "ODBCPool is not registered with Threading = 0: $entry"
 say "driver registered in $odbcinst_ini: $(tr '\n' ' ' <<<"$entry")"
 
+# Installing the same packages again (as an upgrade does: prerm upgrade,
+# postinst configure) keeps one registration, not a second count.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall \
+	-o DPkg::Lock::Timeout=600 "${debs[@]}" >>"$tmp/install.log" 2>&1 ||
+	fail "apt-get install --reinstall failed"
+entry=$(odbcinst -q -d -n ODBCPool) ||
+	fail "ODBCPool is not registered after a reinstall"
+grep -qx 'UsageCount *= *1' <<<"$entry" ||
+	fail "a reinstall changed ODBCPool's UsageCount: $entry"
+
 # The files of each package.
 dpkg-query -W -f='${Conffiles}\n' odbcpool | grep -q ' /etc/odbcpool.ini ' ||
 	fail "/etc/odbcpool.ini is not a conffile of odbcpool"
@@ -196,6 +211,8 @@ for page in 1:odbcpool 3:odbcpool 5:odbcpool.ini 7:odbcpool-driver; do
 	man -w "${page%%:*}" "${page#*:}" >/dev/null 2>&1 ||
 		fail "man page ${page#*:}(${page%%:*}) is not installed"
 done
+timer_link=/etc/systemd/system/timers.target.wants/odbcpool-audit-purge.timer
+[ -L "$timer_link" ] || fail "the audit purge timer is not enabled"
 systemd-analyze verify odbcpool-audit-purge.timer \
 	odbcpool-audit-purge.service >"$tmp/verify.log" 2>&1 ||
 	{ cat "$tmp/verify.log" >&2; fail "systemd-analyze verify rejects the units"; }
@@ -349,5 +366,6 @@ grep -q '^\[ODBCPool\]' "$odbcinst_ini" &&
 	fail "ODBCPool is still in $odbcinst_ini after the purge"
 [ ! -e "$module" ] || fail "$module is still there after the purge"
 [ ! -e /etc/odbcpool.ini ] || fail "/etc/odbcpool.ini is left after the purge"
+[ ! -L "$timer_link" ] || fail "$timer_link is left after the purge"
 say "purged: driver unregistered, /etc/odbcpool.ini removed"
 say "PASS in $((SECONDS - start)) s"
