@@ -82,8 +82,7 @@ exec 9>/run/lock/odbcpool-packages.lock || fail "cannot open the lock file"
 flock -w 900 9 || fail "another packages.sh held the lock for 15 minutes"
 
 installed() {
-	dpkg-query -W -f='${db:Status-Status}\n' "$1" 2>/dev/null |
-		grep -qx installed
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
 }
 for p in "${pkgs[@]}"; do
 	installed "$p" && fail "$p is already installed here; this test" \
@@ -193,7 +192,8 @@ grep -qx 'UsageCount *= *1' <<<"$entry" ||
 	fail "a reinstall changed ODBCPool's UsageCount: $entry"
 
 # The files of each package.
-dpkg-query -W -f='${Conffiles}\n' odbcpool | grep -q ' /etc/odbcpool.ini ' ||
+conffiles=$(dpkg-query -W -f='${Conffiles}\n' odbcpool)
+grep -q ' /etc/odbcpool.ini ' <<<"$conffiles" ||
 	fail "/etc/odbcpool.ini is not a conffile of odbcpool"
 out=$(odbcpool check /etc/odbcpool.ini 2>&1) ||
 	fail "odbcpool check rejects the shipped /etc/odbcpool.ini: $out"
@@ -264,67 +264,8 @@ grep -q 'IM002.*\[odbcpool\].*names no TargetDSN' <<<"$out" ||
 	fail "no [odbcpool] IM002 diagnostic for a DSN without TargetDSN: $out"
 
 # ------------------------------------- a C program built with pkg-config
-cat >"$tmp/prog.c" <<'EOF'
-/* prog.c — links libodbcpool and the ODBC API with pkg-config only. */
-#include <odbcpool.h>
-#include <stdio.h>
-#include <string.h>
-
-#define FAILED (-1000)
-
-/* Runs `sql` on a tracked statement; a SELECT's first value, 0 for other
- * statements, FAILED on error. */
-static long query(odbcpool_conn *c, const char *sql) {
-  SQLHSTMT st;
-  SQLINTEGER v = 0;
-  SQLLEN ind = 0;
-
-  if (odbcpool_stmt_alloc(c, &st) != ODBCPOOL_OK)
-    return FAILED;
-  if (!SQL_SUCCEEDED(SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS)))
-    return FAILED;
-  if (strncmp(sql, "SELECT", 6) == 0 &&
-      (!SQL_SUCCEEDED(SQLFetch(st)) ||
-       !SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SLONG, &v, 0, &ind))))
-    return FAILED;
-  odbcpool_stmt_free(c, st);
-  return v;
-}
-
-int main(int argc, char **argv) {
-  odbcpool_set *set;
-  odbcpool_conn *c;
-  odbcpool_error err;
-  uint64_t first;
-  long n;
-
-  if (argc != 2 || odbcpool_open(argv[1], &set, &err) != ODBCPOOL_OK) {
-    fprintf(stderr, "open: %s\n", argc == 2 ? err.message : "usage");
-    return 1;
-  }
-  if (odbcpool_borrow(set, "lite", NULL, &c, &err) != ODBCPOOL_OK) {
-    fprintf(stderr, "borrow: %s %s\n", err.sqlstate, err.message);
-    return 1;
-  }
-  first = odbcpool_conn_id(c);
-  if ((n = query(c, "CREATE TEMP TABLE secret(x)")) != 0 ||
-      (n = query(c, "SELECT 6 * 7")) != 42) {
-    fprintf(stderr, "first borrow: %ld: %s\n", n, odbcpool_errmsg(c));
-    return 1;
-  }
-  odbcpool_return(c);
-  if (odbcpool_borrow(set, "lite", NULL, &c, &err) != ODBCPOOL_OK) {
-    fprintf(stderr, "borrow: %s %s\n", err.sqlstate, err.message);
-    return 1;
-  }
-  n = query(c, "SELECT count(*) FROM sqlite_temp_master");
-  printf("same connection: %s; temp tables left: %ld\n",
-         odbcpool_conn_id(c) == first ? "yes" : "no", n);
-  odbcpool_return(c);
-  odbcpool_close(set);
-  return n == 0 ? 0 : 1;
-}
-EOF
+cp "$top_srcdir/drivers-test/client_pkgconfig.c" "$tmp/prog.c" ||
+	fail "cannot copy drivers-test/client_pkgconfig.c"
 flags=$(pkg-config --cflags --libs odbcpool) || fail "pkg-config odbcpool failed"
 # shellcheck disable=SC2086
 cc -std=c11 -Wall -Wextra -Werror "$tmp/prog.c" -o "$tmp/prog" $flags \

@@ -105,7 +105,7 @@ done
 # Every function declared in the page exists (no stale names).
 for f in $(grep -oE 'odbcpool_[a-z_]+\(' <<<"$synopsis3" | tr -d '(' |
 	sort -u); do
-	printf '%s\n' "${funcs[@]}" | grep -qx "$f" ||
+	grep -qx "$f" <<<"$(printf '%s\n' "${funcs[@]}")" ||
 		fail "odbcpool.3: $f is not a function of include/odbcpool.h"
 done
 
