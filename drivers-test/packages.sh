@@ -199,6 +199,9 @@ out=$(odbcpool check /etc/odbcpool.ini 2>&1) ||
 	fail "odbcpool check rejects the shipped /etc/odbcpool.ini: $out"
 grep -q '^reset *= auto$' <<<"$out" ||
 	fail "the shipped config does not erase with reset = auto: $out"
+for f in $(grep -oE '/usr/share/[^ ]+' /etc/odbcpool.ini); do
+	[ -f "$f" ] || fail "/etc/odbcpool.ini points to $f, which is not installed"
+done
 for f in /usr/share/odbcpool/reset/sqlite.sql \
 	/usr/share/odbcpool/reset/postgresql.sql \
 	/usr/share/odbcpool/reset/mariadb.sql /etc/cron.d/odbcpool \
