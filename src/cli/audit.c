@@ -21,7 +21,7 @@ static void usage(FILE *out, bool full) {
           "                             [--expect-last SEQ[:MAC]|MAC] "
           "[--genesis] [--syslog]\n"
           "                             [FILE...]\n"
-          "       odbcpool audit purge [CONFIG]\n");
+          "       odbcpool audit purge [--if-configured] [CONFIG]\n");
   if (!full)
     return;
   fprintf(out,
@@ -46,7 +46,10 @@ static void usage(FILE *out, bool full) {
           "named as\nFILE:LINE on stderr), 2 on a usage, key or read "
           "error.\n\n"
           "purge deletes the rotated files of CONFIG's [audit] path older "
-          "than its\nretention, and prints their names.\n",
+          "than its\nretention, and prints their names.\n"
+          "  --if-configured  exit 0 without doing anything if CONFIG has no "
+          "[audit]\n"
+          "                   path (for the daily timer and cron job)\n",
           ODBCPOOL_SYSCONFDIR);
 }
 
@@ -171,10 +174,15 @@ static int cmd_verify(int argc, char **argv) {
 
 static int cmd_purge(int argc, char **argv) {
   const char *config = NULL;
+  bool if_configured = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       usage(stdout, true);
       return 0;
+    }
+    if (strcmp(argv[i], "--if-configured") == 0 && config == NULL) {
+      if_configured = true;
+      continue;
     }
     if (argv[i][0] == '-' || config != NULL) {
       fprintf(stderr, "odbcpool audit purge: unexpected '%s'\n", argv[i]);
@@ -185,6 +193,19 @@ static int cmd_purge(int argc, char **argv) {
   }
   if (config == NULL)
     config = default_config();
+  if (if_configured) {
+    /* An invalid config is still an error: the timer must not hide it. */
+    odbcpool_error err;
+    struct cfg *c;
+    if (odbcpool__cfg_load(config, &c, &err) != ODBCPOOL_OK) {
+      fprintf(stderr, "odbcpool audit: %s\n", err.message);
+      return 2;
+    }
+    bool audited = c->audit_path != NULL;
+    odbcpool__cfg_free(c);
+    if (!audited)
+      return 0;
+  }
   struct cfg *cfg = load_audit_config(config, true);
   if (cfg == NULL)
     return 2;
