@@ -53,6 +53,13 @@ skip() {
 	exit 77
 }
 
+# skip_na MSG: the test does not apply here (not a missing dependency):
+# exit 77 even with ODBCPOOL_REQUIRE_ALL.
+skip_na() {
+	printf 'SKIP: %s\n' "$*"
+	exit 77
+}
+
 # fail MSG: end the test as failed.
 fail() {
 	printf 'FAIL: %s\n' "$*" >&2
