@@ -217,6 +217,22 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "priority; the program's openlog ident is left alone) instead of "
      "path.",
      "audit", NULL, false},
+    {"pseudonym_period", CFG_DURATION, "30d", 0, DUR_MAX,
+     offsetof(struct cfg, audit_pseudonym_period), true,
+     "Pseudonyms of user names expire: each period of this length (whole "
+     "days, counted from 1970-01-01 UTC) gets its own random pseudonym key, "
+     "named in each record's \"period\", and a period's key is deleted "
+     "once the period ended more than retention ago (at rotation and by "
+     "`odbcpool audit purge`); its records then stay verifiable but can no "
+     "longer be tied to anyone. 0: one pseudonym for ever, made with the "
+     "audit key itself.",
+     "audit", NULL, false},
+    {"pseudonym_keys", CFG_PATH, NULL, 0, 0,
+     offsetof(struct cfg, audit_pkey_dir), true,
+     "Directory of the pseudonym keys of the periods, made 0700 if missing; "
+     "it must belong to the pool's user and be closed to group and others. "
+     "Empty: key_file with .pseudonyms appended.",
+     "audit", NULL, false},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])
@@ -1205,6 +1221,10 @@ static int finish(struct parser *p) {
       cfg->audit_key_file == NULL)
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line, NULL, NULL,
                 "[audit]: key_file is required to write an audit log");
+  if (cfg->audit_pseudonym_period % 86400000L != 0)
+    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line,
+                "pseudonym_period", NULL,
+                "must be whole days (e.g. 30d), or 0");
   return ODBCPOOL_OK;
 }
 
@@ -1342,6 +1362,7 @@ void odbcpool__cfg_free(struct cfg *cfg) {
   free(cfg->stats_file);
   free(cfg->audit_path);
   free(cfg->audit_key_file);
+  free(cfg->audit_pkey_dir);
   free(cfg);
 }
 

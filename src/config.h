@@ -83,15 +83,18 @@ struct cfg_pool {
 };
 
 struct cfg {
-  char *path;            /* file the config came from */
-  long reset_workers;    /* [defaults] only: reset threads per set */
-  char *stats_file;      /* [defaults] only: statistics file or NULL */
-  unsigned audit_line;   /* line of [audit], 0 if there is none */
-  char *audit_path;      /* [audit] path: the audit log, or NULL */
-  char *audit_key_file;  /* [audit] key_file: HMAC key */
-  long audit_retention;  /* [audit] retention, ms */
-  long audit_rotate_mib; /* [audit] rotate_mib */
-  bool audit_syslog;     /* [audit] syslog: write to syslog instead */
+  char *path;                  /* file the config came from */
+  long reset_workers;          /* [defaults] only: reset threads per set */
+  char *stats_file;            /* [defaults] only: statistics file or NULL */
+  unsigned audit_line;         /* line of [audit], 0 if there is none */
+  char *audit_path;            /* [audit] path: the audit log, or NULL */
+  char *audit_key_file;        /* [audit] key_file: HMAC key */
+  long audit_retention;        /* [audit] retention, ms */
+  long audit_rotate_mib;       /* [audit] rotate_mib */
+  bool audit_syslog;           /* [audit] syslog: write to syslog instead */
+  long audit_pseudonym_period; /* [audit] pseudonym_period, ms; 0: the
+                                  audit key pseudonymises */
+  char *audit_pkey_dir;        /* [audit] pseudonym_keys, or NULL */
   struct cfg_pool defaults;
   struct cfg_pool *pools; /* one per DSN section, in file order */
   size_t npools;
@@ -110,8 +113,8 @@ struct cfg_setting {
                          the value lives in struct cfg (see
                          odbcpool__cfg_value) */
   const char *help;
-  const char *section; /* NULL, or the only section it may appear in
-                          ("audit"); then defaults_only is true too */
+  const char *section;        /* NULL, or the only section it may appear in
+                                 ("audit"); then defaults_only is true too */
   const char *const *choices; /* CFG_CHOICE: the words, NULL-terminated */
   bool reload; /* a changed value applies when a running process reloads
                   the file; otherwise only when it starts */

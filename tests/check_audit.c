@@ -27,6 +27,7 @@
 #include <openssl/hmac.h>
 
 #include "audit.h"
+#include "audit_keys.h"
 #include "config.h"
 
 #define ck_assert_contains(hay, needle)                                        \
@@ -461,6 +462,18 @@ static void hmac_hex(const unsigned char *key, const void *d, size_t n,
 }
 
 /* The MAC doc/AUDIT.md specifies for a line, computed independently. */
+/* The pseudonym key of period `id`, as the trail at key_path keeps it:
+ * the first 32 bytes of <key_path>.pseudonyms/<id>.key. */
+static void period_key(const char *id, unsigned char out[32]) {
+  char path[PATH_MAX + 64];
+  size_t n;
+  snprintf(path, sizeof path, "%s.pseudonyms/%s.key", key_path, id);
+  char *k = read_file(path, &n);
+  ck_assert_uint_eq(n, 64);
+  memcpy(out, k, 32);
+  free(k);
+}
+
 static void expected_mac(const char *line, char out[65]) {
   static const char label[] = "odbcpool audit chain v1";
   unsigned char ck[32];
@@ -489,20 +502,30 @@ START_TEST(test_audit_record_round_trips_with_every_field) {
   parse_json(l.v[0], &o);
 
   static const char *const order[] = {
-      "seq",     "time",      "event",   "pid",    "pool",
-      "conn",    "principal", "purpose", "reason", "duration_ms",
-      "wait_ms", "prev",      "mac"};
-  ck_assert_int_eq(o.n, 13);
-  for (int i = 0; i < 13; i++)
+      "seq",         "time",      "event",  "pid",     "pool",
+      "conn",        "principal", "period", "purpose", "reason",
+      "duration_ms", "wait_ms",   "prev",   "mac"};
+  ck_assert_int_eq(o.n, 14);
+  for (int i = 0; i < 14; i++)
     ck_assert_str_eq(o.f[i].key, order[i]);
   ck_assert_uint_eq(jnum(&o, "seq"), 1);
   ck_assert_str_eq(jstr(&o, "event"), "borrow");
   ck_assert_uint_eq(jnum(&o, "pid"), (uint64_t)getpid());
   ck_assert_str_eq(jstr(&o, "pool"), "sales_pg");
   ck_assert_uint_eq(jnum(&o, "conn"), 42);
-  hmac_hex(test_key, "alice", 5, want_principal);
+  /* The pseudonym is made with the period's own key, never the audit
+   * key: the default pseudonym_period is 30 days. */
+  unsigned char pk[32];
+  char want_period[24];
+  odbcpool__pkey_id((int64_t)time(NULL) * 1000, 30 * 86400000L, want_period,
+                    NULL, NULL);
+  ck_assert_str_eq(jstr(&o, "period"), want_period);
+  period_key(want_period, pk);
+  hmac_hex(pk, "alice", 5, want_principal);
   want_principal[32] = '\0';
   ck_assert_str_eq(jstr(&o, "principal"), want_principal);
+  hmac_hex(test_key, "alice", 5, want_principal);
+  ck_assert_str_ne(jstr(&o, "principal"), want_principal);
   ck_assert_str_eq(jstr(&o, "purpose"), "billing");
   ck_assert_str_eq(jstr(&o, "reason"), "none");
   ck_assert_uint_eq(jnum(&o, "duration_ms"), 1234);
@@ -683,7 +706,11 @@ START_TEST(test_audit_file_never_holds_the_user_name_or_the_key) {
     log_event(a, ODBCPOOL_AUDIT_BORROW, "p", i + 1, users[i], "report", NULL, 1,
               1);
   odbcpool__audit_pseudonym(a, "bob", pn);
-  hmac_hex(test_key, "bob", 3, want);
+  unsigned char pk[32];
+  char id[24];
+  odbcpool__pkey_id((int64_t)time(NULL) * 1000, 30 * 86400000L, id, NULL, NULL);
+  period_key(id, pk);
+  hmac_hex(pk, "bob", 3, want);
   ck_assert_int_eq(strncmp(pn, want, 32), 0);
   ck_assert_uint_eq(strlen(pn), 32);
   odbcpool__audit_close(a);

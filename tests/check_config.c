@@ -1328,7 +1328,7 @@ END_TEST
 /* -------------------------------------------------------- the table */
 
 START_TEST(test_settings_table_is_consistent) {
-  ck_assert_uint_eq(odbcpool__cfg_nsettings, 30);
+  ck_assert_uint_eq(odbcpool__cfg_nsettings, 32);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
