@@ -624,8 +624,11 @@ static const char *format_record(struct odbcpool__audit *a, const char *prefix,
       const unsigned char *pk = a->pkeys.period_ms > 0
                                     ? odbcpool__pkeys_get(&a->pkeys, ms, &kerr)
                                     : a->key;
-      if (pk == NULL)
+      if (pk == NULL) {
+        if (!a->failing)
+          odbcpool__log(ODBCPOOL_LOG_ERROR, "audit: %s", kerr.message);
         return format_epkey;
+      }
       if (!odbcpool__pkey_pseudonym(pk, rec->user, pn))
         return format_emac;
       put_str_field(b, "principal", pn, PSEUDONYM_HEX + 1);
@@ -1466,11 +1469,9 @@ int odbcpool__audit_open(const struct cfg *cfg,
   }
   char *kdir = odbcpool__pkey_dir(cfg->audit_key_file, cfg->audit_pkey_dir);
   rc = kdir == NULL
-           ? odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE,
-                           "out of "
-                           "memory")
+           ? odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "no memory")
            : odbcpool__pkeys_init(&a->pkeys, kdir, cfg->audit_pseudonym_period,
-                                  a->key, real_now_ms(), err);
+                                  a->key, err);
   free(kdir);
   if (rc != ODBCPOOL_OK) {
     audit_free(a);
@@ -1966,11 +1967,16 @@ static int verify_line(struct verifier *v, const char *file,
   bool prev_genesis = memcmp(li.prev, genesis, MAC_HEX) == 0;
   if (c->have) {
     if (li.seq != c->end.seq + 1 || memcmp(li.prev, c->end.mac, MAC_HEX)) {
-      return vfail(v, file, lineno,
-                   "does not chain from the record before it (seq %" PRIu64
-                   ", expected %" PRIu64 "): records were removed, "
-                   "reordered or inserted here",
-                   li.seq, c->end.seq + 1);
+      int rc = vfail(v, file, lineno,
+                     "does not chain from the record before it (seq %" PRIu64
+                     ", expected %" PRIu64 "): records were removed, "
+                     "reordered or inserted here",
+                     li.seq, c->end.seq + 1);
+      /* The record itself is authentic (its MAC verified): the gap is
+       * before it, so a reader that goes on still gets it. */
+      if (v->opts && v->opts->keep_going && v->opts->on_record)
+        v->opts->on_record(v->opts->ctx, file, lineno, s, n);
+      return rc;
     }
   } else {
     if ((li.seq == 1) != prev_genesis)

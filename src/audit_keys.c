@@ -421,7 +421,7 @@ int odbcpool__pkey_purge(const char *dir, int64_t cutoff_ms, FILE *out,
 
 int odbcpool__pkeys_init(struct odbcpool__pkeys *k, const char *dir,
                          long period_ms, const unsigned char master[32],
-                         int64_t now_ms, odbcpool_error *err) {
+                         odbcpool_error *err) {
   memset(k, 0, sizeof *k);
   if (period_ms <= 0)
     return ODBCPOOL_OK;
@@ -431,7 +431,13 @@ int odbcpool__pkeys_init(struct odbcpool__pkeys *k, const char *dir,
   k->key = odbcpool__secure_alloc(KEY_LEN);
   if (k->dir == NULL || k->key == NULL)
     return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "out of memory");
-  return odbcpool__pkeys_get(k, now_ms, err) ? ODBCPOOL_OK : err->code;
+  /* A directory that cannot be made or is not safe is reported now; the
+   * key of a period is only made when a record needs it. */
+  int dfd = open_key_dir(k->dir, true, err);
+  if (dfd < 0)
+    return err->code;
+  close(dfd);
+  return ODBCPOOL_OK;
 }
 
 const unsigned char *odbcpool__pkeys_get(struct odbcpool__pkeys *k, int64_t ms,

@@ -69,11 +69,11 @@ struct odbcpool__pkeys {
 };
 
 /* Sets up `k` for pseudonym periods of `period_ms` (0: none) with keys in
- * `dir` (copied), and loads or makes the key of the period of `now_ms`,
- * so that a directory that does not work is reported at open. */
+ * `dir` (copied), making the directory if needed, so that one that does
+ * not work is reported at open. */
 int odbcpool__pkeys_init(struct odbcpool__pkeys *k, const char *dir,
                          long period_ms, const unsigned char master[32],
-                         int64_t now_ms, odbcpool_error *err);
+                         odbcpool_error *err);
 
 /* The key of the period of `ms`, loading or making it when the period
  * changed; its id is then k->id. NULL if it cannot be had (err says

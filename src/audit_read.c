@@ -58,7 +58,7 @@ static void plain_field(const char *s, size_t n, const char *name, char *out,
     return;
   for (size_t i = 0; i < v.n; i++)
     if (!((v.s[i] >= '0' && v.s[i] <= '9') ||
-          (v.s[i] >= 'a' && v.s[i] <= 'z') || v.s[i] == '-'))
+          (v.s[i] >= 'a' && v.s[i] <= 'z') || v.s[i] == '-' || v.s[i] == '_'))
       return;
   memcpy(out, v.s, v.n);
   out[v.n] = '\0';
