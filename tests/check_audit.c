@@ -2401,8 +2401,7 @@ START_TEST(test_audit_report_html_is_self_contained_and_escapes_purposes) {
   static const char *const purposes[] = {"<script>alert(1)</script>",
                                          "a,b;c|d",
                                          "\x1b[2J\x07",
-                                         "\xe2\x80\xae"
-                                         "evil",
+                                         "\xe2\x80\xae\x65vil",
                                          "\xff\xfe",
                                          "\"q\" & 'a'",
                                          "billing",
