@@ -1908,6 +1908,8 @@ static bool junk_matches(struct verifier *v, uint64_t bytes, const char *sha) {
   return ok;
 }
 
+static void note_bad(struct verifier *v);
+
 /* Checks one line (without its newline). Returns OK or EINVAL with the
  * reason in v->err. */
 static int verify_line(struct verifier *v, const char *file,
@@ -1946,9 +1948,13 @@ static int verify_line(struct verifier *v, const char *file,
   const char *psha = find_hex(s, li.signed_len, "partial_sha256", MAC_HEX);
   bool recovery =
       find_num(s, li.signed_len, "partial_bytes", &pbytes) && psha != NULL;
+  if (v->junk && (!recovery || !junk_matches(v, pbytes, psha))) {
+    int rc = junk_fail(v);
+    if (!v->opts || !v->opts->keep_going)
+      return rc;
+    note_bad(v); /* the junk is the bad place; this record is checked on */
+  }
   if (v->junk) {
-    if (!recovery || !junk_matches(v, pbytes, psha))
-      return junk_fail(v);
     if (v->out)
       fprintf(v->out,
               "%s:%lu: note: %zu bytes of a write that was cut short, "
@@ -2029,15 +2035,20 @@ static int verify_line(struct verifier *v, const char *file,
  * carries on from the line `s` (when it has the shape of a record, the
  * chain picks up from it: an edited record is reported once, not again
  * at the record after it). Returns OK, or `rc` if it is no bad place. */
-static int pass_bad(struct verifier *v, int rc, const char *s, size_t n) {
-  struct line_info li;
-  if (rc != ODBCPOOL_EINVAL || !v->opts || !v->opts->keep_going)
-    return rc;
+static void note_bad(struct verifier *v) {
   if (v->bad++ == 0)
     v->first = *v->err;
   if (v->opts->on_bad)
     v->opts->on_bad(v->opts->ctx, v->err->message);
   v->junk = false;
+  odbcpool__err_clear(v->err);
+}
+
+static int pass_bad(struct verifier *v, int rc, const char *s, size_t n) {
+  struct line_info li;
+  if (rc != ODBCPOOL_EINVAL || !v->opts || !v->opts->keep_going)
+    return rc;
+  note_bad(v);
   const char *rec = s ? memmem(s, n, head_tag, TAG_LEN(head_tag)) : NULL;
   if (rec != NULL && (v->syslog || rec == s) &&
       parse_shape(rec, n - (size_t)(rec - s), &li)) {
@@ -2051,7 +2062,6 @@ static int pass_bad(struct verifier *v, int rc, const char *s, size_t n) {
       c->end.mac[MAC_HEX] = '\0';
     }
   }
-  odbcpool__err_clear(v->err);
   return ODBCPOOL_OK;
 }
 

@@ -2258,6 +2258,38 @@ START_TEST(test_audit_subject_and_report_name_a_tampered_record) {
 }
 END_TEST
 
+START_TEST(test_audit_readers_go_on_past_foreign_lines) {
+  struct cfg *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(cfg);
+  for (int i = 0; i < 4; i++)
+    log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", (uint64_t)i + 1, "alice",
+              "billing", NULL, -1, i);
+  odbcpool__audit_close(a);
+  /* A foreign line after line 2, with odd bytes in it. */
+  struct lines l = split_lines(log_path);
+  FILE *f = fopen(log_path, "wb");
+  ck_assert_ptr_nonnull(f);
+  for (size_t i = 0; i < l.n; i++) {
+    fprintf(f, "%s\n", l.v[i]);
+    if (i == 1)
+      fputs("{\"seq\":3,\"purpose\":\"\x1b[31m\xff\"}\n", f);
+  }
+  fclose(f);
+  free_lines(&l);
+  char *text, where[PATH_MAX + 64];
+  int rc = subject(cfg, "alice", false, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_TAMPERED);
+  snprintf(where, sizeof where, "%s:3: not an audit record", log_path);
+  ck_assert_contains(text, where);
+  ck_assert_contains(text, "1 bad places");
+  /* every authentic record is still read, the one after the line too */
+  ck_assert_contains(text, "4 records of this subject (of 4 read)");
+  ck_assert_ptr_null(strchr(text, '\x1b'));
+  free(text);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
 /* A workload with known figures, over two days. */
 static int64_t report_workload(struct cfg **cfg) {
   int64_t d1 = epoch_ms(2026, 11, 20, 9, 0, 0, 0), d2 = d1 + DAY_MS;
@@ -2686,6 +2718,7 @@ static Suite *audit_suite(void) {
       tc, test_audit_purge_deletes_period_keys_and_the_trail_stays_verifiable);
   tcase_add_test(tc, test_audit_subject_lists_only_the_subjects_records);
   tcase_add_test(tc, test_audit_subject_and_report_name_a_tampered_record);
+  tcase_add_test(tc, test_audit_readers_go_on_past_foreign_lines);
   tcase_add_test(tc, test_audit_report_counts_per_dsn_and_purpose);
   tcase_add_test(tc, test_audit_report_retention_names_files_and_keys_due);
   tcase_add_test(tc,
