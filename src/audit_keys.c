@@ -159,9 +159,15 @@ static bool key_tag(const unsigned char master[32], const char *id,
   return ok;
 }
 
+/* Whether a key file or directory of `uid` may be trusted: ours, root's,
+ * or anyone's when we are root (root purging the pool user's keys). */
+static bool owner_ok(uid_t uid) {
+  return uid == geteuid() || uid == 0 || geteuid() == 0;
+}
+
 /* Opens the key directory, refusing one that is not a directory (a
  * symbolic link is not followed), that group or others may access, or
- * that belongs to neither this user nor root. With `create`, makes it
+ * whose owner is not owner_ok. With `create`, makes it
  * (0700) if missing. Returns the descriptor or -1 with err set (ENOTFOUND
  * for a missing directory). */
 static int open_key_dir(const char *dir, bool create, odbcpool_error *err) {
@@ -187,8 +193,7 @@ static int open_key_dir(const char *dir, bool create, odbcpool_error *err) {
     return -1;
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0 ||
-      (st.st_uid != geteuid() && st.st_uid != 0)) {
+  if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0 || !owner_ok(st.st_uid)) {
     odbcpool__err(err, ODBCPOOL_ECONFIG, SQLSTATE,
                   "%s: the pseudonym key directory must belong to this user "
                   "and be closed to group and others (mode %04o)",
@@ -212,7 +217,7 @@ static int read_key(int dfd, const char *dir, const char *name,
                          errno == ENOENT ? ODBCPOOL_ENOTFOUND : ODBCPOOL_EIO,
                          SQLSTATE, "%s/%s: %s", dir, name, strerror(errno));
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
-      (st.st_uid != geteuid() && st.st_uid != 0)) {
+      !owner_ok(st.st_uid)) {
     close(fd);
     return odbcpool__err(err, ODBCPOOL_ECONFIG, SQLSTATE,
                          "%s/%s: a pseudonym key must be a regular file of "

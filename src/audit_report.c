@@ -325,7 +325,7 @@ static int retention(struct odbcpool__report *r,
       r->ndue_files++;
     }
   }
-  if (src->pkey_dir != NULL && src->cfg->audit_pseudonym_period > 0) {
+  if (src->pkey_dir != NULL) {
     if (odbcpool__pkey_list(src->pkey_dir, &r->keys, &r->nkeys, err) !=
         ODBCPOOL_OK)
       return err->code;

@@ -289,7 +289,9 @@ int cli_trail_resolve(const char *cmd, struct cli_trail *t, char **pos,
       pos = t->trail;
       npos = t->ntrail;
     }
-    if (t->pkey_dir == NULL && t->cfg->audit_pseudonym_period > 0)
+    /* Also with pseudonym_period = 0: keys of earlier periods may be
+     * there, and their records are then still searched. */
+    if (t->pkey_dir == NULL)
       t->pkey_dir = t->pkey_alloc =
           odbcpool__pkey_dir(t->cfg->audit_key_file, t->cfg->audit_pkey_dir);
   } else if (npos == 0) {
