@@ -200,8 +200,10 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "audit", NULL, false},
     {"key_file", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_key_file),
      true,
-     "Key of the audit MACs and of the pseudonyms of user names (32 or more "
-     "random bytes, mode 0600 or stricter). Required with path.",
+     "Key of the audit MACs (32 or more random bytes, mode 0600 or "
+     "stricter); it also authenticates the pseudonym keys of the periods, "
+     "and makes the pseudonyms itself with pseudonym_period = 0. Required "
+     "with path.",
      "audit", NULL, false},
     {"retention", CFG_DURATION, "30d", 0, DUR_MAX,
      offsetof(struct cfg, audit_retention), true,

@@ -2586,6 +2586,48 @@ START_TEST(test_audit_subject_cli_reads_the_name_from_a_file_only) {
 }
 END_TEST
 
+START_TEST(test_audit_check_warns_when_pseudonyms_never_expire) {
+  static const struct {
+    const char *extra, *want;
+  } cases[] = {
+      {"pseudonym_period = 0\n", "warning: [audit] pseudonym_period = 0: "
+                                 "pseudonyms are made with key_file"},
+      {"retention = 0\n", "warning: [audit] retention = 0: rotated files and "
+                          "pseudonym keys are kept for ever"},
+      {"", NULL}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct cfg *cfg = make_cfg(cases[i].extra);
+    char ini[PATH_MAX + 32], *out;
+    snprintf(ini, sizeof ini, "%s/pool.ini", tdir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    char po[PATH_MAX + 32];
+    snprintf(po, sizeof po, "%s/check.out", tdir);
+    if (pid == 0) {
+      int fo = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fo < 0)
+        _exit(126);
+      dup2(fo, 1);
+      dup2(fo, 2);
+      execl(cli, cli, "check", ini, (char *)NULL);
+      _exit(127);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    out = read_file(po, NULL);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "odbcpool check: %s", out);
+    if (cases[i].want)
+      ck_assert_contains(out, cases[i].want);
+    else
+      ck_assert_msg(strstr(out, "never expire") == NULL,
+                    "a warning with the defaults: %s", out);
+    free(out);
+    odbcpool__cfg_free(cfg);
+  }
+}
+END_TEST
+
 START_TEST(test_audit_subject_cli_reads_the_terminal_without_echo) {
   struct cfg *cfg = make_cfg(NULL);
   struct odbcpool__audit *a = open_ok(cfg);
@@ -2744,6 +2786,7 @@ static Suite *audit_suite(void) {
     tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
     tcase_add_test(tc, test_audit_subject_cli_reads_the_name_from_a_file_only);
     tcase_add_test(tc, test_audit_subject_cli_reads_the_terminal_without_echo);
+    tcase_add_test(tc, test_audit_check_warns_when_pseudonyms_never_expire);
     suite_add_tcase(s, tc);
   } else {
     fprintf(stderr, "check_audit: top_builddir not set: skipping the tests "
