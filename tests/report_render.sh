@@ -3,7 +3,10 @@
 # browser: a 30-day sample trail (tests/audit_sample), its HTML report
 # checked for the two inline SVG charts and for anything that would load
 # or run something, then a headless Chromium screenshot checked for its
-# size and, with python3, for the charts' colours on screen.
+# size and, with python3, for the charts' colours on screen. Then, under
+# valgrind (unless ODBCPOOL_VALGRIND=no), subject and report on the trail
+# with an edited record and a foreign line added, and a user name with odd
+# bytes: no memory error, and both bad places named.
 #
 # With --write-doc, the screenshot replaces doc/report-example.png.
 # Skips (exit 77) without Chromium, unless ODBCPOOL_REQUIRE_ALL is set,
@@ -134,6 +137,33 @@ for name, rgb in want.items():
 EOF
 else
 	echo "note: no python3: pixel checks left out"
+fi
+
+# The command on hostile input under valgrind: a trail with an edited
+# record and a foreign line, a user name with odd bytes; both commands must
+# name the bad places (exit 1) without a memory error (exit 99).
+if [ "${ODBCPOOL_VALGRIND:-}" != no ] && command -v valgrind >/dev/null 2>&1; then
+	log=$(find "$tmp" -maxdepth 1 -name 'audit.log.2*' | sort | head -1)
+	[ -n "$log" ] || fail "no rotated file in the sample trail"
+	sed -i -e '5s/"pid":/"pid":1/' \
+		-e '9s/^/{"seq":1,"x":"\x1b[2J"}\n/' "$log" || fail "sed"
+	printf 'user07\377\033[2J\n' >"$tmp/user"
+	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+	for args in "subject --user-file $tmp/user" \
+		"subject --json --user-file $tmp/user" \
+		"report --json --html $tmp/hostile.html"; do
+		# shellcheck disable=SC2086
+		$vg "$odbcpool" audit $args "$tmp/pool.ini" >"$tmp/vg.out" 2>"$tmp/vg.err"
+		rc=$?
+		[ $rc -eq 1 ] || fail "valgrind audit $args: exit $rc (1 expected): $(tail -5 "$tmp/vg.err")"
+		grep -q "$log:5: MAC does not match" "$tmp/vg.out" ||
+			fail "audit $args did not name the edited record: $(head -5 "$tmp/vg.out")"
+		grep -q "$log:9: not an audit record" "$tmp/vg.out" ||
+			fail "audit $args did not name the foreign line: $(head -5 "$tmp/vg.out")"
+		printf 'ok: valgrind clean, both bad places named: audit %s\n' "${args%% *}"
+	done
+else
+	echo "note: valgrind not run (ODBCPOOL_VALGRIND=no or no valgrind)"
 fi
 
 if [ -n "$write_doc" ]; then
