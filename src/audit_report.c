@@ -152,20 +152,27 @@ static struct rep_group *group_of(struct odbcpool__report *r,
   odbcpool__buf_wipe(&k);
   if (x == NULL)
     return NULL;
-  if (x->count++ > 0)
+  if (x->count > 0)
     return &r->groups[x->aux];
+  /* New: on ENOMEM the key stays with count 0 and the report fails. */
   if (r->ngroups == r->capgroups) {
     size_t cap = r->capgroups ? r->capgroups * 2 : 8;
     struct rep_group *g = realloc(r->groups, cap * sizeof *g);
-    if (g == NULL)
+    if (g == NULL) {
+      r->group_idx.failed = true;
       return NULL;
+    }
     r->groups = g;
     r->capgroups = cap;
   }
   struct rep_group *g = &r->groups[r->ngroups];
   memset(g, 0, sizeof *g);
-  if (!copy_str(&g->pool, e->pool) || !copy_str(&g->purpose, e->purpose))
+  if (!copy_str(&g->pool, e->pool) || !copy_str(&g->purpose, e->purpose)) {
+    free(g->pool.s);
+    r->group_idx.failed = true;
     return NULL;
+  }
+  x->count = 1;
   x->aux = r->ngroups++;
   return g;
 }
@@ -176,20 +183,25 @@ static struct rep_pool *pool_of(struct odbcpool__report *r,
       odbcpool__rep_add(&r->pool_idx, e->pool.s ? e->pool.s : "", e->pool.n);
   if (x == NULL)
     return NULL;
-  if (x->count++ > 0)
+  if (x->count > 0)
     return &r->pools[x->aux];
-  if (r->npools == r->cappools) {
+  if (r->npools == r->cappools) { /* on ENOMEM: as group_of */
     size_t cap = r->cappools ? r->cappools * 2 : 8;
     struct rep_pool *p = realloc(r->pools, cap * sizeof *p);
-    if (p == NULL)
+    if (p == NULL) {
+      r->pool_idx.failed = true;
       return NULL;
+    }
     r->pools = p;
     r->cappools = cap;
   }
   struct rep_pool *p = &r->pools[r->npools];
   memset(p, 0, sizeof *p);
-  if (!copy_str(&p->pool, e->pool))
+  if (!copy_str(&p->pool, e->pool)) {
+    r->pool_idx.failed = true;
     return NULL;
+  }
+  x->count = 1;
   x->aux = r->npools++;
   return p;
 }
