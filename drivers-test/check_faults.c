@@ -18,7 +18,8 @@
  * and the DSNs (all psqlODBC on the one server, as ODBCPOOL_TEST_USER):
  *   pg_val    validation_query = SELECT 1, validation_idle = 0
  *   pg_noval  reset script, no validation_query
- *   pg_bare   no reset script, no verify or validation query
+ *   pg_bare   reset = none (no database reset), no verify or validation
+ *             query
  *   pg_load   validated, reset script and verify query; 4 connections
  *   pg_down   validated; connect_timeout in the DSN
  *   pg_fair   max_connections = 2, borrow_timeout = 200ms
@@ -1329,11 +1330,10 @@ START_TEST(test_crashed_client_releases_its_backends) {
 }
 END_TEST
 
-/* ------------------------------------------------ known bugs */
+/* ------------------------------------------------ hung backends */
 
-/* These fail against the pool as it is; they run only with
- * ODBCPOOL_FAULTS_KNOWN_BUGS=1 (faults.sh passes it on), and are the
- * reproductions of the issue "Faults" report. A hung backend is a
+/* Reproductions of bugs the "Faults" issue reported, all fixed. A hung
+ * backend is a
  * backend process stopped with SIGSTOP: it accepts what is sent (the
  * kernel does) and never answers, like a server stuck on a lock, a full
  * disk or a dead NFS mount. Between SIGSTOP and SIGCONT nothing may
@@ -1427,12 +1427,14 @@ static void *stall_borrow(void *arg) {
   return NULL;
 }
 
-/* Bug: the validation query runs without a time bound inside
- * odbcpool_borrow, so a borrow whose idle connection's backend hangs
- * does not return after its borrow_timeout (1 s here): it returns when
- * the backend answers (here after 4 s, when it is continued), or never.
- * Expected: the borrow gives up on that connection within its timeout. */
-START_TEST(test_bug_hung_validation_ignores_borrow_timeout) {
+/* The validation query of an idle connection whose backend hangs
+ * (SIGSTOP) must not hold the borrower past its borrow_timeout (1 s
+ * here; before the fix it returned only when the backend was continued,
+ * 4 s later, or never), nor keep the connection's slot: the borrow fails
+ * with HYT00 in about 1 s, the connection is given up (closed for
+ * validation_timeout, its slot free), and once the backend answers
+ * again the pool works. */
+START_TEST(test_hung_validation_is_bounded_by_borrow_timeout) {
   odbcpool_set *set = open_set();
   odbcpool_conn *c = borrow_ok(set, "pg_stallval");
   long pid = backend_pid(c);
@@ -1445,20 +1447,31 @@ START_TEST(test_bug_hung_validation_ignores_borrow_timeout) {
   pthread_t tid;
   int created = pthread_create(&tid, NULL, stall_borrow, &t);
   bool bounded = created == 0 && wait_finished(&t.finished, 4);
+  odbcpool_stats during = testenv_stats(set, "pg_stallval");
   cont_backend(pid);
 
   ck_assert_int_eq(created, 0);
   ck_assert_msg(wait_finished(&t.finished, 10), "borrow stuck after SIGCONT");
   pthread_join(tid, NULL);
-  printf("faults: BUG? validation on a hung backend, borrow_timeout 1 s: "
-         "borrow %s after %.2f s\n",
-         odbcpool_strerror(t.rc), t.seconds);
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
-  odbcpool_close(set);
+  printf("faults: validation on a hung backend, borrow_timeout 1 s: "
+         "borrow %s after %.2f s; open %u, closed for validation_timeout "
+         "%" PRIu64 "\n",
+         odbcpool_strerror(t.rc), t.seconds, during.open,
+         during.closes[ODBCPOOL_CLOSE_VALIDATION_TIMEOUT]);
   ck_assert_msg(bounded,
                 "borrow with borrow_timeout 1 s returned after "
                 "%.2f s: validation is not bounded",
                 t.seconds);
+  ck_assert_int_eq(t.rc, ODBCPOOL_ETIMEDOUT);
+  ck_assert_double_lt(t.seconds, 2.0);
+  /* The hung connection holds no slot (max_connections = 1). */
+  ck_assert_uint_eq(during.open, 0);
+  ck_assert_uint_eq(during.closes[ODBCPOOL_CLOSE_VALIDATION_TIMEOUT], 1);
+  c = borrow_ok(set, "pg_stallval");
+  ck_assert_int_ne(backend_pid(c), pid);
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  odbcpool_close(set);
 }
 END_TEST
 
@@ -1670,6 +1683,7 @@ static Suite *faults_suite(void) {
    * set starts more reset workers when all of them hang. */
   tcase_add_test(load, test_bug_driver_ignores_login_timeout);
   tcase_add_test(load, test_bug_hung_reset_stalls_every_pool_of_the_set);
+  tcase_add_test(load, test_hung_validation_is_bounded_by_borrow_timeout);
   suite_add_tcase(s, load);
 
   TCase *rt = tcase_create("reset_timeout");
@@ -1678,15 +1692,6 @@ static Suite *faults_suite(void) {
   tcase_add_test(rt, test_reset_sleeping_past_reset_timeout_is_given_up);
   tcase_add_test(rt, test_reset_waiting_for_a_lock_is_given_up);
   suite_add_tcase(s, rt);
-
-  const char *bugs = getenv("ODBCPOOL_FAULTS_KNOWN_BUGS");
-  if (bugs != NULL && strcmp(bugs, "1") == 0) {
-    TCase *kb = tcase_create("known_bugs");
-    tcase_add_checked_fixture(kb, ensure_server, NULL);
-    tcase_set_timeout(kb, 60);
-    tcase_add_test(kb, test_bug_hung_validation_ignores_borrow_timeout);
-    suite_add_tcase(s, kb);
-  }
   return s;
 }
 

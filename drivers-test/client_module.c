@@ -15,6 +15,20 @@
  *     Prints "setparam: OK 42 'Erika'" or "setparam: FAIL <call>
  *     <SQLSTATE> <message>"; exit 0 or 1.
  *
+ *   client_module odbc2 CONNSTR
+ *     an ODBC 2 application, written with the ODBC 1/2 calls only
+ *     (SQLAllocEnv/Connect/Stmt, SQLColAttributes, SQLError, SQLTransact,
+ *     SQLGet/SetConnectOption, SQLGet/SetStmtOption, SQLExtendedFetch,
+ *     SQLParamOptions, SQLSetScrollOptions, SQLFreeStmt(SQL_DROP),
+ *     SQLFreeConnect, SQLFreeEnv): prints one line per answer, return
+ *     code included, for drivers-test/compat.sh to compare through the
+ *     pool and directly. Exit 0 (answers are compared, not judged).
+ *
+ *   client_module connect CONNSTR
+ *     connects with SQLDriverConnect (ODBC 3) and prints "connect: OK",
+ *     or the return code and every diagnostic record in order (SQLSTATE,
+ *     native error) as SQLGetDiagRec and as SQLError give them. Exit 0.
+ *
  *   client_module memscan CONNSTR PASSWORD
  *     connects with CONNSTR (which holds PWD=PASSWORD), through the W
  *     and the ANSI calls, runs a query, disconnects; connects with
@@ -196,6 +210,294 @@ out:
   SQLFreeHandle(SQL_HANDLE_DBC, dbc);
   SQLFreeHandle(SQL_HANDLE_ENV, env);
   return ok ? 0 : 1;
+}
+
+/* ----------------------------------------------------------- odbc2 */
+
+/* Every record SQLError gives for the handles, in order (it removes
+ * them): "SQLSTATE/native" each, or "-". */
+static void odbc2_errors(const char *what, SQLHENV env, SQLHDBC dbc,
+                         SQLHSTMT st) {
+  printf("%s: errors", what);
+  int n = 0;
+  for (; n < 20; n++) {
+    SQLCHAR state[6] = "", msg[1024];
+    SQLINTEGER native = 0;
+    SQLSMALLINT len = 0;
+    if (!SQL_SUCCEEDED(
+            SQLError(env, dbc, st, state, &native, msg, sizeof msg, &len)))
+      break;
+    printf(" %s/%ld", state, (long)native);
+  }
+  printf("%s\n", n ? "" : " -");
+}
+
+/* Prints the return code of `rc` for `what`, with the errors when it
+ * is not SQL_SUCCESS. */
+static void odbc2_rc(const char *what, SQLRETURN rc, SQLHENV env, SQLHDBC dbc,
+                     SQLHSTMT st) {
+  printf("%s: rc %d\n", what, (int)rc);
+  if (rc != SQL_SUCCESS && rc != SQL_NO_DATA)
+    odbc2_errors(what, env, dbc, st);
+}
+
+/* The answer of SQLColAttributes for every descriptor type ODBC 2
+ * defines, for column `col`. */
+static void odbc2_colattrs(SQLHSTMT st, SQLUSMALLINT col) {
+  static const struct {
+    SQLUSMALLINT id;
+    const char *name;
+    bool text;
+  } f[] = {
+      {SQL_COLUMN_NAME, "NAME", true},
+      {SQL_COLUMN_TYPE, "TYPE", false},
+      {SQL_COLUMN_LENGTH, "LENGTH", false},
+      {SQL_COLUMN_PRECISION, "PRECISION", false},
+      {SQL_COLUMN_SCALE, "SCALE", false},
+      {SQL_COLUMN_DISPLAY_SIZE, "DISPLAY_SIZE", false},
+      {SQL_COLUMN_NULLABLE, "NULLABLE", false},
+      {SQL_COLUMN_UNSIGNED, "UNSIGNED", false},
+      {SQL_COLUMN_MONEY, "MONEY", false},
+      {SQL_COLUMN_UPDATABLE, "UPDATABLE", false},
+      {SQL_COLUMN_AUTO_INCREMENT, "AUTO_INCREMENT", false},
+      {SQL_COLUMN_CASE_SENSITIVE, "CASE_SENSITIVE", false},
+      {SQL_COLUMN_SEARCHABLE, "SEARCHABLE", false},
+      {SQL_COLUMN_TYPE_NAME, "TYPE_NAME", true},
+      {SQL_COLUMN_LABEL, "LABEL", true},
+  };
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    SQLCHAR text[256] = "";
+    SQLSMALLINT len = 0;
+    SQLLEN num = -12345;
+    SQLRETURN rc =
+        SQLColAttributes(st, col, f[i].id, text, sizeof text, &len, &num);
+    if (f[i].text)
+      printf("SQLColAttributes(%u, SQL_COLUMN_%s): rc %d '%s'\n", col,
+             f[i].name, (int)rc, SQL_SUCCEEDED(rc) ? (char *)text : "");
+    else
+      printf("SQLColAttributes(%u, SQL_COLUMN_%s): rc %d %ld\n", col, f[i].name,
+             (int)rc, SQL_SUCCEEDED(rc) ? (long)num : 0L);
+    if (!SQL_SUCCEEDED(rc))
+      odbc2_errors("SQLColAttributes", SQL_NULL_HENV, SQL_NULL_HDBC, st);
+  }
+}
+
+/* Rows a SELECT on `st` fetches. */
+static long odbc2_count(SQLHSTMT st) {
+  long n = 0;
+  while (SQL_SUCCEEDED(SQLFetch(st)))
+    n++;
+  SQLFreeStmt(st, SQL_CLOSE);
+  return n;
+}
+
+static int run_odbc2(const char *cs) {
+  SQLHENV env = SQL_NULL_HENV;
+  SQLHDBC dbc = SQL_NULL_HDBC;
+  SQLHSTMT st = SQL_NULL_HSTMT;
+  if (!SQL_SUCCEEDED(SQLAllocEnv(&env)) ||
+      !SQL_SUCCEEDED(SQLAllocConnect(env, &dbc))) {
+    printf("odbc2: FAIL SQLAllocEnv/SQLAllocConnect\n");
+    return 1;
+  }
+  SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0,
+                                  NULL, SQL_DRIVER_NOPROMPT);
+  if (!SQL_SUCCEEDED(rc)) {
+    odbc2_rc("SQLDriverConnect", rc, env, dbc, SQL_NULL_HSTMT);
+    return 1;
+  }
+  odbc2_rc("SQLAllocStmt", SQLAllocStmt(dbc, &st), env, dbc, SQL_NULL_HSTMT);
+  SQLExecDirect(st, (SQLCHAR *)"DROP TABLE odbc2_t", SQL_NTS);
+  SQLFreeStmt(st, SQL_CLOSE);
+  odbc2_rc("CREATE TABLE",
+           SQLExecDirect(st,
+                         (SQLCHAR *)"CREATE TABLE odbc2_t (n INTEGER NOT NULL, "
+                                    "s VARCHAR(20), d DATE, t TIMESTAMP, "
+                                    "x DECIMAL(10,2), f FLOAT)",
+                         SQL_NTS),
+           env, dbc, st);
+  odbc2_rc("INSERT",
+           SQLExecDirect(st,
+                         (SQLCHAR *)"INSERT INTO odbc2_t VALUES (1, 'Erika', "
+                                    "'2001-02-03', '2001-02-03 04:05:06', "
+                                    "12.5, 0.25)",
+                         SQL_NTS),
+           env, dbc, st);
+  SQLFreeStmt(st, SQL_CLOSE);
+
+  /* The ODBC 2 column attributes, and the values as fetched. */
+  rc = SQLExecDirect(st, (SQLCHAR *)"SELECT n, s, d, t, x, f FROM odbc2_t",
+                     SQL_NTS);
+  odbc2_rc("SELECT", rc, env, dbc, st);
+  SQLSMALLINT ncols = 0;
+  SQLNumResultCols(st, &ncols);
+  printf("SQLNumResultCols: %d\n", ncols);
+  for (SQLUSMALLINT c = 1; c <= ncols; c++)
+    odbc2_colattrs(st, c);
+  odbc2_colattrs(st, 0); /* SQL_COLUMN_COUNT is column 0's type 0 */
+  SQLLEN count = -1;
+  rc = SQLColAttributes(st, 1, SQL_COLUMN_COUNT, NULL, 0, NULL, &count);
+  printf("SQLColAttributes(SQL_COLUMN_COUNT): rc %d %ld\n", (int)rc,
+         (long)count);
+  if (SQL_SUCCEEDED(SQLFetch(st))) {
+    for (SQLUSMALLINT c = 1; c <= ncols; c++) {
+      SQLCHAR v[64] = "";
+      SQLLEN ind = 0;
+      rc = SQLGetData(st, c, SQL_C_CHAR, v, sizeof v, &ind);
+      printf("SQLGetData(%u): rc %d '%s'\n", c, (int)rc,
+             ind == SQL_NULL_DATA ? "NULL" : (char *)v);
+    }
+  }
+  SQLFreeStmt(st, SQL_CLOSE);
+
+  /* An error, read back with SQLError (which removes the records). */
+  rc = SQLExecDirect(st, (SQLCHAR *)"SELECT * FROM odbc2_no_such_table",
+                     SQL_NTS);
+  printf("SELECT no_such_table: rc %d\n", (int)rc);
+  odbc2_errors("SELECT no_such_table", env, dbc, st);
+  odbc2_errors("SELECT no_such_table, again", env, dbc, st);
+  SQLFreeStmt(st, SQL_CLOSE);
+
+  /* Connection options and SQLTransact. */
+  SQLUINTEGER ac = 99;
+  odbc2_rc("SQLGetConnectOption(SQL_AUTOCOMMIT)",
+           SQLGetConnectOption(dbc, SQL_AUTOCOMMIT, &ac), env, dbc,
+           SQL_NULL_HSTMT);
+  printf("autocommit: %lu\n", (unsigned long)ac);
+  odbc2_rc("SQLSetConnectOption(SQL_AUTOCOMMIT, OFF)",
+           SQLSetConnectOption(dbc, SQL_AUTOCOMMIT, SQL_AUTOCOMMIT_OFF), env,
+           dbc, SQL_NULL_HSTMT);
+  ac = 99;
+  SQLGetConnectOption(dbc, SQL_AUTOCOMMIT, &ac);
+  printf("autocommit: %lu\n", (unsigned long)ac);
+  odbc2_rc("INSERT in a transaction",
+           SQLExecDirect(st,
+                         (SQLCHAR *)"INSERT INTO odbc2_t (n, s) VALUES (2, "
+                                    "'Max')",
+                         SQL_NTS),
+           env, dbc, st);
+  SQLFreeStmt(st, SQL_CLOSE);
+  odbc2_rc("SQLTransact(dbc, SQL_ROLLBACK)",
+           SQLTransact(SQL_NULL_HENV, dbc, SQL_ROLLBACK), env, dbc,
+           SQL_NULL_HSTMT);
+  SQLExecDirect(st, (SQLCHAR *)"SELECT n FROM odbc2_t", SQL_NTS);
+  printf("rows after rollback: %ld\n", odbc2_count(st));
+  SQLExecDirect(st, (SQLCHAR *)"INSERT INTO odbc2_t (n, s) VALUES (3, 'Anna')",
+                SQL_NTS);
+  SQLFreeStmt(st, SQL_CLOSE);
+  /* On the connection: on the environment, the driver manager calls the
+   * driver with its environment lock held, and a target registered with
+   * Threading = 3 (sqlite3odbc) waits for that lock for ever (see
+   * doc/odbcpool-driver.7). */
+  odbc2_rc("SQLTransact(dbc, SQL_COMMIT)",
+           SQLTransact(SQL_NULL_HENV, dbc, SQL_COMMIT), env, dbc,
+           SQL_NULL_HSTMT);
+  /* Back on before the next statement: unixODBC leaves its connection
+   * state "in a transaction" after a statement with autocommit off, and
+   * refuses SQLDisconnect (25000) unless a commit with autocommit still
+   * off follows. */
+  odbc2_rc("SQLSetConnectOption(SQL_AUTOCOMMIT, ON)",
+           SQLSetConnectOption(dbc, SQL_AUTOCOMMIT, SQL_AUTOCOMMIT_ON), env,
+           dbc, SQL_NULL_HSTMT);
+  SQLExecDirect(st, (SQLCHAR *)"SELECT n FROM odbc2_t", SQL_NTS);
+  printf("rows after commit: %ld\n", odbc2_count(st));
+
+  /* Statement options. */
+  SQLULEN v = 99;
+  odbc2_rc("SQLGetStmtOption(SQL_MAX_ROWS)",
+           SQLGetStmtOption(st, SQL_MAX_ROWS, &v), env, dbc, st);
+  printf("max rows: %lu\n", (unsigned long)v);
+  odbc2_rc("SQLSetStmtOption(SQL_MAX_ROWS, 1)",
+           SQLSetStmtOption(st, SQL_MAX_ROWS, 1), env, dbc, st);
+  v = 99;
+  SQLGetStmtOption(st, SQL_MAX_ROWS, &v);
+  printf("max rows: %lu\n", (unsigned long)v);
+  SQLExecDirect(st, (SQLCHAR *)"SELECT n FROM odbc2_t", SQL_NTS);
+  printf("rows with max rows 1: %ld\n", odbc2_count(st));
+  SQLSetStmtOption(st, SQL_MAX_ROWS, 0);
+  odbc2_rc("SQLSetStmtOption(SQL_ROWSET_SIZE, 2)",
+           SQLSetStmtOption(st, SQL_ROWSET_SIZE, 2), env, dbc, st);
+  SQLINTEGER nbuf[2] = {0, 0};
+  SQLLEN nind[2] = {0, 0};
+  SQLBindCol(st, 1, SQL_C_LONG, nbuf, 0, nind);
+  SQLExecDirect(st, (SQLCHAR *)"SELECT n FROM odbc2_t ORDER BY n", SQL_NTS);
+  SQLULEN fetched = 0;
+  SQLUSMALLINT status[2] = {0, 0};
+  rc = SQLExtendedFetch(st, SQL_FETCH_NEXT, 0, &fetched, status);
+  printf("SQLExtendedFetch: rc %d rows %lu values %ld %ld status %u %u\n",
+         (int)rc, (unsigned long)fetched, (long)nbuf[0], (long)nbuf[1],
+         status[0], status[1]);
+  if (!SQL_SUCCEEDED(rc))
+    odbc2_errors("SQLExtendedFetch", env, dbc, st);
+  SQLFreeStmt(st, SQL_CLOSE);
+  SQLFreeStmt(st, SQL_UNBIND);
+  SQLSetStmtOption(st, SQL_ROWSET_SIZE, 1);
+  SQLULEN irow = 0;
+  odbc2_rc("SQLParamOptions(1)", SQLParamOptions(st, 1, &irow), env, dbc, st);
+  odbc2_rc(
+      "SQLSetScrollOptions(READ_ONLY, FORWARD_ONLY, 1)",
+      SQLSetScrollOptions(st, SQL_CONCUR_READ_ONLY, SQL_SCROLL_FORWARD_ONLY, 1),
+      env, dbc, st);
+  odbc2_rc("DROP TABLE",
+           SQLExecDirect(st, (SQLCHAR *)"DROP TABLE odbc2_t", SQL_NTS), env,
+           dbc, st);
+  SQLFreeStmt(st, SQL_CLOSE);
+  odbc2_rc("SQLFreeStmt(SQL_DROP)", SQLFreeStmt(st, SQL_DROP), env, dbc,
+           SQL_NULL_HSTMT);
+
+  /* A second request on the connection the pool kept. (Not with a
+   * statement left allocated: sqlite3odbc refuses a direct SQLDisconnect
+   * then, with 25000, which odbcpool's does not.) */
+  odbc2_rc("SQLDisconnect", SQLDisconnect(dbc), env, dbc, SQL_NULL_HSTMT);
+  rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0, NULL,
+                        SQL_DRIVER_NOPROMPT);
+  odbc2_rc("SQLDriverConnect, again", rc, env, dbc, SQL_NULL_HSTMT);
+  st = SQL_NULL_HSTMT;
+  SQLAllocStmt(dbc, &st);
+  SQLExecDirect(st, (SQLCHAR *)"SELECT 1", SQL_NTS);
+  printf("rows of SELECT 1: %ld\n", odbc2_count(st));
+  odbc2_rc("SQLFreeStmt(SQL_DROP), again", SQLFreeStmt(st, SQL_DROP), env, dbc,
+           SQL_NULL_HSTMT);
+  odbc2_rc("SQLDisconnect, again", SQLDisconnect(dbc), env, dbc,
+           SQL_NULL_HSTMT);
+  odbc2_rc("SQLFreeConnect", SQLFreeConnect(dbc), env, SQL_NULL_HDBC,
+           SQL_NULL_HSTMT);
+  odbc2_rc("SQLFreeEnv", SQLFreeEnv(env), SQL_NULL_HENV, SQL_NULL_HDBC,
+           SQL_NULL_HSTMT);
+  fflush(stdout);
+  return 0;
+}
+
+/* --------------------------------------------------------- connect */
+
+static int run_connect(const char *cs) {
+  SQLHENV env = env_new(SQL_OV_ODBC3);
+  SQLHDBC dbc;
+  SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
+  SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0,
+                                  NULL, SQL_DRIVER_NOPROMPT);
+  if (SQL_SUCCEEDED(rc)) {
+    printf("connect: OK\n");
+    SQLDisconnect(dbc);
+  } else {
+    printf("connect: rc %d\nSQLGetDiagRec:", (int)rc);
+    SQLSMALLINT i = 1;
+    for (;; i++) {
+      SQLCHAR state[6] = "", msg[1024];
+      SQLINTEGER native = 0;
+      SQLSMALLINT len = 0;
+      if (!SQL_SUCCEEDED(SQLGetDiagRec(SQL_HANDLE_DBC, dbc, i, state, &native,
+                                       msg, sizeof msg, &len)))
+        break;
+      printf(" %s/%ld", state, (long)native);
+    }
+    printf("%s\n", i > 1 ? "" : " -");
+    odbc2_errors("SQLError", SQL_NULL_HENV, dbc, SQL_NULL_HSTMT);
+  }
+  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  SQLFreeHandle(SQL_HANDLE_ENV, env);
+  fflush(stdout);
+  return 0;
 }
 
 /* --------------------------------------------------------- memscan */
@@ -531,6 +833,10 @@ int main(int argc, char **argv) {
     return run_exit(argv[2], argc > 3 ? atoi(argv[3]) : 4);
   if (argc == 3 && strcmp(argv[1], "setparam") == 0)
     return run_setparam(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "odbc2") == 0)
+    return run_odbc2(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "connect") == 0)
+    return run_connect(argv[2]);
   if (argc == 4 && strcmp(argv[1], "memscan") == 0) {
 #ifdef UNDER_ASAN
     printf("SKIP: memscan replaces free and realloc: not under ASan\n");
@@ -541,6 +847,8 @@ int main(int argc, char **argv) {
   }
   fprintf(stderr, "usage: client_module exit CONNSTR [N]\n"
                   "       client_module setparam CONNSTR\n"
+                  "       client_module odbc2 CONNSTR\n"
+                  "       client_module connect CONNSTR\n"
                   "       client_module memscan CONNSTR PASSWORD\n");
   return 2;
 }

@@ -23,9 +23,7 @@
 # source tree and the current directory), PG_BINDIR, PSQLODBCW (see
 # drivers-test/lib.sh), LOAD_THREADS (64), LOAD_SECONDS (10),
 # LOAD_MAX_CONNECTIONS (16), ODBCPOOL_FAULTS_KEEP=1 (keep the temporary
-# directory and print its path), ODBCPOOL_FAULTS_KNOWN_BUGS=1 (also run
-# check_faults' reproductions of known pool bugs, which fail until they
-# are fixed; CK_RUN_CASE=known_bugs runs only those).
+# directory and print its path).
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,13 +121,6 @@ esac
 
 # ------------------------------------------------------------ the tests
 
-# With ODBCPOOL_REQUIRE_ALL, what would be skipped fails instead.
-if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
-	skip() {
-		printf 'FAIL: ODBCPOOL_REQUIRE_ALL is set, but: %s\n' "$*" >&2
-		exit 1
-	}
-fi
 
 prog=$top_builddir/drivers-test/check_faults
 load=$top_builddir/drivers-test/load_driver
@@ -205,6 +196,8 @@ max_connections = 2
 
 [pg_bare]
 max_connections = 2
+; no database reset at all (reset = auto would run PostgreSQL's)
+reset = none
 
 [pg_load]
 max_connections = 4
@@ -230,7 +223,7 @@ borrow_timeout = 200ms
 [pg_fork]
 max_connections = 4
 
-; the known-bug reproductions (ODBCPOOL_FAULTS_KNOWN_BUGS=1)
+; the hung-backend tests
 [pg_stall]
 max_connections = 2
 

@@ -16,13 +16,6 @@ top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
 . "$top_srcdir/drivers-test/lib.sh"
 
-# With ODBCPOOL_REQUIRE_ALL, what would be skipped fails instead.
-if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
-	skip() {
-		printf 'FAIL: ODBCPOOL_REQUIRE_ALL is set, but: %s\n' "$*" >&2
-		exit 1
-	}
-fi
 
 prog=$top_builddir/drivers-test/check_drivers
 [ -x "$prog" ] || fail "$prog not built (make check builds it)"

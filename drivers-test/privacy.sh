@@ -12,12 +12,6 @@ top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
 . "$top_srcdir/drivers-test/lib.sh"
 
-if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
-	skip() {
-		printf 'FAIL: ODBCPOOL_REQUIRE_ALL is set, but: %s\n' "$*" >&2
-		exit 1
-	}
-fi
 
 prog=$top_builddir/drivers-test/check_privacy
 [ -x "$prog" ] || fail "$prog not built (make check builds it)"

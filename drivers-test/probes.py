@@ -492,6 +492,28 @@ def sqlite_probes():
               expect_values([("foreign_keys", "PRAGMA foreign_keys", 1),
                              ("synchronous", "PRAGMA synchronous", 2)]),
               dsn=(("FKSupport", "1"), ("SyncPragma", "FULL"))),
+        # The light reset (a borrower that ran only single SELECTs gets no
+        # database reset): statements that try to pass for a SELECT.
+        Probe(db, "light_comment", "a PRAGMA behind a comment that says "
+              "SELECT (light-reset bypass attempt)",
+              "`/* SELECT */ PRAGMA recursive_triggers = ON`",
+              "`PRAGMA recursive_triggers` compared with a fresh "
+              "connection's",
+              sql_setup("/* SELECT */ PRAGMA recursive_triggers = ON"),
+              differs_from_fresh(SQLITE_PRAGMAS[:1])),
+        Probe(db, "light_with_insert", "a write inside WITH (light-reset "
+              "bypass attempt)",
+              "`WITH x AS (SELECT ...) INSERT INTO probe_people SELECT ...` "
+              "(last_insert_rowid(), changes())",
+              "`SELECT last_insert_rowid(), changes()`",
+              sql_setup("WITH x AS (SELECT '%s' AS n) "
+                        "INSERT INTO probe_people (name) SELECT n FROM x"
+                        % DATUM),
+              lambda cn, ctx: (lambda v: (v != (0, 0),
+                                          "last_insert_rowid(), changes() -> "
+                                          "%r" % (v,)))(
+                  tuple(rows(cn, "SELECT last_insert_rowid(), changes()")[0])),
+              cleanup=("DELETE FROM probe_people",)),
         Probe(db, "busy_timeout", "busy handler (`PRAGMA busy_timeout`)",
               "`PRAGMA busy_timeout = 4711`: replaces sqlite3odbc's "
               "handler, which implements the DSN's Timeout",

@@ -52,13 +52,6 @@ for arg in "$@"; do
 	esac
 done
 
-# With ODBCPOOL_REQUIRE_ALL, what would be skipped fails instead.
-if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
-	skip() {
-		printf 'FAIL: ODBCPOOL_REQUIRE_ALL is set, but: %s\n' "$*" >&2
-		exit 1
-	}
-fi
 
 module=$top_builddir/.libs/odbcpool_driver.so
 [ -f "$module" ] || fail "$module not built (make builds it)"

@@ -19,12 +19,6 @@ top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
 . "$top_srcdir/drivers-test/lib.sh"
 
-if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
-	skip() {
-		printf 'FAIL: ODBCPOOL_REQUIRE_ALL is set, but: %s\n' "$*" >&2
-		exit 1
-	}
-fi
 
 odbcpool=$top_builddir/odbcpool
 module=$top_builddir/.libs/odbcpool_driver.so

@@ -70,7 +70,10 @@ typedef struct odbcpool_borrow_opts {
   XX(SHUTDOWN, "shutdown")                                                     \
   XX(FORKED, "forked")                                                         \
   XX(NO_RESET, "no_reset")                                                     \
-  XX(RESET_TIMEOUT, "reset_timeout")
+  XX(RESET_TIMEOUT, "reset_timeout")                                           \
+  XX(REAUTH, "reauth")                                                         \
+  XX(GAVE_WAY, "gave_way")                                                     \
+  XX(VALIDATION_TIMEOUT, "validation_timeout")
 
 typedef enum {
 #define ODBCPOOL_XX_(name, msg) ODBCPOOL_CLOSE_##name,
@@ -94,6 +97,9 @@ typedef struct odbcpool_stats {
   uint64_t connect_failures;
   uint64_t resets;         /* resets that succeeded */
   uint64_t reset_failures; /* resets that failed (connection closed) */
+  uint64_t resets_light;   /* of resets: those that skipped the database's
+                              reset, nothing the borrower ran could have
+                              changed session state */
   uint64_t validations_failed;
   uint64_t leaks; /* borrows held past leak_threshold */
   uint64_t closes[ODBCPOOL_CLOSE_MAX_];
@@ -138,12 +144,17 @@ int odbcpool_open(const char *path, odbcpool_set **set /* OUT */,
 void odbcpool_close(odbcpool_set *set);
 
 /* Borrows a connection to `dsn`. Waits up to the timeout (first come, first
- * served) when the pool is at max_connections. The handed-out connection
- * has been erased by its previous return, validated if it sat idle, and
- * is never shared. Errors: ETIMEDOUT (sqlstate HYT00), ECONNECT (the
- * driver's sqlstate and message), ECREDENTIALS (28000: the user has
- * pooled connections made with another password), EPOLICY (08004:
- * require_encryption refused the connection), ENODSN, ECLOSED. */
+ * served) when the DSN is at max_connections (counted over every user and
+ * password). The handed-out connection has been erased by its previous
+ * return, validated if it sat idle (within the timeout), and is never
+ * shared. With a password (opts->pwd), a real login is made first when
+ * the pool has not seen the password for the user or the server last
+ * accepted it more than reauth_interval ago. An empty uid or pwd is the
+ * same as NULL. Errors: ETIMEDOUT (sqlstate HYT00), ECONNECT (the
+ * driver's sqlstate and message, e.g. a refused password), EPOLICY
+ * (08004: require_encryption refused the connection), ENODSN, ECLOSED.
+ * ECREDENTIALS is no longer returned (it was: the user has pooled
+ * connections made with another password). */
 int odbcpool_borrow(odbcpool_set *set, const char *dsn,
                     const odbcpool_borrow_opts *opts /* may be NULL */,
                     odbcpool_conn **conn /* OUT */, odbcpool_error *err);

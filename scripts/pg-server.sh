@@ -15,6 +15,8 @@
 #     login role "odbcpool" with password "odbcpool-secret" (scram-sha-256
 #     over TCP: a wrong password is refused) owning database "odbcpool";
 #     NOLOGIN role "odbcpool_other" granted to odbcpool (for SET ROLE tests);
+#     the password of any member of role "odbcpool_pwcheck" (which tests
+#     create) is checked over TCP as well, every other role is trusted;
 #   - TLS on with a self-signed certificate made at every start, not
 #     required (both sslmode=disable and sslmode=require connects work);
 #   - fsync=off, max_connections=200.
@@ -165,11 +167,13 @@ ${PG_EXTRA_CONF:-}
 EOF
 	chmod 0644 "$DIR/odbcpool.conf"
 	cat >"$DIR/data/pg_hba.conf" <<'EOF'
-# written by pg-server.sh: trust the superuser, check odbcpool's password
-# TYPE  DATABASE  USER      ADDRESS        METHOD
-local   all       all                      trust
-host    all       odbcpool  127.0.0.1/32   scram-sha-256
-host    all       all       127.0.0.1/32   trust
+# written by pg-server.sh: trust the superuser, check the passwords of
+# odbcpool and of members of odbcpool_pwcheck (roles tests create)
+# TYPE  DATABASE  USER              ADDRESS        METHOD
+local   all       all                              trust
+host    all       odbcpool          127.0.0.1/32   scram-sha-256
+host    all       +odbcpool_pwcheck 127.0.0.1/32   scram-sha-256
+host    all       all               127.0.0.1/32   trust
 EOF
 }
 

@@ -9,5 +9,5 @@ scripts/deps.sh demo
 mkdir -p build/demo
 cd build/demo
 [ -f Makefile ] || "$top/configure" --quiet
-make -j"$(nproc)" odbcpool >/dev/null
+make -j"$(nproc)" odbcpool odbcpool_driver.la >/dev/null
 exec ./odbcpool demo

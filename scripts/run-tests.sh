@@ -58,9 +58,11 @@ ODBCPOOL_CLIENTS_VALGRIND=1 check_build build/plain plain || status=1
 # load an ASan-built driver module; the plain build runs it, valgrind
 # included.
 asan_tests="tests/check_config tests/check_connstr tests/check_pool"
-asan_tests+=" tests/check_audit tests/check_secret drivers-test/sqlite.sh"
+asan_tests+=" tests/check_audit tests/check_secret tests/check_log"
+asan_tests+=" drivers-test/sqlite.sh"
 asan_tests+=" drivers-test/postgresql.sh drivers-test/mariadb.sh"
-asan_tests+=" drivers-test/privacy.sh drivers-test/module.sh tests/report_render.sh"
+asan_tests+=" drivers-test/privacy.sh drivers-test/module.sh"
+asan_tests+=" drivers-test/compat.sh tests/report_render.sh"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -106,6 +106,11 @@ int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
   int code = odbcpool__cfg_load(path, &cfg, err);
   if (code != ODBCPOOL_OK)
     return code;
+  code = odbcpool__log_configure(cfg->log, err);
+  if (code != ODBCPOOL_OK) {
+    odbcpool__cfg_free(cfg);
+    return code;
+  }
   odbcpool_set *s = calloc(1, sizeof *s);
   if (s == NULL) {
     odbcpool__cfg_free(cfg);
@@ -135,8 +140,7 @@ int odbcpool_open(const char *path, odbcpool_set **out, odbcpool_error *err) {
    * start, so the housekeeper can fill them. */
   for (size_t i = 0; i < cfg->npools; i++) {
     struct odbcpool__key key = {.dsn = cfg->pools[i].dsn};
-    if (cfg->pools[i].min_idle > 0 &&
-        odbcpool__pool_get(s, &key, NULL) == NULL) {
+    if (cfg->pools[i].min_idle > 0 && odbcpool__pool_get(s, &key) == NULL) {
       pthread_mutex_unlock(&s->lock);
       set_free(s);
       return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");

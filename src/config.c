@@ -2,6 +2,7 @@
 #include "build.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,8 +42,11 @@ static const char *const reset_choices[] = {"auto", "custom", "none", NULL};
 
 const struct cfg_setting odbcpool__cfg_settings[] = {
     {"max_connections", CFG_INT, "10", 1, 100000, POOL(max_connections), false,
-     "Most physical connections open to this DSN at once; borrowers wait "
-     "(first come, first served) when all of them are in use.",
+     "Most physical connections the process opens to this DSN at once, "
+     "counted over every user, password, connection string and ANSI/W mode "
+     "that connects to it; borrowers wait (first come, first served within "
+     "each of those) when all of them are in use, and an idle connection "
+     "of one of them is closed to make room for a borrower of another.",
      NULL, NULL, true},
     {"min_idle", CFG_INT, "0", 0, 100000, POOL(min_idle), false,
      "Idle connections kept open ahead of demand; at most max_connections.",
@@ -67,7 +71,12 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
     {"borrow_timeout", CFG_DURATION, "5s", 0, DUR_MAX, POOL(borrow_timeout),
      false,
      "How long a borrower waits for a connection before failing with "
-     "SQLSTATE HYT00 (0: do not wait).",
+     "SQLSTATE HYT00 (0: do not wait). It bounds the validation of an idle "
+     "connection too: the validation query gets the time left as its query "
+     "timeout, and one still running at the deadline gives its connection "
+     "up (closed for validation_timeout, its slot freed). A connect the "
+     "borrow makes is bounded by the application's login timeout or the "
+     "DSN's own (e.g. psqlODBC's pqopt=connect_timeout).",
      NULL, NULL, true},
     {"validation_idle", CFG_DURATION, "30s", 0, DUR_MAX, POOL(validation_idle),
      false,
@@ -219,6 +228,32 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "priority; the program's openlog ident is left alone) instead of "
      "path.",
      "audit", NULL, false},
+    {"reauth_interval", CFG_DURATION, "1min", 0, DUR_MAX, POOL(reauth_interval),
+     false,
+     "Longest time a password an application passes (UID/PWD) is taken on "
+     "the pool's word: once this long has passed since the server last "
+     "accepted it, the next borrower with that password logs in for real "
+     "(a new physical connection) before the pooled connections made with "
+     "it are handed out again. If the server refuses, every pooled "
+     "connection made with that password is closed. A password the pool "
+     "has not seen for the user is always settled by a real login. So a "
+     "changed or revoked password (ALTER ROLE ... PASSWORD, NOLOGIN, "
+     "ACCOUNT LOCK) stops getting connections within this time (0: a real "
+     "login on every borrow with a password). Connections made with the "
+     "DSN's own or the config's credentials are not affected.",
+     NULL, NULL, true},
+    {"log", CFG_STRING, NULL, 0, 0, offsetof(struct cfg, log), true,
+     "Where odbcpool's own warnings and errors go: syslog (facility user; "
+     "the program's openlog ident is left alone), stderr, none, or an "
+     "absolute file path (appended to, created with mode 0600, never "
+     "through a symbolic link; its directory is refused if group or "
+     "others may write it, unless it is owned by the pool's user or "
+     "sticky). Empty: syslog. Never the application's stderr unless set "
+     "so; the environment variable ODBCPOOL_LOG (a destination and/or a "
+     "level: error, warn, info, debug, e.g. stderr,debug) overrides it, "
+     "for debugging. Process-wide: the config opened last decides. Only "
+     "in [defaults].",
+     NULL, NULL, false},
     {"pseudonym_period", CFG_DURATION, "30d", 0, DUR_MAX,
      offsetof(struct cfg, audit_pseudonym_period), true,
      "Pseudonyms of user names expire: each period of this length (whole "
@@ -240,6 +275,13 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])
 
 const size_t odbcpool__cfg_nsettings = NSET;
+
+/* Whether `v` is a destination src/log.c understands: syslog, stderr,
+ * none or an absolute path. */
+static bool log_valid(const char *v) {
+  return strcmp(v, "syslog") == 0 || strcmp(v, "stderr") == 0 ||
+         strcmp(v, "none") == 0 || v[0] == '/';
+}
 
 /* ------------------------------------------------------------- messages */
 
@@ -806,7 +848,34 @@ struct parser {
   size_t cur;       /* index into secs of the current section */
   bool in_section;
   bool in_audit; /* the current section is [audit] */
+  /* Collect mode (odbcpool__cfg_parse_all): every problem goes to
+   * `probs`, the first also to `first`. */
+  struct cfg_problems *probs;
+  odbcpool_error first;
+  bool skip_keys; /* the current section's header failed */
 };
+
+/* In collect mode, records the ECONFIG error just written to p->err and
+ * returns OK so that parsing goes on; any other code, or any code outside
+ * collect mode, is returned as it is. */
+static int note(struct parser *p, int rc) {
+  struct cfg_problems *pr = p->probs;
+  char *m;
+
+  if (rc != ODBCPOOL_ECONFIG || pr == NULL)
+    return rc;
+  if (pr->n + pr->more == 0)
+    p->first = *p->err;
+  if (pr->n == CFG_MAX_PROBLEMS) {
+    pr->more++;
+    return ODBCPOOL_OK;
+  }
+  m = strdup(p->err->message);
+  if (m == NULL)
+    return enomem(p->err);
+  pr->msg[pr->n++] = m;
+  return ODBCPOOL_OK;
+}
 
 static struct cfg_pool *pool_at(struct parser *p, size_t i) {
   return i == 0 ? &p->cfg->defaults : &p->cfg->pools[i - 1];
@@ -832,6 +901,73 @@ static const struct cfg_setting *find_setting(const char *key, size_t *idx) {
     }
   }
   return NULL;
+}
+
+/* Edit distance of a and b (at most 64 bytes each), case ignored, where
+ * swapping two neighbouring letters counts as one edit (optimal string
+ * alignment). */
+static size_t edit_distance(const char *a, const char *b);
+
+const char *odbcpool__cfg_suggest_section(const char *name) {
+  static const char *const sections[] = {"defaults", "audit"};
+
+  if (name == NULL || strlen(name) > 64)
+    return NULL;
+  for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+    if (strcmp(name, sections[i]) != 0 && edit_distance(name, sections[i]) <= 2)
+      return sections[i];
+  return NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b), d[65][65];
+
+  assert(la <= 64 && lb <= 64);
+  for (size_t i = 0; i <= la; i++)
+    d[i][0] = i;
+  for (size_t j = 0; j <= lb; j++)
+    d[0][j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    for (size_t j = 1; j <= lb; j++) {
+      char ca = (char)tolower((unsigned char)a[i - 1]);
+      char cb = (char)tolower((unsigned char)b[j - 1]);
+      size_t v = d[i - 1][j - 1] + (ca != cb);
+
+      if (d[i - 1][j] + 1 < v)
+        v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v)
+        v = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+          tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;
+      d[i][j] = v;
+    }
+  }
+  return d[la][lb];
+}
+
+const char *odbcpool__cfg_suggest(const char *key, bool audit) {
+  const char *best = NULL;
+  size_t best_d = SIZE_MAX;
+
+  if (key == NULL || strlen(key) > 64)
+    return NULL;
+  for (size_t i = 0; i < NSET; i++) {
+    const struct cfg_setting *s = &odbcpool__cfg_settings[i];
+    size_t len = strlen(s->name), d;
+    /* Allowed edits grow with the name: 1 up to 4 letters, 2 up to 8,
+     * else 3, so that short names do not match everything. */
+    size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+
+    if ((s->section != NULL) != audit)
+      continue;
+    d = edit_distance(key, s->name);
+    if (d <= limit && d < best_d) {
+      best = s->name;
+      best_d = d;
+    }
+  }
+  return best;
 }
 
 static int parse_section(struct parser *p, unsigned line, char *s) {
@@ -967,13 +1103,21 @@ static int parse_key(struct parser *p, unsigned line, char *s, char *eq) {
   if (*key == '\0')
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, NULL, NULL,
                 "empty key before '='");
+  if (p->skip_keys)
+    return ODBCPOOL_OK; /* the section's header was reported */
   if (!p->in_section)
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, key, NULL,
                 "outside of any section (put [defaults] or [DSN] above it)");
   set = find_setting(key, &i);
-  if (!set)
+  if (!set) {
+    const char *near = odbcpool__cfg_suggest(key, p->in_audit);
+
+    if (near != NULL)
+      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, key, NULL,
+                  "unknown key (did you mean %s?)", near);
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, key, NULL,
                 "unknown key");
+  }
   if (p->in_audit && !set->section)
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, key, NULL,
                 "not a key of [audit]");
@@ -1011,8 +1155,14 @@ static int parse_line(struct parser *p, unsigned line, char *s) {
     s++;
   if (*s == '\0' || *s == ';' || *s == '#')
     return ODBCPOOL_OK;
-  if (*s == '[')
-    return parse_section(p, line, s + 1);
+  if (*s == '[') {
+    int rc = parse_section(p, line, s + 1);
+
+    /* In collect mode the keys under a failed header are not checked:
+     * they would be checked against the wrong section. */
+    p->skip_keys = rc != ODBCPOOL_OK;
+    return rc;
+  }
   eq = strchr(s, '=');
   if (!eq)
     return emsg(p->err, ODBCPOOL_ECONFIG, p->name, line, NULL, NULL,
@@ -1200,39 +1350,58 @@ static int finish(struct parser *p) {
   for (size_t k = 0; k <= cfg->npools; k++) {
     struct cfg_pool *pool = pool_at(p, k);
 
-    if (pool->min_idle > pool->max_connections)
-      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, pool->line, NULL, NULL,
-                  "[%s]: min_idle (%ld) is greater than max_connections (%ld)",
-                  pool->dsn ? pool->dsn : "defaults", pool->min_idle,
-                  pool->max_connections);
-    rc = load_reset(p, pool, &p->secs[k]);
+    if (pool->min_idle > pool->max_connections) {
+      rc = note(p,
+                emsg(p->err, ODBCPOOL_ECONFIG, p->name, pool->line, NULL, NULL,
+                     "[%s]: min_idle (%ld) is greater than "
+                     "max_connections (%ld)",
+                     pool->dsn ? pool->dsn : "defaults", pool->min_idle,
+                     pool->max_connections));
+      if (rc != ODBCPOOL_OK)
+        return rc;
+    }
+    rc = note(p, load_reset(p, pool, &p->secs[k]));
     if (rc != ODBCPOOL_OK)
       return rc;
-    rc = check_reset(p, pool, &p->secs[k]);
+    rc = note(p, check_reset(p, pool, &p->secs[k]));
     if (rc != ODBCPOOL_OK)
       return rc;
-    rc = parse_purposes(p, pool, &p->secs[k]);
+    rc = note(p, parse_purposes(p, pool, &p->secs[k]));
     if (rc != ODBCPOOL_OK)
       return rc;
-    if ((pool->credentials == NULL) != (pool->credentials_key == NULL))
-      return emsg(p->err, ODBCPOOL_ECONFIG, p->name, pool->line, NULL, NULL,
-                  "[%s]: credentials and credentials_key go together",
-                  pool->dsn ? pool->dsn : "defaults");
+    if ((pool->credentials == NULL) != (pool->credentials_key == NULL)) {
+      rc = note(p,
+                emsg(p->err, ODBCPOOL_ECONFIG, p->name, pool->line, NULL, NULL,
+                     "[%s]: credentials and credentials_key go together",
+                     pool->dsn ? pool->dsn : "defaults"));
+      if (rc != ODBCPOOL_OK)
+        return rc;
+    }
   }
+  if (cfg->log != NULL && !log_valid(cfg->log))
+    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->defaults.line, "log",
+                NULL, "'%.64s' is not syslog, stderr, none or an absolute path",
+                cfg->log);
   if ((cfg->audit_path != NULL || cfg->audit_syslog) &&
       cfg->audit_key_file == NULL)
-    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line, NULL, NULL,
-                "[audit]: key_file is required to write an audit log");
+    return note(p, emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line,
+                        NULL, NULL,
+                        "[audit]: key_file is required to write an audit "
+                        "log"));
   if (cfg->audit_pseudonym_period % 86400000L != 0)
-    return emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line,
-                "pseudonym_period", NULL,
-                "must be whole days (e.g. 30d), or 0");
+    return note(p, emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line,
+                        "pseudonym_period", NULL,
+                        "must be whole days (e.g. 30d), or 0"));
   return ODBCPOOL_OK;
 }
 
-int odbcpool__cfg_parse(const char *name, const char *buf, size_t len,
-                        struct cfg **out /* OUT */, odbcpool_error *err) {
+/* The parser behind odbcpool__cfg_parse (probs NULL: stop at the first
+ * problem) and odbcpool__cfg_parse_all (collect every problem). */
+static int parse(const char *name, const char *buf, size_t len,
+                 struct cfg **out, struct cfg_problems *probs,
+                 odbcpool_error *err) {
   struct parser p = {0};
+  odbcpool_error local;
   const char *slash;
   char *scratch = NULL;
   size_t pos = 0;
@@ -1243,13 +1412,19 @@ int odbcpool__cfg_parse(const char *name, const char *buf, size_t len,
   *out = NULL;
   if (!name)
     name = "(config)";
-  if (len > CFG_MAX_FILE)
-    return emsg(err, ODBCPOOL_ECONFIG, name, 0, NULL, NULL,
-                "file is larger than 16 MiB");
+  /* Collect mode reads each message back, so it needs an error struct. */
+  if (probs != NULL && err == NULL)
+    err = &local;
+  p.probs = probs;
+  p.err = err;
+  if (len > CFG_MAX_FILE) {
+    rc = note(&p, emsg(err, ODBCPOOL_ECONFIG, name, 0, NULL, NULL,
+                       "file is larger than 16 MiB"));
+    return rc == ODBCPOOL_OK ? ODBCPOOL_ECONFIG : rc;
+  }
   slash = strrchr(name, '/');
   p.name = name;
   p.dirlen = slash ? (size_t)(slash - name) + 1 : 0;
-  p.err = err;
   p.cfg = calloc(1, sizeof *p.cfg);
   p.secs = calloc(1, sizeof *p.secs);
   scratch = malloc(CFG_MAX_LINE + 1);
@@ -1270,36 +1445,44 @@ int odbcpool__cfg_parse(const char *name, const char *buf, size_t len,
     const char *nl = memchr(buf + pos, '\n', len - pos);
     size_t end = nl ? (size_t)(nl - buf) : len, n = end - pos;
 
+    bool bad = false;
+
     line++;
     if (n > 0 && buf[end - 1] == '\r')
       n--;
     if (n > CFG_MAX_LINE) {
       rc = emsg(err, ODBCPOOL_ECONFIG, name, line, NULL, NULL,
                 "line is longer than %zu bytes", CFG_MAX_LINE);
-      goto out;
+      bad = true;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !bad; i++) {
       unsigned char c = (unsigned char)buf[pos + i];
 
       if (c == '\0') {
         rc = emsg(err, ODBCPOOL_ECONFIG, name, line, NULL, NULL,
                   "NUL byte in line");
-        goto out;
-      }
-      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        bad = true;
+      } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
         rc = emsg(err, ODBCPOOL_ECONFIG, name, line, NULL, NULL,
                   "control character 0x%02x in line", c);
-        goto out;
+        bad = true;
       }
     }
-    memcpy(scratch, buf + pos, n);
-    scratch[n] = '\0';
-    rc = parse_line(&p, line, scratch);
+    if (!bad) {
+      memcpy(scratch, buf + pos, n);
+      scratch[n] = '\0';
+      rc = parse_line(&p, line, scratch);
+    }
+    rc = note(&p, rc);
     if (rc != ODBCPOOL_OK)
       goto out;
     pos = nl ? end + 1 : len;
   }
   rc = finish(&p);
+  if (rc == ODBCPOOL_OK && probs != NULL && probs->n + probs->more > 0) {
+    *err = p.first;
+    rc = ODBCPOOL_ECONFIG;
+  }
 out:
   free(scratch);
   free(p.secs);
@@ -1311,8 +1494,29 @@ out:
   return ODBCPOOL_OK;
 }
 
-int odbcpool__cfg_load(const char *path, struct cfg **out /* OUT */,
-                       odbcpool_error *err) {
+int odbcpool__cfg_parse(const char *name, const char *buf, size_t len,
+                        struct cfg **out /* OUT */, odbcpool_error *err) {
+  return parse(name, buf, len, out, NULL, err);
+}
+
+int odbcpool__cfg_parse_all(const char *name, const char *buf, size_t len,
+                            struct cfg **out /* OUT */,
+                            struct cfg_problems *probs, odbcpool_error *err) {
+  assert(probs);
+  return parse(name, buf, len, out, probs, err);
+}
+
+void odbcpool__cfg_problems_free(struct cfg_problems *probs) {
+  if (probs == NULL)
+    return;
+  for (size_t i = 0; i < probs->n; i++)
+    free(probs->msg[i]);
+  probs->n = probs->more = 0;
+}
+
+/* The loader behind odbcpool__cfg_load and odbcpool__cfg_load_all. */
+static int load(const char *path, struct cfg **out, struct cfg_problems *probs,
+                odbcpool_error *err) {
   char *buf;
   size_t len;
   int e, rc;
@@ -1332,9 +1536,20 @@ int odbcpool__cfg_load(const char *path, struct cfg **out /* OUT */,
     return odbcpool__err(err, ODBCPOOL_EIO, CFG_SQLSTATE,
                          "%s: cannot read config file: %s", path,
                          read_error(e));
-  rc = odbcpool__cfg_parse(path, buf, len, out, err);
+  rc = parse(path, buf, len, out, probs, err);
   free(buf);
   return rc;
+}
+
+int odbcpool__cfg_load(const char *path, struct cfg **out /* OUT */,
+                       odbcpool_error *err) {
+  return load(path, out, NULL, err);
+}
+
+int odbcpool__cfg_load_all(const char *path, struct cfg **out /* OUT */,
+                           struct cfg_problems *probs, odbcpool_error *err) {
+  assert(probs);
+  return load(path, out, probs, err);
 }
 
 static void free_pool(struct cfg_pool *pool) {
@@ -1362,6 +1577,7 @@ void odbcpool__cfg_free(struct cfg *cfg) {
   free(cfg->pools);
   free(cfg->path);
   free(cfg->stats_file);
+  free(cfg->log);
   free(cfg->audit_path);
   free(cfg->audit_key_file);
   free(cfg->audit_pkey_dir);

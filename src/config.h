@@ -77,24 +77,28 @@ struct cfg_pool {
   /* `purposes` split into names. */
   char **purpose;
   size_t npurposes;
+  long reauth_interval;    /* ms a password is trusted between real
+                              logins */
   /* Parsed from reset_script then reset_sql, in that order. */
   struct cfg_stmt *reset;
   size_t nreset;
 };
 
 struct cfg {
-  char *path;                  /* file the config came from */
-  long reset_workers;          /* [defaults] only: reset threads per set */
-  char *stats_file;            /* [defaults] only: statistics file or NULL */
-  unsigned audit_line;         /* line of [audit], 0 if there is none */
-  char *audit_path;            /* [audit] path: the audit log, or NULL */
-  char *audit_key_file;        /* [audit] key_file: HMAC key */
-  long audit_retention;        /* [audit] retention, ms */
-  long audit_rotate_mib;       /* [audit] rotate_mib */
-  bool audit_syslog;           /* [audit] syslog: write to syslog instead */
-  long audit_pseudonym_period; /* [audit] pseudonym_period, ms; 0: the
-                                  audit key pseudonymises */
-  char *audit_pkey_dir;        /* [audit] pseudonym_keys, or NULL */
+  char *path;            /* file the config came from */
+  long reset_workers;    /* [defaults] only: reset threads per set */
+  char *stats_file;      /* [defaults] only: statistics file or NULL */
+  unsigned audit_line;   /* line of [audit], 0 if there is none */
+  char *audit_path;      /* [audit] path: the audit log, or NULL */
+  char *audit_key_file;  /* [audit] key_file: HMAC key */
+  long audit_retention;  /* [audit] retention, ms */
+  long audit_rotate_mib; /* [audit] rotate_mib */
+  bool audit_syslog;     /* [audit] syslog: write to syslog instead */
+  char *log;             /* [defaults] only: log destination, or NULL */
+  /* [audit] pseudonym_period, ms (0: the audit key pseudonymises) and
+   * pseudonym_keys (NULL: <key_file>.pseudonyms). */
+  long audit_pseudonym_period;
+  char *audit_pkey_dir;
   struct cfg_pool defaults;
   struct cfg_pool *pools; /* one per DSN section, in file order */
   size_t npools;
@@ -137,6 +141,42 @@ int odbcpool__cfg_parse(const char *name, const char *buf, size_t len,
                         struct cfg **out /* OUT */, odbcpool_error *err);
 
 void odbcpool__cfg_free(struct cfg *cfg);
+
+/* Every problem of a config file, for `odbcpool check`: the messages
+ * ("file:line: key 'k': reason"), in the order they were found (lines in
+ * file order, then the checks across keys). At most CFG_MAX_PROBLEMS are
+ * kept; `more` counts the rest. */
+#define CFG_MAX_PROBLEMS 100
+struct cfg_problems {
+  char *msg[CFG_MAX_PROBLEMS];
+  size_t n;
+  size_t more;
+};
+
+/* Like odbcpool__cfg_load and odbcpool__cfg_parse, but after a problem
+ * the parser goes on, and every problem is added to `probs` (which the
+ * caller zeroes first and frees with odbcpool__cfg_problems_free). A line
+ * that fails is ignored, as are the keys of a section whose header fails.
+ * Returns as they do: ECONFIG with the first problem in `err` and *out
+ * NULL if there was any problem; ENOMEM and EIO stop at once. The pool
+ * library itself uses the stopping variants. */
+int odbcpool__cfg_load_all(const char *path, struct cfg **out /* OUT */,
+                           struct cfg_problems *probs, odbcpool_error *err);
+int odbcpool__cfg_parse_all(const char *name, const char *buf, size_t len,
+                            struct cfg **out /* OUT */,
+                            struct cfg_problems *probs, odbcpool_error *err);
+void odbcpool__cfg_problems_free(struct cfg_problems *probs);
+
+/* The setting name nearest to an unknown `key` (by edit distance, case
+ * ignored, a swap of two neighbours counting as one edit), or NULL if none
+ * is near enough to be a likely misspelling. Only settings allowed in
+ * [audit] when `audit`, only the others when not. */
+const char *odbcpool__cfg_suggest(const char *key, bool audit);
+
+/* "defaults" or "audit" if section `name` is a likely misspelling of one
+ * of them (within two edits, case ignored, but not the exact name), else
+ * NULL. Such a section is a DSN section to the parser. */
+const char *odbcpool__cfg_suggest_section(const char *name);
 
 /* The settings for `dsn`: its section, else [defaults]. Never NULL. */
 const struct cfg_pool *odbcpool__cfg_pool(const struct cfg *cfg,

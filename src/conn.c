@@ -140,6 +140,15 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
   if (login_timeout > 0)
     dm->SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT,
                           (SQLPOINTER)(uintptr_t)login_timeout, 0);
+  /* Attributes that take effect only at connect, set as a direct
+   * connection sets them: before the connect. They are part of the pool
+   * key. A value the driver refuses or changes is not an error here: the
+   * driver module reads the value back and tells the application. */
+  c->pre_failed = 0;
+  for (int i = 0; i < p->npre; i++)
+    if (!SQL_SUCCEEDED(dm->SQLSetConnectAttr(
+            dbc, p->pre[i].attr, (SQLPOINTER)(uintptr_t)p->pre[i].value, 0)))
+      c->pre_failed |= 1u << i;
   const char *reason = NULL;
   code = odbcpool__policy_before(c->cfg, p->dsn, p->extra, &reason, err);
   if (code != ODBCPOOL_OK) {
@@ -159,6 +168,12 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
         odbcpool__err_odbc(err, ODBCPOOL_ECONNECT, SQL_HANDLE_DBC, dbc, what);
     if (err != NULL && err->sqlstate[0] == '\0')
       snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
+    /* The SQLSTATE only: the target's text may name the user. */
+    odbcpool__log(ODBCPOOL_LOG_INFO, "pool %s: cannot connect: SQLSTATE %s",
+                  p->dsn,
+                  diag != NULL && diag->n > 0 ? diag->rec[0].state
+                  : err != NULL               ? err->sqlstate
+                                              : "?");
     dm->SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     return code;
   }
@@ -215,6 +230,73 @@ void odbcpool__conn_free(odbcpool_conn *c) {
   free(c);
 }
 
+/* Skips blanks and SQL comments from p to end. */
+static const char *skip_space(const char *p, const char *end) {
+  for (;;) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+                       *p == '\f' || *p == '\v'))
+      p++;
+    if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+      while (p < end && *p != '\n')
+        p++;
+    } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+      const char *q = p + 2;
+      while (end - q >= 2 && !(q[0] == '*' && q[1] == '/'))
+        q++;
+      if (end - q < 2)
+        return end; /* unterminated: nothing proven */
+      p = q + 2;
+    } else {
+      return p;
+    }
+  }
+}
+
+/* Case-insensitive search of `word` (lower case) in [p, end). */
+static bool has_word(const char *p, const char *end, const char *word) {
+  size_t n = strlen(word);
+  for (; (size_t)(end - p) >= n; p++) {
+    size_t i = 0;
+    while (i < n && (p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]) == word[i])
+      i++;
+    if (i == n)
+      return true;
+  }
+  return false;
+}
+
+bool odbcpool__sql_cannot_touch_session(const odbcpool_conn *c, const char *sql,
+                                        size_t len) {
+  /* SQLite keeps its session state in the process and changes it only
+   * through statement text: PRAGMA, ATTACH/DETACH, temp objects,
+   * transactions and savepoints, writes (last_insert_rowid, changes) and
+   * load_extension(). A single SELECT does none of these unless it reads
+   * a pragma table-valued function with an argument (which sets it) or
+   * loads an extension; any other text, or any doubt, is a change. */
+  if (c->builtin == NULL || strcmp(c->builtin->name, "sqlite") != 0 ||
+      sql == NULL)
+    return false;
+  const char *end = sql + len;
+  if (memchr(sql, '\0', len) != NULL)
+    return false;
+  const char *p = skip_space(sql, end);
+  if (end - p < 7 || !has_word(p, p + 6, "select") ||
+      (p[6] >= 'a' && p[6] <= 'z') || (p[6] >= 'A' && p[6] <= 'Z') ||
+      p[6] == '_' || (p[6] >= '0' && p[6] <= '9') ||
+      (unsigned char)p[6] >= 0x80)
+    return false;
+  /* One statement: nothing but blanks and comments after a ';'. */
+  const char *semi = memchr(p, ';', (size_t)(end - p));
+  if (semi != NULL && skip_space(semi + 1, end) != end)
+    return false;
+  return !has_word(p, end, "pragma") && !has_word(p, end, "load_extension");
+}
+
+void odbcpool__conn_note_sql(odbcpool_conn *c, const char *sql, size_t len) {
+  if (!c->sql_dirty && !odbcpool__sql_cannot_touch_session(c, sql, len))
+    c->sql_dirty = true;
+}
+
 void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err) {
   memcpy(c->sqlstate, err->sqlstate, sizeof c->sqlstate);
   c->sqlstate[sizeof c->sqlstate - 1] = '\0';
@@ -223,7 +305,15 @@ void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err) {
   c->errmsg[n] = '\0';
 }
 
-bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
+bool odbcpool__conn_validation_queries(const odbcpool_conn *c,
+                                       uint64_t now_ms) {
+  const struct cfg_pool *cfg = c->cfg;
+  return cfg->validation_query != NULL &&
+         now_ms - c->idle_since_ms >= (uint64_t)cfg->validation_idle;
+}
+
+bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms,
+                             uint64_t deadline_ms) {
   const struct odbcpool__dm *dm = odbcpool__dm(NULL);
   if (dm == NULL)
     return false;
@@ -233,14 +323,18 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
   /* A driver that cannot tell is not a dead connection. */
   if (SQL_SUCCEEDED(rc) && dead == SQL_CD_TRUE)
     return false;
-  const struct cfg_pool *cfg = c->cfg;
-  if (cfg->validation_query == NULL)
+  if (!odbcpool__conn_validation_queries(c, now_ms))
     return true;
-  if (now_ms - c->idle_since_ms < (uint64_t)cfg->validation_idle)
-    return true;
+  /* The seconds left to the borrower's deadline, rounded up, as the
+   * query timeout: a driver that can cancel gives up in time. */
+  SQLULEN timeout_s = 0;
+  if (deadline_ms != 0) {
+    uint64_t now = odbcpool__now_ms();
+    timeout_s = now >= deadline_ms ? 1 : (deadline_ms - now + 999) / 1000;
+  }
   odbcpool_error err;
-  if (odbcpool__exec(c->hdbc, cfg->validation_query, false, false, &err) !=
-      ODBCPOOL_OK) {
+  if (odbcpool__exec_timeout(c->hdbc, c->cfg->validation_query, timeout_s,
+                             &err) != ODBCPOOL_OK) {
     odbcpool__log(ODBCPOOL_LOG_INFO,
                   "pool %s: connection %llu failed "
                   "validation: %s",
@@ -255,6 +349,11 @@ bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms) {
  * what the next one sees with them, and a restore would only fail. */
 static bool preconnect_only(SQLINTEGER attr) {
   return attr == SQL_ATTR_PACKET_SIZE || attr == SQL_ATTR_ODBC_CURSORS;
+}
+
+bool odbcpool__attr_at_open(SQLINTEGER attr) {
+  return attr == SQL_ATTR_LOGIN_TIMEOUT || attr == SQL_ATTR_PACKET_SIZE ||
+         attr == SQL_ATTR_ODBC_CURSORS;
 }
 
 void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr) {

@@ -13,7 +13,7 @@
  * of the ODBC API table. Entries are resolved with dlsym on the DM loaded
  * by soname, never by linking, so that the driver module cannot bind a
  * call to itself and a host that loaded the DM RTLD_LOCAL still works
- * (see DESIGN.md). */
+ * (see doc/ARCHITECTURE.md). */
 struct odbcpool__dm {
 #define ODBCPOOL_DM_FIELD_(kind, name, params, args) SQLRETURN(*name) params;
   ODBCPOOL_ODBC_API(ODBCPOOL_DM_FIELD_)

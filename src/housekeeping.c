@@ -61,15 +61,15 @@ static void report_leaks(struct pool *p, uint64_t now) {
 }
 
 /* Opens connections until min_idle are idle, one at a time, never past
- * max_connections and never ahead of a waiting borrower. Only pools that
- * need no borrower's password can be filled. Lock held. */
+ * the DSN's max_connections and never ahead of a waiting borrower. Only pools
+ * that need no borrower's password can be filled. Lock held. */
 static void fill_min_idle(struct pool *p) {
   odbcpool_set *s = p->set;
   const struct cfg_pool *cfg = p->cfg;
   while (!s->closing && !p->has_pwd && p->wait_head == NULL &&
          p->lists[CONN_IDLE].n + p->lists[CONN_OPENING].n <
              (unsigned)cfg->min_idle &&
-         odbcpool__pool_total(p) < (unsigned)cfg->max_connections) {
+         odbcpool__dsn_room(p)) {
     odbcpool_conn *c = odbcpool__conn_new(p);
     if (c == NULL)
       return;

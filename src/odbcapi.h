@@ -1,18 +1,26 @@
 /* odbcapi.h — the ODBC API as one table: every function a driver can
- * export (sql.h, sqlext.h, sqlucode.h; ANSI and W), with its signature.
+ * export (sql.h, sqlext.h, sqlucode.h; ANSI and W; ODBC 3 and ODBC 1/2),
+ * with its signature.
  *
  * X(kind, name, (parameters), (call arguments)). The table generates both
  * the driver manager function table (src/dm.h) and the driver module's
  * forwarders (src/driver/forward.c). kind says how the driver handles a
  * call: STMT, DBC and DESC calls are forwarded to the borrowed target
  * handle, named T in the arguments; SPECIAL ones are written by hand in
- * src/driver/. ODBC 2.x functions (SQLError, SQLTransact, SQLAllocEnv,
- * ...) and those only a driver manager implements (SQLDataSources,
- * SQLDrivers) are not listed: unixODBC maps them onto these. Except
- * SQLSetParam (and ODBC 3's SQLBindParam): unixODBC maps it onto the
- * driver's SQLBindParameter with a BufferLength that its own public
- * SQLBindParameter refuses, so it is forwarded as itself (see
- * src/driver/params.c).
+ * src/driver/; DMONLY ones (SQLDataSources, SQLDrivers) only a driver
+ * manager implements: the driver exports them because unixODBC looks
+ * them up, and answers IM001 (src/driver/forward.c).
+ *
+ * The ODBC 1/2 functions (SQLError, SQLTransact, SQLColAttributes,
+ * SQLAllocStmt, ...) are listed too and forwarded as themselves, to the
+ * target's driver manager, which maps them for the target driver exactly
+ * as it would for the application without odbcpool. Were they left out,
+ * the application's driver manager would map them onto odbcpool's ODBC 3
+ * entry points instead, and some drivers answer the two differently
+ * (sqlite3odbc: SQLColAttributes(SQL_COLUMN_TYPE) against
+ * SQLColAttribute(SQL_DESC_CONCISE_TYPE)); every name unixODBC looks up
+ * and does not find also costs it a failed lookup on every connect.
+ * SQLSetParam and SQLBindParam: see src/driver/params.c.
  * Generated once from unixODBC 2.3.11's headers; kept by hand since. */
 #ifndef ODBCPOOL_ODBCAPI_H
 #define ODBCPOOL_ODBCAPI_H
@@ -34,7 +42,7 @@
   X(STMT, SQLSetParam, (SQLHSTMT h, SQLUSMALLINT a1, SQLSMALLINT a2,          \
       SQLSMALLINT a3, SQLULEN a4, SQLSMALLINT a5, SQLPOINTER a6, SQLLEN *     \
       a7), (T, a1, a2, a3, a4, a5, a6, a7))                                   \
-  X(STMT, SQLBulkOperations, (SQLHSTMT h, SQLSMALLINT a1), (T, a1))           \
+  X(STMT_DIRTY, SQLBulkOperations, (SQLHSTMT h, SQLSMALLINT a1), (T, a1))           \
   X(STMT, SQLCancel, (SQLHSTMT h), (T))                                       \
   X(STMT, SQLCloseCursor, (SQLHSTMT h), (T))                                  \
   X(STMT, SQLColAttribute, (SQLHSTMT h, SQLUSMALLINT a1, SQLUSMALLINT a2,     \
@@ -66,9 +74,9 @@
   X(STMT, SQLDescribeParam, (SQLHSTMT h, SQLUSMALLINT a1, SQLSMALLINT * a2,   \
       SQLULEN * a3, SQLSMALLINT * a4, SQLSMALLINT * a5), (T, a1, a2, a3, a4,  \
       a5))                                                                    \
-  X(STMT, SQLExecDirect, (SQLHSTMT h, SQLCHAR * a1, SQLINTEGER a2), (T, a1,   \
+  X(STMT_SQL, SQLExecDirect, (SQLHSTMT h, SQLCHAR * a1, SQLINTEGER a2), (T, a1,   \
       a2))                                                                    \
-  X(STMT, SQLExecDirectW, (SQLHSTMT h, SQLWCHAR * a1, SQLINTEGER a2), (T,     \
+  X(STMT_SQL, SQLExecDirectW, (SQLHSTMT h, SQLWCHAR * a1, SQLINTEGER a2), (T,     \
       a1, a2))                                                                \
   X(STMT, SQLExecute, (SQLHSTMT h), (T))                                      \
   X(STMT, SQLExtendedFetch, (SQLHSTMT h, SQLUSMALLINT a1, SQLLEN a2, SQLULEN  \
@@ -98,9 +106,9 @@
   X(STMT, SQLNumParams, (SQLHSTMT h, SQLSMALLINT * a1), (T, a1))              \
   X(STMT, SQLNumResultCols, (SQLHSTMT h, SQLSMALLINT * a1), (T, a1))          \
   X(STMT, SQLParamData, (SQLHSTMT h, SQLPOINTER * a1), (T, a1))               \
-  X(STMT, SQLPrepare, (SQLHSTMT h, SQLCHAR * a1, SQLINTEGER a2), (T, a1,      \
+  X(STMT_SQL, SQLPrepare, (SQLHSTMT h, SQLCHAR * a1, SQLINTEGER a2), (T, a1,      \
       a2))                                                                    \
-  X(STMT, SQLPrepareW, (SQLHSTMT h, SQLWCHAR * a1, SQLINTEGER a2), (T, a1,    \
+  X(STMT_SQL, SQLPrepareW, (SQLHSTMT h, SQLWCHAR * a1, SQLINTEGER a2), (T, a1,    \
       a2))                                                                    \
   X(STMT, SQLPrimaryKeys, (SQLHSTMT h, SQLCHAR * a1, SQLSMALLINT a2, SQLCHAR  \
       * a3, SQLSMALLINT a4, SQLCHAR * a5, SQLSMALLINT a6), (T, a1, a2, a3,    \
@@ -126,7 +134,7 @@
       a1, a2))                                                                \
   X(STMT, SQLSetCursorNameW, (SQLHSTMT h, SQLWCHAR * a1, SQLSMALLINT a2),     \
       (T, a1, a2))                                                            \
-  X(STMT, SQLSetPos, (SQLHSTMT h, SQLSETPOSIROW a1, SQLUSMALLINT a2,          \
+  X(STMT_DIRTY, SQLSetPos, (SQLHSTMT h, SQLSETPOSIROW a1, SQLUSMALLINT a2,          \
       SQLUSMALLINT a3), (T, a1, a2, a3))                                      \
   X(STMT, SQLSpecialColumns, (SQLHSTMT h, SQLUSMALLINT a1, SQLCHAR * a2,      \
       SQLSMALLINT a3, SQLCHAR * a4, SQLSMALLINT a5, SQLCHAR * a6,             \
@@ -245,6 +253,55 @@
       SQLINTEGER a4), (a1, a2, a3, a4))                                       \
   X(SPECIAL, SQLGetFunctions, (SQLHDBC a1, SQLUSMALLINT a2, SQLUSMALLINT *    \
       a3), (a1, a2, a3))                                                      \
+  X(STMT, SQLColAttributes, (SQLHSTMT h, SQLUSMALLINT a1, SQLUSMALLINT a2,    \
+      SQLPOINTER a3, SQLSMALLINT a4, SQLSMALLINT * a5, SQLLEN * a6), (T, a1,  \
+      a2, a3, a4, a5, a6))                                                    \
+  X(STMT, SQLColAttributesW, (SQLHSTMT h, SQLUSMALLINT a1, SQLUSMALLINT a2,   \
+      SQLPOINTER a3, SQLSMALLINT a4, SQLSMALLINT * a5, SQLLEN * a6), (T, a1,  \
+      a2, a3, a4, a5, a6))                                                    \
+  X(STMT, SQLGetStmtOption, (SQLHSTMT h, SQLUSMALLINT a1, SQLPOINTER a2),     \
+      (T, a1, a2))                                                            \
+  X(STMT, SQLSetStmtOption, (SQLHSTMT h, SQLUSMALLINT a1, SQLULEN a2), (T,    \
+      a1, a2))                                                                \
+  X(STMT, SQLParamOptions, (SQLHSTMT h, SQLULEN a1, SQLULEN * a2), (T, a1,    \
+      a2))                                                                    \
+  X(STMT, SQLSetScrollOptions, (SQLHSTMT h, SQLUSMALLINT a1, SQLLEN a2,       \
+      SQLUSMALLINT a3), (T, a1, a2, a3))                                      \
+  X(SPECIAL, SQLAllocEnv, (SQLHENV * a1), (a1))                               \
+  X(SPECIAL, SQLAllocConnect, (SQLHENV a1, SQLHDBC * a2), (a1, a2))           \
+  X(SPECIAL, SQLAllocStmt, (SQLHDBC a1, SQLHSTMT * a2), (a1, a2))             \
+  X(SPECIAL, SQLAllocHandleStd, (SQLSMALLINT a1, SQLHANDLE a2, SQLHANDLE *    \
+      a3), (a1, a2, a3))                                                      \
+  X(SPECIAL, SQLFreeEnv, (SQLHENV a1), (a1))                                  \
+  X(SPECIAL, SQLFreeConnect, (SQLHDBC a1), (a1))                              \
+  X(SPECIAL, SQLTransact, (SQLHENV a1, SQLHDBC a2, SQLUSMALLINT a3), (a1,     \
+      a2, a3))                                                                \
+  X(SPECIAL, SQLError, (SQLHENV a1, SQLHDBC a2, SQLHSTMT a3, SQLCHAR * a4,    \
+      SQLINTEGER * a5, SQLCHAR * a6, SQLSMALLINT a7, SQLSMALLINT * a8), (a1,  \
+      a2, a3, a4, a5, a6, a7, a8))                                            \
+  X(SPECIAL, SQLErrorW, (SQLHENV a1, SQLHDBC a2, SQLHSTMT a3, SQLWCHAR * a4,  \
+      SQLINTEGER * a5, SQLWCHAR * a6, SQLSMALLINT a7, SQLSMALLINT * a8),      \
+      (a1, a2, a3, a4, a5, a6, a7, a8))                                       \
+  X(SPECIAL, SQLGetConnectOption, (SQLHDBC a1, SQLUSMALLINT a2, SQLPOINTER    \
+      a3), (a1, a2, a3))                                                      \
+  X(SPECIAL, SQLGetConnectOptionW, (SQLHDBC a1, SQLUSMALLINT a2, SQLPOINTER   \
+      a3), (a1, a2, a3))                                                      \
+  X(SPECIAL, SQLSetConnectOption, (SQLHDBC a1, SQLUSMALLINT a2, SQLULEN a3),  \
+      (a1, a2, a3))                                                           \
+  X(SPECIAL, SQLSetConnectOptionW, (SQLHDBC a1, SQLUSMALLINT a2, SQLULEN     \
+      a3), (a1, a2, a3))                                                      \
+  X(DMONLY, SQLDataSources, (SQLHENV h, SQLUSMALLINT a1, SQLCHAR * a2,        \
+      SQLSMALLINT a3, SQLSMALLINT * a4, SQLCHAR * a5, SQLSMALLINT a6,         \
+      SQLSMALLINT * a7), (h, a1, a2, a3, a4, a5, a6, a7))                     \
+  X(DMONLY, SQLDataSourcesW, (SQLHENV h, SQLUSMALLINT a1, SQLWCHAR * a2,      \
+      SQLSMALLINT a3, SQLSMALLINT * a4, SQLWCHAR * a5, SQLSMALLINT a6,        \
+      SQLSMALLINT * a7), (h, a1, a2, a3, a4, a5, a6, a7))                     \
+  X(DMONLY, SQLDrivers, (SQLHENV h, SQLUSMALLINT a1, SQLCHAR * a2,            \
+      SQLSMALLINT a3, SQLSMALLINT * a4, SQLCHAR * a5, SQLSMALLINT a6,         \
+      SQLSMALLINT * a7), (h, a1, a2, a3, a4, a5, a6, a7))                     \
+  X(DMONLY, SQLDriversW, (SQLHENV h, SQLUSMALLINT a1, SQLWCHAR * a2,          \
+      SQLSMALLINT a3, SQLSMALLINT * a4, SQLWCHAR * a5, SQLSMALLINT a6,        \
+      SQLSMALLINT * a7), (h, a1, a2, a3, a4, a5, a6, a7))                     \
   X(SPECIAL, SQLCopyDesc, (SQLHDESC a1, SQLHDESC a2), (a1, a2))
 
 #endif /* ODBCPOOL_ODBCAPI_H */

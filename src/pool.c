@@ -1,6 +1,7 @@
 /* pool.c — borrow and return: lists, fair waiting, reset queue, fork. */
 #include "build.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,7 @@ static void list_push_head(struct conn_list *l, odbcpool_conn *c) {
 }
 
 void odbcpool__conn_move(odbcpool_conn *c, enum conn_state state) {
+  ODBCPOOL_ASSERT_HELD(&c->pool->set->lock);
   struct pool *p = c->pool;
   list_unlink(&p->lists[c->state], c);
   c->state = state;
@@ -97,7 +99,43 @@ unsigned odbcpool__pool_total(const struct pool *p) {
   return n;
 }
 
+bool odbcpool__dsn_room(const struct pool *p) {
+  return p->ds->nconns < (unsigned)p->cfg->max_connections;
+}
+
+/* A connection of `p` left the lists for good: its slot is free. */
+static void slot_release(struct pool *p) {
+  p->ds->nconns--;
+}
+
+/* Whether a pool of p's DSN other than `p` has borrowers waiting. */
+static bool dsn_starved(const struct pool *p) {
+  for (const struct pool *q = p->set->pools; q; q = q->next)
+    if (q != p && q->ds == p->ds && q->wait_head != NULL)
+      return true;
+  return false;
+}
+
+bool odbcpool__give_way(struct pool *p) {
+  odbcpool_set *s = p->set;
+  if (s->closing)
+    return false;
+  for (struct pool *q = s->pools; q; q = q->next) {
+    if (q == p || q->ds != p->ds || q->lists[CONN_IDLE].tail == NULL)
+      continue;
+    odbcpool_conn *c = q->lists[CONN_IDLE].tail; /* least recently used */
+    odbcpool__log(ODBCPOOL_LOG_DEBUG,
+                  "pool %s: idle connection %llu closed: another user or "
+                  "connection string of the DSN waits (max_connections)",
+                  q->dsn, (unsigned long long)c->id);
+    odbcpool__close_locked(c, ODBCPOOL_CLOSE_GAVE_WAY);
+    return true;
+  }
+  return false;
+}
+
 odbcpool_conn *odbcpool__conn_new(struct pool *p) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
   odbcpool_conn *c = calloc(1, sizeof *c);
   if (c == NULL)
     return NULL;
@@ -107,6 +145,7 @@ odbcpool_conn *odbcpool__conn_new(struct pool *p) {
   c->state = CONN_OPENING;
   c->generation = p->set->generation;
   list_push_head(&p->lists[CONN_OPENING], c);
+  p->ds->nconns++;
   return c;
 }
 
@@ -118,12 +157,13 @@ static odbcpool_conn *take_idle(struct pool *p) {
   return c;
 }
 
-void odbcpool__pool_dispatch(struct pool *p) {
+/* Hands p's idle connections and free slots of its DSN to p's waiters.
+ * Lock held. */
+static void dispatch_one(struct pool *p) {
   while (p->wait_head != NULL) {
     odbcpool_conn *c = take_idle(p);
     if (c == NULL) {
-      if (p->set->closing ||
-          odbcpool__pool_total(p) >= (unsigned)p->cfg->max_connections)
+      if (p->set->closing || !odbcpool__dsn_room(p))
         return;
       c = odbcpool__conn_new(p);
       if (c == NULL)
@@ -139,7 +179,19 @@ void odbcpool__pool_dispatch(struct pool *p) {
   }
 }
 
-void odbcpool__close_locked(odbcpool_conn *c, int reason) {
+/* The pool's own waiters first, then those of the other pools of its
+ * DSN, which share its max_connections. */
+void odbcpool__pool_dispatch(struct pool *p) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
+  dispatch_one(p);
+  for (struct pool *q = p->set->pools; q; q = q->next)
+    if (q != p && q->ds == p->ds && q->wait_head != NULL)
+      dispatch_one(q);
+}
+
+/* Disconnects `c` (CLOSING meanwhile), audits and counts the close, frees
+ * it and its slot. Lock held; released during the disconnect. */
+static void close_and_free(odbcpool_conn *c, int reason) {
   struct pool *p = c->pool;
   odbcpool_set *s = p->set;
   odbcpool__conn_move(c, CONN_CLOSING);
@@ -150,19 +202,28 @@ void odbcpool__close_locked(odbcpool_conn *c, int reason) {
                      (long)(odbcpool__now_ms() - c->created_ms), -1);
   pthread_mutex_lock(&s->lock);
   list_unlink(&p->lists[CONN_CLOSING], c);
+  slot_release(p);
   p->stats->closes[reason]++;
   odbcpool__log(ODBCPOOL_LOG_DEBUG, "pool %s: closed connection %llu (%s)",
                 p->dsn, (unsigned long long)c->id,
                 odbcpool_close_reason_name(reason));
   odbcpool__conn_free(c);
+}
+
+void odbcpool__close_locked(odbcpool_conn *c, int reason) {
+  ODBCPOOL_ASSERT_HELD(&c->pool->set->lock);
+  struct pool *p = c->pool;
+  close_and_free(c, reason);
   /* The slot is free: a waiter may open a new connection in it. */
   odbcpool__pool_dispatch(p);
-  pthread_cond_broadcast(&s->idle_cv);
+  pthread_cond_broadcast(&p->set->idle_cv);
 }
 
 void odbcpool__open_failed(odbcpool_conn *c) {
+  ODBCPOOL_ASSERT_HELD(&c->pool->set->lock);
   struct pool *p = c->pool;
   list_unlink(&p->lists[CONN_OPENING], c);
+  slot_release(p);
   odbcpool__conn_free(c);
   p->stats->connect_failures++;
   odbcpool__pool_dispatch(p);
@@ -321,6 +382,7 @@ void odbcpool__registry_remove(odbcpool_set *s) {
  * threads, which fork() did not copy, are started again. Called with the
  * lock held, on the first call into the set in the child. */
 void odbcpool__fork_check(odbcpool_set *s) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   pid_t self = getpid();
   if (s->pid == self)
     return;
@@ -333,6 +395,8 @@ void odbcpool__fork_check(odbcpool_set *s) {
   s->resets_running = 0;
   /* Connections given up in a stuck reset stay the parent's. */
   s->nstuck = 0;
+  for (struct dsn_stats *d = s->dsns; d; d = d->next)
+    d->nconns = 0;
   for (struct pool *p = s->pools; p; p = p->next) {
     for (int st = 0; st < CONN_NSTATES; st++) {
       odbcpool_conn *c;
@@ -380,6 +444,7 @@ static void reap_abandoned(odbcpool_conn *c) {
 }
 
 void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
   odbcpool_set *s = p->set;
   long limit = p->cfg->reset_timeout;
   odbcpool_conn *c = p->lists[CONN_RESETTING].head;
@@ -391,6 +456,7 @@ void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
        * it. Its worker, stuck in the driver, frees it if it comes back;
        * another worker takes its place. */
       list_unlink(&p->lists[CONN_RESETTING], c);
+      slot_release(p);
       c->abandoned = true;
       p->nabandoned++;
       p->stats->reset_failures++;
@@ -418,6 +484,7 @@ void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
 }
 
 void odbcpool__workers_replace(odbcpool_set *s) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   if (s->closing || s->nworkers - s->nstuck >= (unsigned)s->cfg0->reset_workers)
     return;
   if (s->nworkers >= s->maxworkers) {
@@ -432,6 +499,8 @@ void odbcpool__workers_replace(odbcpool_set *s) {
     return;
   s->nworkers++;
 }
+
+static bool run_validation(odbcpool_conn *c);
 
 void *odbcpool__reset_worker(void *arg) {
   odbcpool_set *s = arg;
@@ -449,6 +518,17 @@ void *odbcpool__reset_worker(void *arg) {
     s->resets_running++;
     if (s->resets_running == s->nworkers - s->nstuck)
       s->all_busy_since_ms = odbcpool__now_ms();
+    if (c->validation != NULL) {
+      /* Given up by its borrower: its resets_running share went with
+       * it (as for a reset the watchdog gives up). */
+      if (!run_validation(c)) {
+        s->resets_running--;
+        s->all_busy_since_ms = 0;
+        if (s->reset_head == NULL && s->resets_running == 0)
+          pthread_cond_broadcast(&s->idle_cv);
+      }
+      continue;
+    }
     struct pool *p = c->pool;
     int code = ODBCPOOL_OK;
     odbcpool_error err;
@@ -494,8 +574,14 @@ void *odbcpool__reset_worker(void *arg) {
       odbcpool__close_locked(c, ODBCPOOL_CLOSE_RESET_FAILED);
     } else {
       p->stats->resets++;
+      if (c->reset_light)
+        p->stats->resets_light++;
       if (c->expires_ms != 0 && now >= c->expires_ms) {
         odbcpool__close_locked(c, ODBCPOOL_CLOSE_LIFETIME);
+      } else if (p->wait_head == NULL && dsn_starved(p)) {
+        /* Another user or connection string of the DSN waits for a
+         * slot: this connection makes room instead of idling. */
+        odbcpool__close_locked(c, ODBCPOOL_CLOSE_GAVE_WAY);
       } else {
         c->idle_since_ms = now;
         odbcpool__conn_move(c, CONN_IDLE);
@@ -517,6 +603,7 @@ void *odbcpool__reset_worker(void *arg) {
 }
 
 void odbcpool__workers_grow(odbcpool_set *s, uint64_t now) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   if (s->closing || s->reset_head == NULL || s->nworkers >= s->maxworkers ||
       s->resets_running < s->nworkers - s->nstuck ||
       s->all_busy_since_ms == 0 || now - s->all_busy_since_ms < 500)
@@ -533,6 +620,7 @@ void odbcpool__workers_grow(odbcpool_set *s, uint64_t now) {
 }
 
 int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   unsigned n = (unsigned)s->cfg0->reset_workers;
   /* Room for more workers: when every worker is stuck in a reset (a
    * database that stopped answering), the housekeeper starts another, so
@@ -582,10 +670,10 @@ static void pool_free(struct pool *p) {
   free(p);
 }
 
-static odbcpool_stats *dsn_stats_get(odbcpool_set *s, const char *dsn) {
+static struct dsn_stats *dsn_stats_get(odbcpool_set *s, const char *dsn) {
   for (struct dsn_stats *d = s->dsns; d; d = d->next)
     if (strcmp(d->dsn, dsn) == 0)
-      return &d->c;
+      return d;
   struct dsn_stats *d = calloc(1, sizeof *d);
   if (d == NULL || (d->dsn = odbcpool__strdup(dsn)) == NULL) {
     free(d);
@@ -593,16 +681,18 @@ static odbcpool_stats *dsn_stats_get(odbcpool_set *s, const char *dsn) {
   }
   d->next = s->dsns;
   s->dsns = d;
-  return &d->c;
+  return d;
 }
 
 /* The pool that min_idle keeps filled: the DSN's own credentials. */
 static bool is_config_pool(const struct pool *p) {
   return p->uid == NULL && !p->has_pwd && p->extra == NULL && !p->wide &&
-         p->odbc_version == SQL_OV_ODBC3_80 && p->cfg->min_idle > 0;
+         p->npre == 0 && p->odbc_version == SQL_OV_ODBC3_80 &&
+         p->cfg->min_idle > 0;
 }
 
 bool odbcpool__pool_prune(struct pool *p) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
   odbcpool_set *s = p->set;
   if (odbcpool__pool_total(p) > 0 || p->nwaiting > 0 || p->nabandoned > 0 ||
       p->nreset_waiters > 0 || is_config_pool(p))
@@ -621,64 +711,154 @@ static SQLINTEGER version_of(const struct odbcpool__key *key) {
   return key->odbc_version ? key->odbc_version : (SQLINTEGER)SQL_OV_ODBC3_80;
 }
 
+static bool same_pre(const struct pool *p, const struct odbcpool__key *key) {
+  if (p->npre != key->npre)
+    return false;
+  for (int i = 0; i < key->npre; i++) {
+    bool found = false;
+    for (int j = 0; j < p->npre && !found; j++)
+      found = p->pre[j].attr == key->pre[i].attr &&
+              p->pre[j].value == key->pre[i].value;
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
 /* Finds or creates the pool for `key`, computing the password verifier
- * once and scanning the pools once. If the key names a user whose pools
- * were made with another password, sets *conflict (may be NULL: no
- * check) and returns NULL: such a borrower is refused rather than given
- * a connection of the user's, or a new one. Verifiers are compared in
- * constant time, every candidate of the user. NULL without *conflict is
- * ENOMEM. Called with the lock held. */
+ * once and scanning the pools once. Verifiers are compared in constant
+ * time. A user whose pools were made with another password gets a pool
+ * of its own: the server decides about that password when the pool
+ * opens its first connection (a real login). NULL is ENOMEM. Called
+ * with the lock held. */
 struct pool *odbcpool__pool_get(odbcpool_set *s,
-                                const struct odbcpool__key *key,
-                                bool *conflict) {
+                                const struct odbcpool__key *key) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
+  assert(key->npre >= 0 && key->npre <= ODBCPOOL_PREATTR_MAX);
   unsigned char v[32];
   verifier(s, key->pwd, v);
   bool has_pwd = key->pwd != NULL;
   struct pool *found = NULL;
-  bool other = false;
   for (struct pool *p = s->pools; p; p = p->next) {
     if (strcmp(p->dsn, key->dsn) != 0 || !same_str(p->uid, key->uid) ||
         !same_str(p->extra, key->extra) || p->wide != key->wide ||
-        p->odbc_version != version_of(key))
+        p->odbc_version != version_of(key) || !same_pre(p, key))
       continue;
     bool same =
         p->has_pwd == has_pwd && CRYPTO_memcmp(p->verifier, v, sizeof v) == 0;
     if (same)
       found = p;
-    else
-      other = true;
   }
-  if (conflict != NULL) {
-    *conflict = key->uid != NULL && other;
-    if (*conflict) {
-      OPENSSL_cleanse(v, sizeof v);
-      return NULL;
-    }
-  }
-  if (found != NULL)
+  if (found != NULL) {
+    OPENSSL_cleanse(v, sizeof v);
     return found;
+  }
   struct pool *p = calloc(1, sizeof *p);
-  if (p == NULL)
+  if (p == NULL) {
+    OPENSSL_cleanse(v, sizeof v);
     return NULL;
+  }
   p->dsn = odbcpool__strdup(key->dsn);
   p->uid = odbcpool__strdup(key->uid);
   p->extra = odbcpool__strdup(key->extra);
-  p->stats = dsn_stats_get(s, key->dsn);
+  p->ds = dsn_stats_get(s, key->dsn);
   if (p->dsn == NULL || (key->uid != NULL && p->uid == NULL) ||
-      (key->extra != NULL && p->extra == NULL) || p->stats == NULL) {
+      (key->extra != NULL && p->extra == NULL) || p->ds == NULL) {
+    OPENSSL_cleanse(v, sizeof v);
     pool_free(p);
     return NULL;
   }
+  p->stats = &p->ds->c;
   p->set = s;
   p->cfg = odbcpool__cfg_pool(s->cfg, key->dsn);
   memcpy(p->verifier, v, sizeof v);
+  OPENSSL_cleanse(v, sizeof v);
   p->has_pwd = has_pwd;
+  p->verified_ms = 0; /* the first borrower logs in */
   p->wide = key->wide;
   p->odbc_version = version_of(key);
+  p->npre = key->npre;
+  for (int i = 0; i < key->npre; i++)
+    p->pre[i] = key->pre[i];
   p->reset_conn_support = -1;
   p->next = s->pools;
   s->pools = p;
   return p;
+}
+
+/* ------------------------------------------------- password lifetime */
+
+/* Whether a borrower of `p` must log in for real before its pooled
+ * connections are used: a pool made with an application's password
+ * whose last real login is reauth_interval old, or that the server
+ * refused since. Lock held. */
+static bool reauth_due(const struct pool *p, uint64_t now) {
+  if (!p->has_pwd)
+    return false;
+  if (p->verified_ms == 0)
+    return true;
+  return now - p->verified_ms >= (uint64_t)p->cfg->reauth_interval;
+}
+
+static bool same_password(const struct pool *a, const struct pool *b) {
+  return a->has_pwd == b->has_pwd &&
+         CRYPTO_memcmp(a->verifier, b->verifier, sizeof a->verifier) == 0;
+}
+
+/* The server accepted the password of `p` in a real login at `now`: the
+ * pooled connections made with it (in any pool of the DSN and user) may
+ * be handed out for another reauth_interval. Another password of the
+ * same user is now in doubt (the password was changed, or that one is
+ * wrong): its pools log in again at their next borrow. Lock held. */
+static void password_accepted(struct pool *p, uint64_t now) {
+  for (struct pool *q = p->set->pools; q; q = q->next) {
+    if (q->ds != p->ds || !q->has_pwd || !same_str(q->uid, p->uid))
+      continue;
+    q->verified_ms = same_password(q, p) ? now : 0;
+  }
+}
+
+/* A real login with the password of `p` failed: no pooled connection
+ * made with that password (in any pool of the DSN and user) may be used
+ * again. Idle ones are closed now, borrowed and returning ones when they
+ * come back, and the next borrower with the password logs in again.
+ * Lock held; released while connections are closed (a pool being
+ * closed keeps a connection in CLOSING, so it is not freed meanwhile). */
+static void password_refused(struct pool *p) {
+  for (struct pool *q = p->set->pools; q; q = q->next) {
+    if (q->ds != p->ds || !q->has_pwd || !same_str(q->uid, p->uid) ||
+        !same_password(q, p))
+      continue;
+    q->verified_ms = 0;
+    const enum conn_state busy[] = {CONN_IN_USE, CONN_RESETTING};
+    for (size_t i = 0; i < sizeof busy / sizeof busy[0]; i++) {
+      for (odbcpool_conn *c = q->lists[busy[i]].head; c; c = c->next) {
+        if (c->no_reuse < 0) {
+          c->no_reuse = ODBCPOOL_CLOSE_REAUTH;
+          c->no_reuse_why = "the server refused its password since";
+        }
+      }
+    }
+    while (q->lists[CONN_IDLE].head != NULL)
+      odbcpool__close_locked(q->lists[CONN_IDLE].head, ODBCPOOL_CLOSE_REAUTH);
+  }
+}
+
+/* Closes `c`, an idle connection just taken (IN_USE), and returns a new
+ * connection in state OPENING in its slot, for a borrower that must log
+ * in for real: the slot is not given to anyone else meanwhile. NULL when
+ * out of memory (the slot is then free). Lock held; released while the
+ * old connection is disconnected. */
+static odbcpool_conn *reopen_in_slot(odbcpool_conn *c) {
+  struct pool *p = c->pool;
+  odbcpool_set *s = p->set;
+  close_and_free(c, ODBCPOOL_CLOSE_REAUTH);
+  odbcpool_conn *n = odbcpool__conn_new(p);
+  if (n == NULL) {
+    odbcpool__pool_dispatch(p);
+    pthread_cond_broadcast(&s->idle_cv);
+  }
+  return n;
 }
 
 /* ------------------------------------------------------ borrow, return */
@@ -771,16 +951,141 @@ int odbcpool_borrow(odbcpool_set *s, const char *dsn,
                           opts ? opts->timeout_ms : -1, out, err, NULL);
 }
 
-int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
+enum { VAL_OK, VAL_FAILED, VAL_TIMEOUT };
+
+/* Checks idle connection `c` (IN_USE) for a borrower whose deadline is
+ * `deadline`. The SQL_ATTR_CONNECTION_DEAD check alone runs on the
+ * borrower's thread; a validation query, which needs the server and can
+ * hang with it, runs on a reset worker while the borrower waits no
+ * longer than its deadline. Returns VAL_OK, VAL_FAILED (the caller
+ * closes `c`) or VAL_TIMEOUT: then `c` is no longer the borrower's (put
+ * back to idle if no worker had started on it, else given up: off every
+ * list, its slot freed, closed by the worker when the driver returns),
+ * and must not be touched. Lock held; released while waiting. */
+static int validate_for_borrower(odbcpool_conn *c, uint64_t deadline) {
+  struct pool *p = c->pool;
+  odbcpool_set *s = p->set;
+  uint64_t now = odbcpool__now_ms();
+  if (!odbcpool__conn_validation_queries(c, now) || !s->threads_started ||
+      s->workers == NULL) {
+    pthread_mutex_unlock(&s->lock);
+    bool ok = odbcpool__conn_validate(c, now, deadline);
+    pthread_mutex_lock(&s->lock);
+    return ok ? VAL_OK : VAL_FAILED;
+  }
+  struct odbcpool__validation v = {
+      .deadline_ms = deadline, .done = false, .ok = false};
+  odbcpool__cond_init(&v.cv);
+  c->validation = &v;
+  c->validation_running = false;
+  /* Ahead of the returns waiting for a reset: a borrower waits for it. */
+  c->reset_next = s->reset_head;
+  s->reset_head = c;
+  if (s->reset_tail == NULL)
+    s->reset_tail = c;
+  pthread_cond_signal(&s->work_cv);
+  while (!v.done &&
+         odbcpool__cond_wait_until(&v.cv, &s->lock, deadline) != ETIMEDOUT)
+    ;
+  int result;
+  if (v.done) {
+    result = v.ok ? VAL_OK : VAL_FAILED;
+  } else if (!c->validation_running) {
+    /* Still queued behind busy workers: nothing is known against the
+     * connection; it goes back to idle. */
+    odbcpool_conn *prev = NULL;
+    for (odbcpool_conn *it = s->reset_head; it; prev = it, it = it->reset_next)
+      if (it == c)
+        break;
+    if (prev != NULL)
+      prev->reset_next = c->reset_next;
+    else
+      s->reset_head = c->reset_next;
+    if (s->reset_tail == c)
+      s->reset_tail = prev;
+    c->reset_next = NULL;
+    c->validation = NULL;
+    odbcpool__conn_move(c, CONN_IDLE);
+    odbcpool__pool_dispatch(p);
+    result = VAL_TIMEOUT;
+  } else {
+    /* The worker is stuck in the driver: give the connection up, as the
+     * reset watchdog does, so that it holds no slot. */
+    c->validation = NULL;
+    list_unlink(&p->lists[CONN_IN_USE], c);
+    slot_release(p);
+    c->abandoned = true;
+    p->nabandoned++;
+    p->stats->validations_failed++;
+    p->stats->closes[ODBCPOOL_CLOSE_VALIDATION_TIMEOUT]++;
+    s->resets_running--;
+    s->nstuck++;
+    s->all_busy_since_ms = 0;
+    odbcpool__log(ODBCPOOL_LOG_WARN,
+                  "pool %s: validation of connection %llu did not finish "
+                  "before the borrower's deadline: connection given up, its "
+                  "slot freed",
+                  p->dsn, (unsigned long long)c->id);
+    odbcpool__audit_ev(
+        p, ODBCPOOL_AUDIT_CLOSE, c,
+        odbcpool_close_reason_name(ODBCPOOL_CLOSE_VALIDATION_TIMEOUT),
+        (long)(now - c->created_ms), -1);
+    odbcpool__workers_replace(s);
+    odbcpool__pool_dispatch(p);
+    pthread_cond_broadcast(&s->idle_cv);
+    result = VAL_TIMEOUT;
+  }
+  pthread_cond_destroy(&v.cv);
+  return result;
+}
+
+/* Runs the validation a borrower handed to this reset worker (see
+ * validate_for_borrower). Returns true if the borrower had given the
+ * connection up meanwhile (then it is closed and freed here). Lock held;
+ * released during the validation. */
+static bool run_validation(odbcpool_conn *c) {
+  odbcpool_set *s = c->pool->set;
+  uint64_t deadline = c->validation->deadline_ms;
+  c->validation_running = true;
+  pthread_mutex_unlock(&s->lock);
+  bool ok = odbcpool__conn_validate(c, odbcpool__now_ms(), deadline);
+  pthread_mutex_lock(&s->lock);
+  c->validation_running = false;
+  if (c->abandoned) {
+    /* The borrower gave up waiting: it is on no list, counted and
+     * audited; only the handle is left to close. */
+    reap_abandoned(c);
+    s->nstuck--;
+    return true;
+  }
+  struct odbcpool__validation *v = c->validation;
+  c->validation = NULL;
+  v->ok = ok;
+  v->done = true;
+  pthread_cond_signal(&v->cv);
+  return false;
+}
+
+int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key_in,
                      const char *purpose, long timeout, odbcpool_conn **out,
                      odbcpool_error *err, struct odbcpool__diag *diag) {
   odbcpool__err_clear(err);
   if (out != NULL)
     *out = NULL;
-  if (s == NULL || key == NULL || key->dsn == NULL || *key->dsn == '\0' ||
-      out == NULL)
+  if (s == NULL || key_in == NULL || key_in->dsn == NULL ||
+      *key_in->dsn == '\0' || out == NULL || key_in->npre < 0 ||
+      key_in->npre > ODBCPOOL_PREATTR_MAX)
     return odbcpool__err(err, ODBCPOOL_EINVAL, "HY009",
                          "odbcpool_borrow: set, dsn and conn are required");
+  /* An empty UID or PWD is the same as none, whichever way it came
+   * (SQLConnect's empty arguments, "UID=;PWD=" in a connection string,
+   * the library's options): one key, one pool, one verifier. */
+  struct odbcpool__key k = *key_in;
+  if (k.uid != NULL && *k.uid == '\0')
+    k.uid = NULL;
+  if (k.pwd != NULL && *k.pwd == '\0')
+    k.pwd = NULL;
+  const struct odbcpool__key *key = &k;
   const char *dsn = key->dsn;
   const char *pwd = key->pwd;
 
@@ -818,27 +1123,10 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
                          "for purpose '%.63s'",
                          dsn, purpose);
   }
-  bool conflict = false;
-  struct pool *p = odbcpool__pool_get(s, key, &conflict);
+  struct pool *p = odbcpool__pool_get(s, key);
   if (p == NULL) {
     pthread_mutex_unlock(&s->lock);
-    if (!conflict)
-      return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
-    if (s->audit != NULL) {
-      struct odbcpool__audit_rec r = {.event = ODBCPOOL_AUDIT_REFUSED,
-                                      .pool = dsn,
-                                      .user = key->uid,
-                                      .purpose = purpose,
-                                      .reason = "credential_mismatch",
-                                      .duration_ms = -1,
-                                      .wait_ms = -1};
-      odbcpool__audit_log(s->audit, &r);
-    }
-    return odbcpool__err(err, ODBCPOOL_ECREDENTIALS, "28000",
-                         "invalid authorization: the pooled connections of "
-                         "this user to DSN '%s' were made with another "
-                         "password",
-                         dsn);
+    return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
   }
   if (timeout < 0)
     timeout = p->cfg->borrow_timeout;
@@ -851,11 +1139,15 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
   odbcpool_conn *c;
   for (;;) {
     c = NULL;
+    /* A password whose last real login is too old (or that the server
+     * refused since) gets a login of its own before any pooled
+     * connection made with it is handed out. */
+    bool login = reauth_due(p, odbcpool__now_ms());
     if (p->wait_head == NULL) {
-      c = take_idle(p);
-      if (c == NULL &&
-          odbcpool__pool_total(p) < (unsigned)p->cfg->max_connections) {
-        if (wait_for_reset(p, reset_deadline)) {
+      if (!login)
+        c = take_idle(p);
+      if (c == NULL && odbcpool__dsn_room(p)) {
+        if (!login && wait_for_reset(p, reset_deadline)) {
           waited = true;
           continue;
         }
@@ -864,8 +1156,17 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
           pthread_mutex_unlock(&s->lock);
           return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
         }
+      } else if (c == NULL && login && p->lists[CONN_IDLE].tail != NULL) {
+        /* No room: an idle connection of the pool, which cannot be
+         * handed out before the login anyway, makes room. */
+        c = p->lists[CONN_IDLE].tail;
+        odbcpool__conn_move(c, CONN_IN_USE);
       }
     }
+    /* The DSN is full: an idle connection of another user or connection
+     * string of the DSN gives way, and this borrower looks again. */
+    if (c == NULL && odbcpool__give_way(p))
+      continue;
     if (c == NULL) {
       waited = true;
       c = wait_for_grant(p, deadline);
@@ -882,11 +1183,19 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
           code = odbcpool__err(
               err, ODBCPOOL_ETIMEDOUT, "HYT00",
               "timeout expired: no connection to DSN '%s' became free in "
-              "%ld ms (max_connections = %ld)",
+              "%ld ms (max_connections = %ld, for all users and connection "
+              "strings of the DSN)",
               dsn, timeout, p->cfg->max_connections);
         }
         pthread_mutex_unlock(&s->lock);
         return code;
+      }
+    }
+    if (c->state != CONN_OPENING && reauth_due(p, odbcpool__now_ms())) {
+      c = reopen_in_slot(c);
+      if (c == NULL) {
+        pthread_mutex_unlock(&s->lock);
+        return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
       }
     }
     if (c->state == CONN_OPENING) {
@@ -904,26 +1213,44 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
       else if (c->refused_reason != NULL)
         odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, c->refused_reason, -1,
                            -1);
+      else if (p->has_pwd)
+        odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, "login_failed", -1,
+                           -1);
       pthread_mutex_lock(&s->lock);
       if (code != ODBCPOOL_OK) {
+        /* The server did not take the password: nothing made with it is
+         * handed out again before a login succeeds. */
+        if (p->has_pwd && c->refused_reason == NULL)
+          password_refused(p);
         odbcpool__open_failed(c);
         /* Failed logins must not leave a pool each behind. */
         odbcpool__pool_prune(p);
         pthread_mutex_unlock(&s->lock);
         return code;
       }
+      if (p->has_pwd)
+        password_accepted(p, t0);
       p->stats->connects++;
       odbcpool__conn_move(c, CONN_IN_USE);
       if (s->closing)
         pthread_cond_broadcast(&s->idle_cv);
       break;
     }
-    /* An idle connection, now IN_USE: check it outside the lock. */
-    pthread_mutex_unlock(&s->lock);
-    bool ok = odbcpool__conn_validate(c, odbcpool__now_ms());
-    pthread_mutex_lock(&s->lock);
-    if (ok)
+    /* An idle connection, now IN_USE: check it, bounded by the deadline. */
+    int v = validate_for_borrower(c, deadline);
+    if (v == VAL_OK)
       break;
+    if (v == VAL_TIMEOUT) {
+      note_wait(p, start_us);
+      p->stats->timeouts++;
+      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_WAIT_TIMEOUT, NULL, NULL, -1,
+                         (long)((odbcpool__now_us() - start_us) / 1000));
+      pthread_mutex_unlock(&s->lock);
+      return odbcpool__err(err, ODBCPOOL_ETIMEDOUT, "HYT00",
+                           "timeout expired: the validation of a pooled "
+                           "connection to DSN '%s' did not finish in %ld ms",
+                           dsn, timeout);
+    }
     p->stats->validations_failed++;
     odbcpool__close_locked(c, ODBCPOOL_CLOSE_BROKEN);
     if (s->closing) {

@@ -38,6 +38,15 @@ struct tracked_handle {
 
 struct pool;
 
+/* A connection attribute that only takes effect when the connection is
+ * opened (SQL_ATTR_PACKET_SIZE, SQL_ATTR_ODBC_CURSORS): it is set on the
+ * target before its connect, and is part of the pool key. */
+struct odbcpool__preattr {
+  SQLINTEGER attr;
+  SQLULEN value;
+};
+#define ODBCPOOL_PREATTR_MAX 4
+
 /* What a pool is keyed by: connections made with different values of
  * any field are never mixed. */
 struct odbcpool__key {
@@ -45,10 +54,20 @@ struct odbcpool__key {
   const char *uid;         /* NULL: the DSN's own */
   const char *pwd;         /* used to connect, then only its verifier is kept */
   const char *extra;       /* further "KEY=value;" attributes for the target */
-  bool wide;               /* open with SQLDriverConnectW (see DESIGN.md) */
+  bool wide;               /* open with SQLDriverConnectW (see doc/ARCHITECTURE.md) */
   SQLINTEGER odbc_version; /* SQL_OV_ODBC2/3/3_80; 0 means 3.80 */
   SQLUINTEGER login_timeout; /* seconds the application allows a connect
                                 (SQL_ATTR_LOGIN_TIMEOUT), 0: no limit */
+  const struct odbcpool__preattr *pre; /* npre pre-connect attributes */
+  int npre;                            /* at most ODBCPOOL_PREATTR_MAX */
+};
+
+/* A validation handed to a reset worker by a borrower, who waits for it
+ * until its deadline (on the borrower's stack). */
+struct odbcpool__validation {
+  pthread_cond_t cv;
+  uint64_t deadline_ms; /* the borrower's */
+  bool done, ok;
 };
 
 struct odbcpool_conn {
@@ -96,8 +115,20 @@ struct odbcpool_conn {
   int no_reuse;
   const char *no_reuse_why;
   uint64_t reset_started_ms; /* when a worker began its reset, or 0 */
-  bool abandoned;            /* given up by the watchdog during a reset:
-                                on no list, the stuck worker frees it */
+  /* Through the driver, which sees the statements: false while no
+   * statement of the borrower could have changed session state, so that
+   * the database's reset may be skipped (odbcpool__conn_note_sql). */
+  bool sql_dirty;
+  bool reset_light; /* the last reset skipped the database's reset */
+  bool abandoned;            /* given up by the watchdog during a reset,
+                                or by a borrower during a validation: on
+                                no list, the stuck worker frees it */
+  /* Set while a reset worker validates the connection for a borrower
+   * (queued, or running when validation_running). */
+  struct odbcpool__validation *validation;
+  bool validation_running;
+  unsigned pre_failed; /* bit i: the driver refused pool->pre[i] when
+                          the connection was opened */
   struct tracked_handle *handles;
   size_t nhandles, caphandles;
   struct odbcpool__attrs attrs;
@@ -127,10 +158,17 @@ struct pool {
   SQLINTEGER odbc_version;    /* of the applications it serves */
   unsigned char verifier[32]; /* HMAC(set key, password), or zero */
   bool has_pwd;
-  int reset_conn_support; /* -1 unknown, 0 no, 1 yes */
-  bool warned_no_reset;   /* logged that its DBMS has no built-in reset */
-  unsigned nabandoned;    /* connections given up in a reset whose worker
-                             has not come back: they keep the pool alive */
+  /* When the server last accepted the password (a real login), or 0:
+   * after reauth_interval a borrower logs in again before the pool's
+   * connections are used. */
+  uint64_t verified_ms;
+  struct odbcpool__preattr pre[ODBCPOOL_PREATTR_MAX]; /* of the key */
+  int npre;
+  struct dsn_stats *ds;    /* the DSN's counters and connection count */
+  int reset_conn_support;  /* -1 unknown, 0 no, 1 yes */
+  bool warned_no_reset;    /* logged that its DBMS has no built-in reset */
+  unsigned nabandoned;     /* connections given up in a reset whose worker
+                              has not come back: they keep the pool alive */
   unsigned nreset_waiters; /* borrowers waiting (reset_wait) for a reset */
   struct conn_list lists[CONN_NSTATES];
   struct waiter *wait_head, *wait_tail;
@@ -145,6 +183,8 @@ struct dsn_stats {
   struct dsn_stats *next;
   char *dsn;
   odbcpool_stats c;
+  unsigned nconns; /* connections of all its pools counted against
+                      max_connections (every state) */
 };
 
 struct odbcpool_set {
@@ -215,16 +255,37 @@ void odbcpool__conn_free(odbcpool_conn *c);
  * cannot be read the connection is marked to be closed on return. Called
  * by the borrowing thread, before the set. */
 void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr);
+/* Whether connection attribute `attr` takes effect only when a
+ * connection is opened (SQL_ATTR_LOGIN_TIMEOUT, SQL_ATTR_PACKET_SIZE,
+ * SQL_ATTR_ODBC_CURSORS): such attributes set before connect are part
+ * of the pool key (odbcpool__key.pre), not applied afterwards. */
+bool odbcpool__attr_at_open(SQLINTEGER attr);
+/* Notes that the borrower is about to run SQL text `sql` (UTF-8, `len`
+ * bytes) on `c`, or (sql NULL) to change rows in another way: marks the
+ * connection's session state as possibly changed unless the statement
+ * provably cannot change it (odbcpool__sql_cannot_touch_session). Called
+ * by the borrowing thread. */
+void odbcpool__conn_note_sql(odbcpool_conn *c, const char *sql, size_t len);
+/* True if SQL text `sql` run on `c` cannot change session state: on
+ * SQLite only, a single SELECT that names no pragma and calls no
+ * load_extension (doc/RESET.md gives the argument). */
+bool odbcpool__sql_cannot_touch_session(const odbcpool_conn *c,
+                                        const char *sql, size_t len);
 /* Sets the per-connection error text. */
 void odbcpool__conn_seterr(odbcpool_conn *c, const odbcpool_error *err);
 /* Checks an idle connection before hand-out: SQL_ATTR_CONNECTION_DEAD
- * always, the validation query after validation_idle. Returns true if it
- * may be handed out. Called without the set lock. */
-bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms);
+ * always, the validation query after validation_idle, with the seconds
+ * left to `deadline_ms` (0: none) as its query timeout. Returns true if
+ * it may be handed out. Called without the set lock. */
+bool odbcpool__conn_validate(odbcpool_conn *c, uint64_t now_ms,
+                             uint64_t deadline_ms);
+/* Whether validating `c` now runs the validation query (a round trip
+ * that may hang). */
+bool odbcpool__conn_validation_queries(const odbcpool_conn *c, uint64_t now_ms);
 
 /* --- reset.c -------------------------------------------------------- */
 
-/* Erases everything the last borrower left on `c`, in DESIGN.md's order.
+/* Erases everything the last borrower left on `c`, in the order doc/ARCHITECTURE.md gives.
  * Returns OK, or an error (with detail in err) after which the
  * connection must be closed, never pooled. Called without the set lock. */
 int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err);
@@ -241,6 +302,10 @@ void odbcpool__reset_plan_free(odbcpool_conn *c);
  * `expect_no_rows`, a row is an error. Returns OK or EODBC. */
 int odbcpool__exec(SQLHDBC hdbc, const char *sql, bool gexec,
                    bool expect_no_rows, odbcpool_error *err);
+/* odbcpool__exec with a query timeout of `timeout_s` seconds (0: none)
+ * on the statement; no \gexec. */
+int odbcpool__exec_timeout(SQLHDBC hdbc, const char *sql, SQLULEN timeout_s,
+                           odbcpool_error *err);
 
 /* --- pool.c --------------------------------------------------------- */
 
@@ -249,18 +314,23 @@ void odbcpool__conn_move(odbcpool_conn *c, enum conn_state state);
 /* Hands idle connections and free slots to waiting borrowers, oldest
  * first. Called with set->lock held. */
 void odbcpool__pool_dispatch(struct pool *p);
-/* Number of connections counted against max_connections. */
+/* Number of connections of `p`, in every state. */
 unsigned odbcpool__pool_total(const struct pool *p);
+/* Whether the DSN of `p` may open one more connection: max_connections
+ * bounds the connections of all pools of a DSN together (every user,
+ * keyword set and ANSI/W mode). Lock held. */
+bool odbcpool__dsn_room(const struct pool *p);
+/* Closes one idle connection of another pool of p's DSN (the least
+ * recently used) so that a borrower of `p` can open one. Returns true if
+ * it closed one (the lock was released meanwhile). Lock held. */
+bool odbcpool__give_way(struct pool *p);
 /* Closes `c` for `reason`: the caller holds set->lock, which is released
  * during the disconnect and taken again before returning. */
 void odbcpool__close_locked(odbcpool_conn *c, int reason);
 /* Finds or creates the pool for `key`; the password itself is not kept,
- * only its verifier. With `conflict` (may be NULL), refuses a user whose
- * pools were made with another password: NULL and *conflict set. NULL
- * otherwise is ENOMEM. Lock held. */
+ * only its verifier. NULL is ENOMEM. Lock held. */
 struct pool *odbcpool__pool_get(odbcpool_set *s,
-                                const struct odbcpool__key *key,
-                                bool *conflict);
+                                const struct odbcpool__key *key);
 /* odbcpool_borrow with a full key. `diag` (may be NULL) receives the
  * target's diagnostic records when the connect fails. */
 int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,

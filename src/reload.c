@@ -116,6 +116,7 @@ int odbcpool_reload(odbcpool_set *s, odbcpool_error *err) {
 }
 
 void odbcpool__reload_check(odbcpool_set *s, uint64_t now) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   if (now - s->cfg_checked_ms < 1000)
     return;
   s->cfg_checked_ms = now;

@@ -448,6 +448,25 @@ int odbcpool__exec(SQLHDBC hdbc, const char *sql, bool gexec,
   return code;
 }
 
+int odbcpool__exec_timeout(SQLHDBC hdbc, const char *sql, SQLULEN timeout_s,
+                           odbcpool_error *err) {
+  const struct odbcpool__dm *dm = odbcpool__dm(err);
+  if (dm == NULL)
+    return ODBCPOOL_EDM;
+  SQLHSTMT st = SQL_NULL_HSTMT;
+  if (!SQL_SUCCEEDED(dm->SQLAllocHandle(SQL_HANDLE_STMT, hdbc, &st)))
+    return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, hdbc,
+                              "cannot allocate a statement");
+  /* A driver that cannot bound the query is not an error: the caller
+   * bounds its own wait. */
+  if (timeout_s > 0)
+    dm->SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
+                       (SQLPOINTER)(uintptr_t)timeout_s, 0);
+  int code = run_one(dm, st, sql, NULL, false, err);
+  dm->SQLFreeHandle(SQL_HANDLE_STMT, st);
+  return code;
+}
+
 /* Step 1: statements and descriptors the borrower left allocated. */
 static int free_tracked(const struct odbcpool__dm *dm, odbcpool_conn *c,
                         odbcpool_error *err) {
@@ -501,6 +520,7 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
   if (dm == NULL)
     return ODBCPOOL_EDM;
   const struct cfg_pool *cfg = c->cfg;
+  c->reset_light = false;
 
   int code = free_tracked(dm, c, err);
   if (code != ODBCPOOL_OK)
@@ -541,6 +561,19 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
     return code;
   c->attrs_touched = 0;
 
+  /* Steps 4 to 6 are skipped when nothing the borrower did can have
+   * changed session state: through the driver, which sees every
+   * statement, no statement ran (or, on SQLite, only single SELECTs that
+   * read no pragma: odbcpool__sql_cannot_touch_session), the plan is the
+   * built-in reset alone and no verify query is configured. Through the
+   * library odbcpool does not see the statements: always the full
+   * reset. doc/RESET.md gives the argument. */
+  if (c->tracked_attrs && !c->sql_dirty && cfg->nreset == 0 &&
+      cfg->verify_query == NULL) {
+    c->reset_light = true;
+    return ODBCPOOL_OK;
+  }
+
   /* Step 4. */
   code = reset_connection(dm, c, err);
   if (code != ODBCPOOL_OK)
@@ -575,5 +608,7 @@ int odbcpool__reset(odbcpool_conn *c, odbcpool_error *err) {
       return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, c->hdbc,
                                 "commit of the reset failed");
   }
+  /* Back to the baseline: clean until the next borrower runs SQL. */
+  c->sql_dirty = false;
   return ODBCPOOL_OK;
 }

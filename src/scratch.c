@@ -160,6 +160,48 @@ int odbcpool__scratch_add_sqlite_dsn(struct odbcpool__scratch *s,
   return append_file(s, "odbc.ini", text, err);
 }
 
+int odbcpool__scratch_add_pool_dsn(struct odbcpool__scratch *s,
+                                   const char *name, const char *target,
+                                   const char *config, odbcpool_error *err) {
+  const char *env = getenv("ODBCPOOL_DRIVER");
+  /* The build tree's module only for a program run from the build tree:
+   * an installed program must not load code from wherever it was built. */
+  const char *built = NULL;
+#ifdef ODBCPOOL_BUILDDIR
+  char self[1024];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  size_t blen = strlen(ODBCPOOL_BUILDDIR);
+  if (n > 0 && (size_t)n > blen &&
+      strncmp(self, ODBCPOOL_BUILDDIR, blen) == 0 && self[blen] == '/')
+    built = ODBCPOOL_BUILDDIR "/.libs/odbcpool_driver.so";
+#endif
+  const char *cands[] = {env, built,
+#ifdef ODBCPOOL_MODULEDIR
+                         ODBCPOOL_MODULEDIR "/odbcpool_driver.so",
+#endif
+                         NULL};
+  const char *module = NULL;
+  for (size_t i = 0; module == NULL && i < sizeof cands / sizeof cands[0]; i++)
+    if (cands[i] != NULL && cands[i][0] != '\0' && readable(cands[i]))
+      module = cands[i];
+  if (module == NULL)
+    return odbcpool__err(err, ODBCPOOL_ENOTFOUND, "IM003",
+                         "the odbcpool driver module was not found (build "
+                         "it, or set ODBCPOOL_DRIVER)");
+  char text[1400];
+  snprintf(text, sizeof text,
+           "[ODBCPool]\nDescription = odbcpool\nDriver = %s\n"
+           "Threading = 0\n\n",
+           module);
+  int code = append_file(s, "odbcinst.ini", text, err);
+  if (code != ODBCPOOL_OK)
+    return code;
+  snprintf(text, sizeof text,
+           "[%s]\nDriver = ODBCPool\nTargetDSN = %s\nPoolConfig = %s\n\n", name,
+           target, config);
+  return append_file(s, "odbc.ini", text, err);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag,
                     struct FTW *ftw) {
   (void)st;

@@ -38,6 +38,14 @@ void odbcpool__scratch_remove(struct odbcpool__scratch *s);
  * found, else odbcinst's registered "SQLite3" driver. NULL if none. */
 const char *odbcpool__sqlite_driver(char *buf, size_t len);
 
+/* Registers the odbcpool driver module (as "ODBCPool", Threading = 0)
+ * and adds DSN `name` behind it with TargetDSN `target` and PoolConfig
+ * `config`. The module: $ODBCPOOL_DRIVER, else the build tree's, else
+ * the installed one. ENOTFOUND if there is none. */
+int odbcpool__scratch_add_pool_dsn(struct odbcpool__scratch *s,
+                                   const char *name, const char *target,
+                                   const char *config, odbcpool_error *err);
+
 /* Finds a shipped data file (e.g. "reset/sqlite.sql"): under
  * $ODBCPOOL_DATADIR, the installed data dir, then the source tree.
  * Returns buf, or NULL if it exists nowhere. */

@@ -31,6 +31,9 @@
   X(resets, "resets_total", "counter", "Returns erased successfully.")         \
   X(reset_failures, "reset_failures_total", "counter",                         \
     "Returns whose erasure failed; the connection was closed.")                \
+  X(resets_light, "resets_light_total", "counter",                             \
+    "Returns whose borrower ran nothing that can change session state: the "   \
+    "database's reset was skipped.")                                           \
   X(validations_failed, "validations_failed_total", "counter",                 \
     "Idle connections that failed validation.")                                \
   X(leaks, "leaks_total", "counter", "Borrows held past leak_threshold.")      \
@@ -257,6 +260,7 @@ int odbcpool__stats_prune(const char *pattern, unsigned *pruned) {
 }
 
 void odbcpool__stats_write(odbcpool_set *s) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
   const char *pattern = s->cfg->stats_file;
   if (pattern == NULL || *pattern == '\0')
     return;

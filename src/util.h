@@ -23,6 +23,17 @@ int odbcpool__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
  * NULL is a no-op. For strings that may hold a secret. */
 void odbcpool__wipe_free(char *s);
 
+/* Asserts that the calling thread holds mutex `m`: the "called with the
+ * lock held" contracts, checked in every build without NDEBUG (glibc's
+ * mutex records its owner's thread id; elsewhere a no-op). */
+#if !defined(NDEBUG) && defined(__GLIBC__)
+#include <assert.h>
+#include <unistd.h>
+#define ODBCPOOL_ASSERT_HELD(m) assert((m)->__data.__owner == (int)gettid())
+#else
+#define ODBCPOOL_ASSERT_HELD(m) ((void)0)
+#endif
+
 /* strdup that returns NULL for NULL. */
 char *odbcpool__strdup(const char *s);
 

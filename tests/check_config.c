@@ -269,6 +269,26 @@ START_TEST(test_config_empty_string_value_clears_inherited_value) {
 }
 END_TEST
 
+START_TEST(test_config_log_is_syslog_stderr_none_or_an_absolute_path) {
+  static const char *const ok[] = {"syslog", "stderr", "none",
+                                   "/var/log/odbcpool/odbcpool.log"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    char text[128];
+    snprintf(text, sizeof text, "[defaults]\nlog = %s\n", ok[i]);
+    struct cfg *cfg = parse_ok(text);
+    ck_assert_str_eq(cfg->log, ok[i]);
+    odbcpool__cfg_free(cfg);
+  }
+  struct cfg *cfg = parse_ok("[defaults]\nmax_connections = 3\n");
+  ck_assert_ptr_null(cfg->log); /* syslog */
+  odbcpool__cfg_free(cfg);
+  expect_error("; relative\n[defaults]\nlog = odbcpool.log\n", 2, "log",
+               "'odbcpool.log' is not syslog, stderr, none or an absolute "
+               "path");
+  expect_error("[defaults]\nlog = Syslog\n", 1, "log", "is not syslog");
+}
+END_TEST
+
 START_TEST(test_config_pool_lookup_is_exact_else_defaults) {
   struct cfg *cfg = parse_ok("[sales]\nmax_connections = 3\n[hr]\n");
 
@@ -791,6 +811,249 @@ END_TEST
 
 START_TEST(test_config_free_null_is_noop) {
   odbcpool__cfg_free(NULL);
+}
+END_TEST
+
+/* ------------------------------------------------- collect-all (check) */
+
+/* Parses `text` in collect mode, which must fail; fills `probs` (freed by
+ * the caller) and returns the first error's message. */
+static const char *parse_all_fail(const char *text, size_t len,
+                                  struct cfg_problems *probs) {
+  static odbcpool_error err;
+  struct cfg *cfg = (struct cfg *)&err;
+  int rc;
+
+  memset(&err, 0, sizeof err);
+  memset(probs, 0, sizeof *probs);
+  rc = odbcpool__cfg_parse_all(NAME, text, len, &cfg, probs, &err);
+  ck_assert_msg(rc == ODBCPOOL_ECONFIG, "expected ECONFIG (%d), got %d: %s",
+                ODBCPOOL_ECONFIG, rc, err.message);
+  ck_assert_ptr_null(cfg);
+  ck_assert_uint_ge(probs->n, 1);
+  ck_assert_str_eq(err.message, probs->msg[0]);
+  return err.message;
+}
+
+/* Asserts that problem `i` starts with "test.ini:LINE: " and contains
+ * `frag`. */
+static void expect_problem(const struct cfg_problems *probs, size_t i,
+                           unsigned line, const char *frag) {
+  char where[64];
+
+  ck_assert_msg(i < probs->n, "problem %zu of %zu expected (\"%s\")", i,
+                probs->n, frag);
+  snprintf(where, sizeof where, NAME ":%u: ", line);
+  ck_assert_msg(strncmp(probs->msg[i], where, strlen(where)) == 0,
+                "problem %zu \"%s\" should start with \"%s\"", i, probs->msg[i],
+                where);
+  ck_assert_contains(probs->msg[i], frag);
+}
+
+START_TEST(test_check_mode_reports_every_problem_in_file_order) {
+  static const char text[] = "[defaults]\n"
+                             "max_lifetme = 30min\n"  /* 2 */
+                             "min_idle = -1\n"        /* 3 */
+                             "borrow_timeout = 5\n"   /* 4 */
+                             "just text\n"            /* 5 */
+                             "[sales]\n"              /* 6 */
+                             "max_connections = 0\n"  /* 7 */
+                             "max_connections = 2\n"  /* 8: first stood */
+                             "reset = sometimes\n"    /* 9 */
+                             "[audit]\n"              /* 10 */
+                             "retension = 1d\n"       /* 11 */
+                             "max_connections = 3\n"  /* 12 */
+                             "[other]\n"              /* 13 */
+                             "min_idle = 5\n"         /* 14 */
+                             "max_connections = 2\n"; /* 15 */
+  struct cfg_problems probs;
+  const char *first = parse_all_fail(text, sizeof text - 1, &probs);
+
+  ck_assert_contains(first, NAME ":2: key 'max_lifetme'");
+  expect_problem(&probs, 0, 2, "unknown key (did you mean max_lifetime?)");
+  expect_problem(&probs, 1, 3, "must not be negative");
+  expect_problem(&probs, 2, 4, "needs a unit");
+  expect_problem(&probs, 3, 5, "expected 'key = value'");
+  expect_problem(&probs, 4, 7, "too small");
+  expect_problem(&probs, 5, 9, "'sometimes' is not one of: auto, custom");
+  expect_problem(&probs, 6, 11, "unknown key (did you mean retention?)");
+  expect_problem(&probs, 7, 12, "not a key of [audit]");
+  /* The check across keys comes after the lines, at the section's line. */
+  expect_problem(&probs, 8, 13, "min_idle (5) is greater than");
+  ck_assert_uint_eq(probs.n, 9);
+  ck_assert_uint_eq(probs.more, 0);
+  odbcpool__cfg_problems_free(&probs);
+  ck_assert_uint_eq(probs.n, 0);
+}
+END_TEST
+
+START_TEST(test_check_mode_library_still_stops_at_first_problem) {
+  /* The stopping parser, on a file with two problems, reports the first
+   * and only that one. */
+  expect_error("[a]\nmin_idle = x\nbogus = 1\n", 2, "min_idle",
+               "not a whole number");
+}
+END_TEST
+
+START_TEST(test_check_mode_valid_file_has_no_problems) {
+  static const char text[] = "[defaults]\nmax_connections = 3\n[a]\n"
+                             "min_idle = 1\n";
+  struct cfg_problems probs = {0};
+  odbcpool_error err = {0};
+  struct cfg *cfg = NULL;
+  int rc =
+      odbcpool__cfg_parse_all(NAME, text, sizeof text - 1, &cfg, &probs, &err);
+
+  ck_assert_msg(rc == ODBCPOOL_OK, "parse_all failed: %s", err.message);
+  ck_assert_ptr_nonnull(cfg);
+  ck_assert_uint_eq(probs.n, 0);
+  ck_assert_uint_eq(probs.more, 0);
+  ck_assert_int_eq(cfg->pools[0].min_idle, 1);
+  ck_assert_int_eq(cfg->pools[0].max_connections, 3);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_check_mode_skips_keys_under_a_failed_section_header) {
+  /* The keys of a duplicate section are not checked against the section
+   * before it (no cascade of "duplicate key"), and the next good section
+   * is checked again. */
+  static const char text[] = "[a]\nmin_idle = 1\n"
+                             "[a]\nmin_idle = 2\nbogus = 1\n"
+                             "[b]\nbogus = 2\n";
+  struct cfg_problems probs;
+
+  parse_all_fail(text, sizeof text - 1, &probs);
+  expect_problem(&probs, 0, 3, "duplicate section [a]");
+  expect_problem(&probs, 1, 7, "key 'bogus': unknown key");
+  ck_assert_uint_eq(probs.n, 2);
+  odbcpool__cfg_problems_free(&probs);
+}
+END_TEST
+
+START_TEST(test_check_mode_goes_on_after_nul_and_control_bytes) {
+  static const char text[] = "[a]\nmin_idle = \0 1\nmax_connections = \x01\n"
+                             "bogus = 1\n";
+  struct cfg_problems probs;
+
+  parse_all_fail(text, sizeof text - 1, &probs);
+  expect_problem(&probs, 0, 2, "NUL byte in line");
+  expect_problem(&probs, 1, 3, "control character 0x01");
+  expect_problem(&probs, 2, 4, "unknown key");
+  ck_assert_uint_eq(probs.n, 3);
+  odbcpool__cfg_problems_free(&probs);
+}
+END_TEST
+
+START_TEST(test_check_mode_caps_the_problems_kept) {
+  /* 10000 bad lines: CFG_MAX_PROBLEMS kept, the rest counted. */
+  size_t nlines = 10000, len = 0, cap = 16 + nlines * 16;
+  char *text = malloc(cap);
+  struct cfg_problems probs;
+
+  ck_assert_ptr_nonnull(text);
+  len += (size_t)snprintf(text, cap, "[a]\n");
+  for (size_t i = 0; i < nlines; i++)
+    len += (size_t)snprintf(text + len, cap - len, "bogus%zu = 1\n", i);
+  parse_all_fail(text, len, &probs);
+  ck_assert_uint_eq(probs.n, CFG_MAX_PROBLEMS);
+  ck_assert_uint_eq(probs.more, nlines - CFG_MAX_PROBLEMS);
+  expect_problem(&probs, CFG_MAX_PROBLEMS - 1, CFG_MAX_PROBLEMS + 1,
+                 "key 'bogus99'");
+  odbcpool__cfg_problems_free(&probs);
+  free(text);
+}
+END_TEST
+
+START_TEST(test_check_mode_without_error_struct_still_collects) {
+  static const char text[] = "[a]\nbogus = 1\nmin_idle = x\n";
+  struct cfg_problems probs = {0};
+  struct cfg *cfg = NULL;
+  int rc =
+      odbcpool__cfg_parse_all(NAME, text, sizeof text - 1, &cfg, &probs, NULL);
+
+  ck_assert_int_eq(rc, ODBCPOOL_ECONFIG);
+  ck_assert_ptr_null(cfg);
+  ck_assert_uint_eq(probs.n, 2);
+  expect_problem(&probs, 1, 3, "not a whole number");
+  odbcpool__cfg_problems_free(&probs);
+}
+END_TEST
+
+START_TEST(test_suggest_names_the_nearest_key) {
+  static const struct {
+    const char *key;
+    bool audit;
+    const char *want; /* NULL: no suggestion */
+  } cases[] = {
+      {"max_lifetme", false, "max_lifetime"},        /* a letter missing */
+      {"max_lfietime", false, "max_lifetime"},       /* two letters swapped */
+      {"MAX_CONNECTIONS", false, "max_connections"}, /* letter case */
+      {"max_conections", false, "max_connections"},
+      {"borow_timeout", false, "borrow_timeout"},
+      {"reset_scirpt", false, "reset_script"},
+      {"retension", true, "retention"},
+      {"keyfile", true, "key_file"},
+      {"pth", true, "path"},
+      {"retension", false, NULL}, /* an [audit] key, not offered elsewhere */
+      {"max_connections", true, NULL}, /* and the reverse */
+      {"frobnicate", false, NULL},
+      {"x", false, NULL},
+      {"", false, NULL},
+      {"max", false, NULL},
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *got = odbcpool__cfg_suggest(cases[i].key, cases[i].audit);
+
+    if (cases[i].want == NULL)
+      ck_assert_msg(got == NULL, "'%s': expected no suggestion, got '%s'",
+                    cases[i].key, got);
+    else
+      ck_assert_msg(got != NULL && strcmp(got, cases[i].want) == 0,
+                    "'%s': expected '%s', got '%s'", cases[i].key,
+                    cases[i].want, got ? got : "(none)");
+  }
+}
+END_TEST
+
+START_TEST(test_suggest_section_names_defaults_and_audit) {
+  static const struct {
+    const char *name, *want; /* want NULL: no suggestion */
+  } cases[] = {
+      {"defualts", "defaults"}, {"Defaults", "defaults"},
+      {"default", "defaults"},  {"audti", "audit"},
+      {"AUDIT", "audit"},       {"defaults", NULL},
+      {"audit", NULL},          {"sales_pg", NULL},
+      {"audit_pg", NULL},       {"", NULL},
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *got = odbcpool__cfg_suggest_section(cases[i].name);
+
+    ck_assert_msg(
+        cases[i].want == NULL ? got == NULL
+                              : got != NULL && strcmp(got, cases[i].want) == 0,
+        "[%s]: expected '%s', got '%s'", cases[i].name,
+        cases[i].want ? cases[i].want : "(none)", got ? got : "(none)");
+  }
+}
+END_TEST
+
+START_TEST(test_suggest_ignores_hostile_keys) {
+  /* Keys longer than any setting name, or full of bytes no name has,
+   * get no suggestion and cost no more than a bounded table. */
+  char big[70000];
+
+  memset(big, 'm', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  ck_assert_ptr_null(odbcpool__cfg_suggest(big, false));
+  big[64] = '\0';
+  ck_assert_ptr_null(odbcpool__cfg_suggest(big, false));
+  ck_assert_ptr_null(odbcpool__cfg_suggest("\xff\xfe\xfd\xfc\xfb", false));
+  ck_assert_ptr_null(odbcpool__cfg_suggest(NULL, false));
+  /* And the parser's message for such a key stays a plain unknown key. */
+  expect_error("[a]\n\xff\xfe = 1\n", 2, "\xff\xfe", "unknown key");
 }
 END_TEST
 
@@ -1351,7 +1614,7 @@ END_TEST
 /* -------------------------------------------------------- the table */
 
 START_TEST(test_settings_table_is_consistent) {
-  ck_assert_uint_eq(odbcpool__cfg_nsettings, 32);
+  ck_assert_uint_eq(odbcpool__cfg_nsettings, 34);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
@@ -1394,6 +1657,10 @@ START_TEST(test_settings_value_points_into_pool_or_cfg) {
       ck_assert_msg((const char *)v >= (const char *)cfg &&
                         (const char *)v < (const char *)(cfg + 1),
                     "%s does not point into struct cfg", s->name);
+    } else if (strcmp(s->name, "log") == 0) {
+      ck_assert(s->defaults_only);
+      ck_assert_ptr_eq(v, &cfg->log);
+      ck_assert_ptr_null(*(char *const *)v);
     } else if (strcmp(s->name, "stats_file") == 0) {
       ck_assert(s->defaults_only);
       ck_assert_ptr_eq(v, &cfg->stats_file);
@@ -1426,6 +1693,7 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_config_dsn_inherits_defaults_written_after_it);
   tcase_add_test(tc, test_config_empty_string_value_clears_inherited_value);
   tcase_add_test(tc, test_config_pool_lookup_is_exact_else_defaults);
+  tcase_add_test(tc, test_config_log_is_syslog_stderr_none_or_an_absolute_path);
   tcase_add_test(tc, test_config_accepts_crlf_bom_tabs_and_trailing_comments);
   tcase_add_test(tc, test_config_bool_spellings);
   tcase_add_test(tc, test_config_int_bounds_are_inclusive);
@@ -1521,6 +1789,19 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_config_purposes_are_names_separated_by_commas);
   tcase_add_test(tc, test_config_purposes_reject_hostile_lists);
   tcase_add_test(tc, test_config_reset_rejects_bad_and_contradictory_values);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("check_mode");
+  tcase_add_test(tc, test_check_mode_reports_every_problem_in_file_order);
+  tcase_add_test(tc, test_check_mode_library_still_stops_at_first_problem);
+  tcase_add_test(tc, test_check_mode_valid_file_has_no_problems);
+  tcase_add_test(tc, test_check_mode_skips_keys_under_a_failed_section_header);
+  tcase_add_test(tc, test_check_mode_goes_on_after_nul_and_control_bytes);
+  tcase_add_test(tc, test_check_mode_caps_the_problems_kept);
+  tcase_add_test(tc, test_check_mode_without_error_struct_still_collects);
+  tcase_add_test(tc, test_suggest_names_the_nearest_key);
+  tcase_add_test(tc, test_suggest_ignores_hostile_keys);
+  tcase_add_test(tc, test_suggest_section_names_defaults_and_audit);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("durations");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dbreset.h"
+#include "pool.h"
 #include "testenv.h"
 
 /* Expands `sql` and fails the test on error; the caller frees. */
@@ -308,6 +309,58 @@ START_TEST(test_auto_reset_restores_pragmas_on_sqlite) {
 }
 END_TEST
 
+/* The light reset's classifier: only a single SELECT that reads no pragma
+ * and loads no extension passes, on SQLite only; any doubt is a change. */
+START_TEST(test_only_plain_selects_leave_an_sqlite_session_clean) {
+  odbcpool_conn c;
+  memset(&c, 0, sizeof c);
+  c.builtin = odbcpool__builtin_match("SQLite");
+  static const char *const clean[] = {
+      "SELECT 1",          "  select * from t where x = 'a,b'",
+      "/* hi */ SELECT 1", "-- c\nSELECT 1;",
+      "SELECT 1 ; -- end", "SeLeCt(1)",
+  };
+  static const char *const dirty[] = {
+      "PRAGMA foreign_keys = ON",
+      "/* SELECT */ PRAGMA recursive_triggers=1",
+      "SELECT 1; PRAGMA foreign_keys = ON",
+      "SELECT * FROM pragma_table_info('t')",
+      "SELECT load_extension('x')",
+      "SELECT LOAD_EXTENSION('x')",
+      "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x",
+      "INSERT INTO t VALUES (1)",
+      "ATTACH ':memory:' AS x",
+      "BEGIN",
+      "SAVEPOINT s",
+      "selected",
+      "select_1",
+      "/* unterminated SELECT 1",
+      "",
+      "   ",
+      "SELECT 1 /* ; PRAGMA x */ ; X",
+      "CREATE TEMP TABLE t (x)",
+      /* Conservative: a ';' inside a literal is taken as a second
+       * statement. */
+      "SELECT * FROM t WHERE x = 'a;b'",
+  };
+  for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++)
+    ck_assert_msg(
+        odbcpool__sql_cannot_touch_session(&c, clean[i], strlen(clean[i])),
+        "should be clean: %s", clean[i]);
+  for (size_t i = 0; i < sizeof dirty / sizeof dirty[0]; i++)
+    ck_assert_msg(
+        !odbcpool__sql_cannot_touch_session(&c, dirty[i], strlen(dirty[i])),
+        "should be a change: %s", dirty[i]);
+  /* A NUL byte inside the text, NULL text, another database: a change. */
+  ck_assert(!odbcpool__sql_cannot_touch_session(&c, "SELECT 1\0PRAGMA x", 17));
+  ck_assert(!odbcpool__sql_cannot_touch_session(&c, NULL, 0));
+  c.builtin = odbcpool__builtin_match("PostgreSQL");
+  ck_assert(!odbcpool__sql_cannot_touch_session(&c, "SELECT 1", 8));
+  c.builtin = NULL;
+  ck_assert(!odbcpool__sql_cannot_touch_session(&c, "SELECT 1", 8));
+}
+END_TEST
+
 static Suite *dbreset_suite(void) {
   Suite *s = suite_create("dbreset");
   TCase *tc = tcase_create("expand");
@@ -321,6 +374,7 @@ static Suite *dbreset_suite(void) {
   tcase_add_test(tc, test_expand_rejects_bad_placeholders);
   tcase_add_test(tc, test_expand_if_drops_a_statement_without_its_key);
   tcase_add_test(tc, test_expand_dsn_raw_is_sql_text);
+  tcase_add_test(tc, test_only_plain_selects_leave_an_sqlite_session_clean);
   suite_add_tcase(s, tc);
   TCase *db = tcase_create("sqlite");
   tcase_add_checked_fixture(db, testenv_setup, testenv_teardown);

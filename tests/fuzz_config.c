@@ -1,6 +1,7 @@
 /* fuzz_config.c — libFuzzer target: the pool config parser on arbitrary
  * bytes. A successful parse must free cleanly; a failed one must say
- * where (file:line) and leave nothing allocated.
+ * where (file:line) and leave nothing allocated; the collecting parser
+ * of `odbcpool check` must agree with it.
  *
  * Not built by make. scripts/run-tests.sh builds and runs it for a short
  * while in CI; for a long run, from the source tree after configure has
@@ -57,6 +58,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (strstr(err.message, "pool.ini") == NULL)
       abort(); /* every error names the file */
   }
+  /* The collecting parser (odbcpool check) agrees with the stopping one
+   * (the library): the same result, and its first problem is the one the
+   * library reports. */
+  struct cfg_problems probs = {0};
+  struct cfg *all = NULL;
+  odbcpool_error err_all;
+  int rc_all = odbcpool__cfg_parse_all("/nonexistent-odbcpool-fuzz/pool.ini",
+                                       buf, size, &all, &probs, &err_all);
+  if (rc_all != rc)
+    abort();
+  if (rc_all == ODBCPOOL_OK) {
+    if (all == NULL || probs.n != 0)
+      abort();
+    odbcpool__cfg_free(all);
+  } else if (rc_all == ODBCPOOL_ECONFIG) {
+    if (all != NULL || probs.n == 0 || strcmp(probs.msg[0], err.message) != 0 ||
+        strcmp(err_all.message, err.message) != 0)
+      abort();
+    for (size_t i = 0; i < probs.n; i++)
+      if (strstr(probs.msg[i], "pool.ini") == NULL)
+        abort();
+  }
+  odbcpool__cfg_problems_free(&probs);
   free(buf);
   return 0;
 }

@@ -34,6 +34,13 @@ const char *testenv_dir(void) {
   return scratch.dir;
 }
 
+void testenv_add_sqlite_dsn(const char *name, const char *db) {
+  odbcpool_error err;
+  ck_assert_msg(odbcpool__scratch_add_sqlite_dsn(&scratch, name, db, &err) ==
+                    ODBCPOOL_OK,
+                "%s", err.message);
+}
+
 const char *testenv_write(const char *name, const char *body) {
   static char path[640];
   odbcpool_error err;

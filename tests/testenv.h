@@ -15,6 +15,9 @@
 void testenv_setup(void);
 void testenv_teardown(void);
 const char *testenv_dir(void);
+/* Adds SQLite DSN `name` on database `db` (relative: in the scratch
+ * dir); fails the test on error. */
+void testenv_add_sqlite_dsn(const char *name, const char *db);
 
 /* Writes a pool config with `body` and opens it; fails the test on
  * error. */

@@ -23,7 +23,7 @@ static void usage(FILE *out, bool full) {
           "                             [--expect-last SEQ[:MAC]|MAC] "
           "[--genesis] [--syslog]\n"
           "                             [FILE...]\n"
-          "       odbcpool audit purge [CONFIG]\n"
+          "       odbcpool audit purge [--if-configured] [CONFIG]\n"
           "       odbcpool audit subject [--user-file FILE] [--json] "
           "[TRAIL]\n"
           "       odbcpool audit report [--since DATE] [--json] "
@@ -56,7 +56,10 @@ static void usage(FILE *out, bool full) {
           "error.\n\n"
           "purge deletes the rotated files of CONFIG's [audit] path older "
           "than its\nretention, and the pseudonym keys of periods that "
-          "ended longer ago than\nthat, and prints their names.\n\n"
+          "ended longer ago than\nthat, and prints their names.\n"
+          "  --if-configured  exit 0 without doing anything if CONFIG has no "
+          "[audit]\n"
+          "                   path (for the daily timer and cron job)\n\n"
           "subject lists every record of one data subject (GDPR Art. 15): "
           "the user name\nis read from the terminal without echo, or from "
           "the first line of --user-file\nFILE, never from the command "
@@ -196,10 +199,15 @@ static int cmd_verify(int argc, char **argv) {
 
 static int cmd_purge(int argc, char **argv) {
   const char *config = NULL;
+  bool if_configured = false;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       usage(stdout, true);
       return 0;
+    }
+    if (strcmp(argv[i], "--if-configured") == 0 && config == NULL) {
+      if_configured = true;
+      continue;
     }
     if (argv[i][0] == '-' || config != NULL) {
       fprintf(stderr, "odbcpool audit purge: unexpected '%s'\n", argv[i]);
@@ -210,6 +218,19 @@ static int cmd_purge(int argc, char **argv) {
   }
   if (config == NULL)
     config = default_config();
+  if (if_configured) {
+    /* An invalid config is still an error: the timer must not hide it. */
+    odbcpool_error err;
+    struct cfg *c;
+    if (odbcpool__cfg_load(config, &c, &err) != ODBCPOOL_OK) {
+      fprintf(stderr, "odbcpool audit: %s\n", err.message);
+      return 2;
+    }
+    bool audited = c->audit_path != NULL;
+    odbcpool__cfg_free(c);
+    if (!audited)
+      return 0;
+  }
   struct cfg *cfg = load_audit_config(config, true);
   if (cfg == NULL)
     return 2;

@@ -77,8 +77,10 @@ static void usage(FILE *out, bool full) {
   fprintf(out,
           "\nValidates the pool config FILE and prints the effective settings "
           "of each pool,\nwith warnings about the ODBC setup around it. "
-          "Exits 0 if the file is valid,\n1 if it is not, 2 on a usage "
-          "error. FILE defaults to $ODBCPOOL_CONFIG, else\n"
+          "Reports every problem of an\ninvalid file, not only the first, "
+          "and the nearest known key for an unknown\none. "
+          "Exits 0 if the file is valid, 1 if it is not, 2 on a usage "
+          "error.\nFILE defaults to $ODBCPOOL_CONFIG, else "
           "%s/odbcpool.ini.\n\n"
           "The file has a [defaults] section and one section per target DSN; "
           "a DSN\nsection inherits every key it does not set from "
@@ -393,8 +395,16 @@ static int warn_odbc(const struct cfg *cfg) {
     SQLGetPrivateProfileString(p->dsn, "Driver", "", buf, sizeof buf,
                                "odbc.ini");
     if (buf[0] == '\0') {
-      warning(&n, "DSN '%s' (line %u) is not defined in odbc.ini", p->dsn,
-              p->line);
+      const char *near = odbcpool__cfg_suggest_section(p->dsn);
+
+      if (near != NULL)
+        warning(&n,
+                "DSN '%s' (line %u) is not defined in odbc.ini (did you "
+                "mean [%s]? section names are case-sensitive)",
+                p->dsn, p->line, near);
+      else
+        warning(&n, "DSN '%s' (line %u) is not defined in odbc.ini", p->dsn,
+                p->line);
       continue;
     }
     buf[0] = '\0';
@@ -448,8 +458,20 @@ int cli_check(int argc, char **argv) {
     if (!path || !*path)
       path = ODBCPOOL_SYSCONFDIR "/odbcpool.ini";
   }
-  if (odbcpool__cfg_load(path, &cfg, &err) != ODBCPOOL_OK) {
-    fprintf(stderr, "%s\n", err.message);
+  struct cfg_problems probs = {0};
+  if (odbcpool__cfg_load_all(path, &cfg, &probs, &err) != ODBCPOOL_OK) {
+    /* Every problem, not only the first; a file that cannot be read at
+     * all has just the one in err. */
+    if (probs.n == 0)
+      fprintf(stderr, "%s\n", err.message);
+    for (size_t i = 0; i < probs.n; i++)
+      fprintf(stderr, "%s\n", probs.msg[i]);
+    if (probs.more > 0)
+      fprintf(stderr, "... and %zu more\n", probs.more);
+    if (probs.n + probs.more > 1)
+      fprintf(stderr, "odbcpool check: %s: %zu problems\n", path,
+              probs.n + probs.more);
+    odbcpool__cfg_problems_free(&probs);
     return 1;
   }
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {

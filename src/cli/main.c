@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 
 static const struct {
   const char *name;
@@ -38,6 +39,9 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  /* The operator runs this command: its diagnostics go to its stderr,
+   * unless the config's `log` or $ODBCPOOL_LOG say otherwise. */
+  odbcpool__log_default_stderr();
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -143,6 +143,58 @@ DRV_EXPORT SQLRETURN SQL_API SQLGetConnectAttrW(SQLHDBC h, SQLINTEGER attr,
   return get_connect_attr(h, attr, v, buflen, outlen, true);
 }
 
+/* ODBC 2's SQLSetConnectOption and SQLGetConnectOption. Before connect
+ * they keep and answer what was set, as the ODBC 3 calls do; once
+ * connected they go to the target as themselves, so its driver manager
+ * maps them for the target driver as it would for the application, and
+ * the reset learns first which attribute to restore. An ODBC 2 string
+ * option is NUL-terminated. */
+static SQLRETURN set_connect_option(SQLHDBC h, SQLUSMALLINT option,
+                                    SQLULEN value, bool wide) {
+  struct drv_dbc *d = drv_dbc_enter(h);
+  if (d == NULL)
+    return SQL_INVALID_HANDLE;
+  if (d->conn == NULL)
+    return keep_preattr(d, option, (SQLPOINTER)(uintptr_t)value, SQL_NTS, wide);
+  odbcpool__conn_note_attr(d->conn, option);
+  return wide ? drv_dm->SQLSetConnectOptionW(d->target, option, value)
+              : drv_dm->SQLSetConnectOption(d->target, option, value);
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLSetConnectOption(SQLHDBC h, SQLUSMALLINT option,
+                                                 SQLULEN value) {
+  return set_connect_option(h, option, value, false);
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLSetConnectOptionW(SQLHDBC h,
+                                                  SQLUSMALLINT option,
+                                                  SQLULEN value) {
+  return set_connect_option(h, option, value, true);
+}
+
+static SQLRETURN get_connect_option(SQLHDBC h, SQLUSMALLINT option,
+                                    SQLPOINTER value, bool wide) {
+  struct drv_dbc *d = h;
+  if (d != NULL && d->h.kind == DRV_DBC && d->conn != NULL) {
+    drv_dbc_enter(h);
+    return wide ? drv_dm->SQLGetConnectOptionW(d->target, option, value)
+                : drv_dm->SQLGetConnectOption(d->target, option, value);
+  }
+  return get_connect_attr(h, option, value, SQL_MAX_OPTION_STRING_LENGTH, NULL,
+                          wide);
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLGetConnectOption(SQLHDBC h, SQLUSMALLINT option,
+                                                 SQLPOINTER value) {
+  return get_connect_option(h, option, value, false);
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLGetConnectOptionW(SQLHDBC h,
+                                                  SQLUSMALLINT option,
+                                                  SQLPOINTER value) {
+  return get_connect_option(h, option, value, true);
+}
+
 /* ------------------------------------------------------- statements */
 
 /* Index of a descriptor attribute in drv_stmt.implicit, or -1. */
@@ -302,3 +354,13 @@ DRV_LTX(SQLGetStmtAttrW);
 DRV_LTX(SQLSetStmtAttr);
 DRV_LTX(SQLSetStmtAttrW);
 DRV_LTX(SQLGetFunctions);
+DRV_LTX(SQLGetConnectOption);
+DRV_LTX(SQLGetConnectOptionW);
+DRV_LTX(SQLSetConnectOption);
+DRV_LTX(SQLSetConnectOptionW);
+DRV_ANSI(SQLGetConnectAttr);
+DRV_ANSI(SQLSetConnectAttr);
+DRV_ANSI(SQLGetStmtAttr);
+DRV_ANSI(SQLSetStmtAttr);
+DRV_ANSI(SQLGetConnectOption);
+DRV_ANSI(SQLSetConnectOption);

@@ -154,16 +154,60 @@ static void default_config(struct request *rq) {
  * connect would wait on the very pool it is filling. */
 static __thread int connect_depth;
 
-static void apply_preattrs(struct drv_dbc *d) {
+/* Adds a warning record for attribute `attr`, set before connect, that
+ * did not take effect: the target's own reason where it gave one. */
+static void preattr_warning(struct drv_dbc *d, SQLINTEGER attr, bool target) {
+  SQLCHAR state[6] = "", msg[400] = "";
+  SQLINTEGER native = 0;
+  SQLSMALLINT len = 0;
+  if (target)
+    drv_dm->SQLGetDiagRec(SQL_HANDLE_DBC, d->target, 1, state, &native, msg,
+                          sizeof msg, &len);
+  drv_error(&d->h, "01S02",
+            "connection attribute %d, set before connect, did not take "
+            "effect%s%s%s%s",
+            (int)attr, state[0] ? ": [" : "", (const char *)state,
+            state[0] ? "] " : "", (const char *)msg);
+}
+
+/* Applies the attributes the application set before connecting to the
+ * borrowed target, as a direct connection would have them: those that
+ * take effect only when a connection is opened were set on the target
+ * before its connect (they are part of the pool key: the connection was
+ * opened with exactly these); the others are set now, noted for the
+ * reset. One that the target refused is reported as a warning (01S02)
+ * rather than dropped. Returns SQL_SUCCESS or SQL_SUCCESS_WITH_INFO. */
+static SQLRETURN apply_preattrs(struct drv_dbc *d) {
+  bool warned = false;
+  const struct pool *p = d->conn->pool;
   for (int i = 0; i < d->npre; i++) {
     struct drv_preattr *a = &d->pre[i];
+    if (odbcpool__attr_at_open(a->attr)) {
+      /* The pool's copy of the key, in its own order. */
+      for (int j = 0; j < p->npre; j++) {
+        if (p->pre[j].attr == a->attr && (d->conn->pre_failed & (1u << j))) {
+          preattr_warning(d, a->attr, false);
+          warned = true;
+        }
+      }
+      continue;
+    }
     SQLPOINTER v = a->str ? (SQLPOINTER)a->str : (SQLPOINTER)(uintptr_t)a->num;
     odbcpool__conn_note_attr(d->conn, a->attr);
+    SQLRETURN rc;
     if (d->wide && a->str)
-      drv_dm->SQLSetConnectAttrW(d->target, a->attr, v, a->len);
+      rc = drv_dm->SQLSetConnectAttrW(d->target, a->attr, v, a->len);
     else
-      drv_dm->SQLSetConnectAttr(d->target, a->attr, v, a->len);
+      rc = drv_dm->SQLSetConnectAttr(d->target, a->attr, v, a->len);
+    if (!SQL_SUCCEEDED(rc)) {
+      preattr_warning(d, a->attr, true);
+      warned = true;
+    }
   }
+  if (!warned)
+    return SQL_SUCCESS;
+  d->h.diag.rc = SQL_SUCCESS_WITH_INFO;
+  return SQL_SUCCESS_WITH_INFO;
 }
 
 /* Borrows the connection `rq` describes for `d`. */
@@ -188,13 +232,24 @@ static SQLRETURN borrow(struct drv_dbc *d, struct request *rq, bool wide) {
   if (drv_dm == NULL && (drv_dm = odbcpool__dm(&err)) == NULL)
     return drv_error_pool(&d->h, &err, NULL);
 
+  /* Attributes that take effect at open are part of the key: a pooled
+   * connection serves only borrowers that asked for what it was opened
+   * with. */
+  struct odbcpool__preattr pre[ODBCPOOL_PREATTR_MAX];
+  int npre = 0;
+  for (int i = 0; i < d->npre; i++)
+    if (odbcpool__attr_at_open(d->pre[i].attr) && npre < ODBCPOOL_PREATTR_MAX)
+      pre[npre++] =
+          (struct odbcpool__preattr){d->pre[i].attr, (SQLULEN)d->pre[i].num};
   struct odbcpool__key key = {.dsn = rq->target,
                               .uid = rq->uid,
                               .pwd = rq->pwd,
                               .extra = rq->extra.len ? rq->extra.data : NULL,
                               .wide = wide,
                               .odbc_version = d->env->odbc_version,
-                              .login_timeout = d->login_timeout};
+                              .login_timeout = d->login_timeout,
+                              .pre = pre,
+                              .npre = npre};
   struct odbcpool__diag diag = {0};
   odbcpool_conn *c = NULL;
   connect_depth++;
@@ -207,8 +262,7 @@ static SQLRETURN borrow(struct drv_dbc *d, struct request *rq, bool wide) {
   d->conn = c;
   d->target = odbcpool_hdbc(c);
   d->wide = wide;
-  apply_preattrs(d);
-  return SQL_SUCCESS;
+  return apply_preattrs(d);
 }
 
 static void request_init(struct request *rq) {
@@ -277,7 +331,9 @@ static SQLRETURN driver_connect(struct drv_dbc *d, char *in, SQLPOINTER out,
   if (SQL_SUCCEEDED(rc)) {
     /* The output echoes the password the application itself passed;
      * nothing here keeps a copy. */
-    rc = put_connstr_out(d, in, out, outmax, outlen, wide);
+    SQLRETURN out_rc = put_connstr_out(d, in, out, outmax, outlen, wide);
+    if (out_rc != SQL_SUCCESS)
+      rc = out_rc;
   }
   return rc;
 }
@@ -421,3 +477,6 @@ DRV_LTX(SQLDriverConnectW);
 DRV_LTX(SQLBrowseConnect);
 DRV_LTX(SQLBrowseConnectW);
 DRV_LTX(SQLDisconnect);
+DRV_ANSI(SQLConnect);
+DRV_ANSI(SQLDriverConnect);
+DRV_ANSI(SQLBrowseConnect);

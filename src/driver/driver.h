@@ -21,6 +21,21 @@
   extern __typeof__(name) odbcpool_driver_LTX_##name                           \
       __attribute__((alias(#name), visibility("default")))
 
+/* Exports `name` a third and fourth time, as <name>A and
+ * odbcpool_driver_LTX_<name>A: unixODBC looks up the A form of every
+ * function that has a W twin, on every connect. Assembler aliases, as
+ * sqlucode.h declares some A forms with other parameter types. Must
+ * follow the definition of `name` in the same file. */
+#define DRV_ANSI(name)                                                         \
+  __asm__(".globl " #name "A\n\t.type " #name "A, STT_FUNC\n\t.set " #name    \
+          "A, " #name "\n\t.globl odbcpool_driver_LTX_" #name                  \
+          "A\n\t.type odbcpool_driver_LTX_" #name                              \
+          "A, STT_FUNC\n\t.set odbcpool_driver_LTX_" #name "A, " #name)
+
+/* The load and unload hooks unixODBC looks up (src/driver/handles.c). */
+SQLRETURN SQL_API SQLDriverLoad(void);
+SQLRETURN SQL_API SQLDriverUnload(void);
+
 /* Handle kinds; the magic numbers catch a handle of the wrong kind. */
 enum drv_kind {
   DRV_ENV = 0x6f700001,
@@ -41,6 +56,7 @@ struct drv_diag_rec {
 };
 struct drv_diag {
   int n;
+  int taken; /* records SQLError has returned (and so removed) */
   SQLRETURN rc;
   struct drv_diag_rec *rec; /* DRV_DIAG_MAX entries, allocated on use */
 };
@@ -125,8 +141,9 @@ SQLHANDLE drv_target(const struct drv_handle *h);
 /* Adds an odbcpool record "[odbcpool] ..." and returns SQL_ERROR. */
 SQLRETURN drv_error(struct drv_handle *h, const char *state, const char *fmt,
                     ...) __attribute__((format(printf, 3, 4)));
-/* Adds an odbcpool record for a core error, followed by the target's
- * records in `diag` (may be NULL) unchanged. Returns SQL_ERROR. */
+/* Reports a core error: the target's records in `diag` (may be NULL)
+ * unchanged and alone when there are any (a failure the target
+ * reported), else one odbcpool record. Returns SQL_ERROR. */
 SQLRETURN drv_error_pool(struct drv_handle *h, const odbcpool_error *err,
                          const struct odbcpool__diag *diag);
 void drv_diag_free(struct drv_diag *d);
@@ -148,6 +165,13 @@ char *drv_utf8_narrow(const SQLCHAR *s, SQLINTEGER len);
  * (may be NULL). Returns true if it had to truncate. */
 bool drv_put_text(const char *s, SQLPOINTER buf, SQLINTEGER buflen, bool wide,
                   SQLINTEGER *outlen);
+
+/* Notes on the statement's borrowed connection that SQL text `text`
+ * (len bytes or characters, or SQL_NTS) is about to run, or that rows are
+ * about to change without text (drv_note_dirty). */
+void drv_note_sqla(struct drv_stmt *s, SQLCHAR *text, SQLINTEGER len);
+void drv_note_sqlw(struct drv_stmt *s, SQLWCHAR *text, SQLINTEGER len);
+void drv_note_dirty(struct drv_stmt *s);
 
 /* The connection a statement belongs to is connected; returns the
  * borrowed target handle or SQL_NULL_HDBC. */

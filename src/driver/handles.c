@@ -6,12 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "driver.h"
 
 const struct odbcpool__dm *drv_dm;
 
 static void diag_clear(struct drv_handle *h) {
   h->diag.n = 0;
+  h->diag.taken = 0;
 }
 
 struct drv_env *drv_env_enter(SQLHANDLE h) {
@@ -81,7 +84,7 @@ SQLHDBC drv_dbc_target(struct drv_dbc *d) {
 /* ----------------------------------------------------------- allocate */
 
 /* Never calls into the driver manager: it holds its global lock while it
- * allocates the driver's environment (DESIGN.md). */
+ * allocates the driver's environment (doc/ARCHITECTURE.md). */
 static SQLRETURN alloc_env(SQLHANDLE *out) {
   struct drv_env *e = calloc(1, sizeof *e);
   if (e == NULL)
@@ -154,8 +157,11 @@ static SQLRETURN alloc_child(struct drv_dbc *d, SQLSMALLINT type,
   return SQL_SUCCESS;
 }
 
-DRV_EXPORT SQLRETURN SQL_API SQLAllocHandle(SQLSMALLINT type, SQLHANDLE in,
-                                            SQLHANDLE *out) {
+/* SQLAllocHandle's work. The exported functions never call each other
+ * by name: such a call goes through the PLT and binds to the driver
+ * manager's function of that name when the host loaded the driver
+ * manager first, which is the usual case. */
+static SQLRETURN alloc_handle(SQLSMALLINT type, SQLHANDLE in, SQLHANDLE *out) {
   if (out == NULL)
     return SQL_ERROR;
   switch (type) {
@@ -173,6 +179,33 @@ DRV_EXPORT SQLRETURN SQL_API SQLAllocHandle(SQLSMALLINT type, SQLHANDLE in,
   default:
     return SQL_ERROR;
   }
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLAllocHandle(SQLSMALLINT type, SQLHANDLE in,
+                                            SQLHANDLE *out) {
+  return alloc_handle(type, in, out);
+}
+
+/* The X/Open form: the same, for an environment that starts as ODBC 3,
+ * as ours do. */
+DRV_EXPORT SQLRETURN SQL_API SQLAllocHandleStd(SQLSMALLINT type, SQLHANDLE in,
+                                               SQLHANDLE *out) {
+  return alloc_handle(type, in, out);
+}
+
+/* The ODBC 2 forms. The driver manager calls these for an application
+ * that asked for ODBC 2 behaviour: a statement allocated here is tracked
+ * like one from SQLAllocHandle, so the reset frees it. */
+DRV_EXPORT SQLRETURN SQL_API SQLAllocEnv(SQLHENV *out) {
+  return alloc_handle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, out);
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLAllocConnect(SQLHENV env, SQLHDBC *out) {
+  return alloc_handle(SQL_HANDLE_DBC, env, out);
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLAllocStmt(SQLHDBC dbc, SQLHSTMT *out) {
+  return alloc_handle(SQL_HANDLE_STMT, dbc, out);
 }
 
 /* --------------------------------------------------------------- free */
@@ -251,7 +284,8 @@ static SQLRETURN free_env(struct drv_env *e) {
   return SQL_SUCCESS;
 }
 
-DRV_EXPORT SQLRETURN SQL_API SQLFreeHandle(SQLSMALLINT type, SQLHANDLE h) {
+/* SQLFreeHandle's work (see alloc_handle on calls by name). */
+static SQLRETURN free_handle(SQLSMALLINT type, SQLHANDLE h) {
   switch (type) {
   case SQL_HANDLE_ENV: {
     struct drv_env *e = drv_env_enter(h);
@@ -290,9 +324,23 @@ DRV_EXPORT SQLRETURN SQL_API SQLFreeHandle(SQLSMALLINT type, SQLHANDLE h) {
   }
 }
 
+DRV_EXPORT SQLRETURN SQL_API SQLFreeHandle(SQLSMALLINT type, SQLHANDLE h) {
+  return free_handle(type, h);
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLFreeEnv(SQLHENV h) {
+  return free_handle(SQL_HANDLE_ENV, h);
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLFreeConnect(SQLHDBC h) {
+  return free_handle(SQL_HANDLE_DBC, h);
+}
+
+/* SQL_DROP frees the statement as SQLFreeHandle does (the driver manager
+ * sends an ODBC 2 application's drop here). */
 DRV_EXPORT SQLRETURN SQL_API SQLFreeStmt(SQLHSTMT h, SQLUSMALLINT option) {
   if (option == SQL_DROP)
-    return SQLFreeHandle(SQL_HANDLE_STMT, h);
+    return free_handle(SQL_HANDLE_STMT, h);
   struct drv_stmt *s = drv_stmt_enter(h);
   if (s == NULL)
     return SQL_INVALID_HANDLE;
@@ -316,15 +364,25 @@ DRV_EXPORT SQLRETURN SQL_API SQLCancelHandle(SQLSMALLINT type, SQLHANDLE h) {
 
 /* ------------------------------------------------------- transactions */
 
-DRV_EXPORT SQLRETURN SQL_API SQLEndTran(SQLSMALLINT type, SQLHANDLE h,
-                                        SQLSMALLINT completion) {
+/* Ends the transaction of one target connection: with SQLTransact, the
+ * call an ODBC 2 application made, when `odbc2`, else SQLEndTran. */
+static SQLRETURN end_target(SQLHDBC t, SQLSMALLINT completion, bool odbc2) {
+  if (odbc2)
+    return drv_dm->SQLTransact(SQL_NULL_HENV, t, (SQLUSMALLINT)completion);
+  return drv_dm->SQLEndTran(SQL_HANDLE_DBC, t, completion);
+}
+
+/* SQLEndTran and SQLTransact: on a connection, or on every connected
+ * connection of an environment. */
+static SQLRETURN end_tran(SQLSMALLINT type, SQLHANDLE h, SQLSMALLINT completion,
+                          bool odbc2) {
   if (type == SQL_HANDLE_DBC) {
     struct drv_dbc *d = drv_dbc_enter(h);
     if (d == NULL)
       return SQL_INVALID_HANDLE;
     if (d->conn == NULL)
       return drv_error(&d->h, "08003", "connection not open");
-    return drv_dm->SQLEndTran(SQL_HANDLE_DBC, d->target, completion);
+    return end_target(d->target, completion, odbc2);
   }
   if (type != SQL_HANDLE_ENV)
     return SQL_ERROR;
@@ -338,7 +396,7 @@ DRV_EXPORT SQLRETURN SQL_API SQLEndTran(SQLSMALLINT type, SQLHANDLE h,
   for (struct drv_dbc *d = e->dbcs; d; d = d->next) {
     if (d->conn == NULL)
       continue;
-    SQLRETURN rc = drv_dm->SQLEndTran(SQL_HANDLE_DBC, d->target, completion);
+    SQLRETURN rc = end_target(d->target, completion, odbc2);
     if (!SQL_SUCCEEDED(rc))
       result = SQL_ERROR;
   }
@@ -348,6 +406,33 @@ DRV_EXPORT SQLRETURN SQL_API SQLEndTran(SQLSMALLINT type, SQLHANDLE h,
                      "the transaction could not be ended on every "
                      "connection of the environment");
   return result;
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLEndTran(SQLSMALLINT type, SQLHANDLE h,
+                                        SQLSMALLINT completion) {
+  return end_tran(type, h, completion, false);
+}
+
+/* ODBC 2: the connection if there is one, else the environment. */
+DRV_EXPORT SQLRETURN SQL_API SQLTransact(SQLHENV env, SQLHDBC dbc,
+                                         SQLUSMALLINT completion) {
+  if (dbc != SQL_NULL_HDBC)
+    return end_tran(SQL_HANDLE_DBC, dbc, (SQLSMALLINT)completion, true);
+  return end_tran(SQL_HANDLE_ENV, env, (SQLSMALLINT)completion, true);
+}
+
+/* ------------------------------------------------------ load, unload */
+
+/* unixODBC calls these, if the driver has them, each time it loads and
+ * before it unloads the module, with its own lock held: nothing to do,
+ * and nothing here may call into the driver manager. Exported so that
+ * its lookups of the two names succeed. */
+DRV_EXPORT SQLRETURN SQL_API SQLDriverLoad(void) {
+  return SQL_SUCCESS;
+}
+
+DRV_EXPORT SQLRETURN SQL_API SQLDriverUnload(void) {
+  return SQL_SUCCESS;
 }
 
 /* -------------------------------------------------------- descriptors */
@@ -424,10 +509,60 @@ DRV_EXPORT SQLRETURN SQL_API SQLGetEnvAttr(SQLHENV h, SQLINTEGER attr,
  * the first lookup saves the driver manager a failed one per entry point
  * on every connect (doc/BENCHMARKS.md). */
 DRV_LTX(SQLAllocHandle);
+DRV_LTX(SQLAllocHandleStd);
+DRV_LTX(SQLAllocEnv);
+DRV_LTX(SQLAllocConnect);
+DRV_LTX(SQLAllocStmt);
 DRV_LTX(SQLFreeHandle);
+DRV_LTX(SQLFreeEnv);
+DRV_LTX(SQLFreeConnect);
+DRV_LTX(SQLTransact);
 DRV_LTX(SQLFreeStmt);
 DRV_LTX(SQLEndTran);
 DRV_LTX(SQLCancelHandle);
 DRV_LTX(SQLSetEnvAttr);
 DRV_LTX(SQLGetEnvAttr);
 DRV_LTX(SQLCopyDesc);
+DRV_LTX(SQLDriverLoad);
+DRV_LTX(SQLDriverUnload);
+
+/* ------------------------------------------------------ statement text */
+
+/* Only SQLite's SELECTs can leave the session clean; for everything else
+ * the text need not be read. */
+static bool may_stay_clean(const odbcpool_conn *c) {
+  return c != NULL && !c->sql_dirty && c->builtin != NULL &&
+         strcmp(c->builtin->name, "sqlite") == 0;
+}
+
+void drv_note_sqla(struct drv_stmt *s, SQLCHAR *text, SQLINTEGER len) {
+  odbcpool_conn *c = s->dbc->conn;
+  if (c == NULL)
+    return;
+  if (!may_stay_clean(c) || text == NULL) {
+    odbcpool__conn_note_sql(c, NULL, 0);
+    return;
+  }
+  size_t n = len == SQL_NTS ? strlen((const char *)text)
+             : len > 0      ? (size_t)len
+                            : 0;
+  odbcpool__conn_note_sql(c, (const char *)text, n);
+}
+
+void drv_note_sqlw(struct drv_stmt *s, SQLWCHAR *text, SQLINTEGER len) {
+  odbcpool_conn *c = s->dbc->conn;
+  if (c == NULL)
+    return;
+  char *u = may_stay_clean(c) && text != NULL ? drv_utf8(text, len) : NULL;
+  odbcpool__conn_note_sql(c, u, u ? strlen(u) : 0);
+  if (u != NULL) {
+    /* The statement may hold personal data. */
+    OPENSSL_cleanse(u, strlen(u));
+    free(u);
+  }
+}
+
+void drv_note_dirty(struct drv_stmt *s) {
+  if (s->dbc->conn != NULL)
+    odbcpool__conn_note_sql(s->dbc->conn, NULL, 0);
+}
