@@ -341,7 +341,8 @@ void odbcpool__report_html(const struct odbcpool__report *r, FILE *out) {
   }
   fputs("</table>\n<h2>Connections and erasure per DSN</h2>\n<p>A "
         "connection whose erasure fails is closed, never handed to another "
-        "borrower.</p>\n<table><tr><th>DSN</th><th>Opened</th><th>Erased"
+        "borrower; \"closed after\" counts the failures the trail shows "
+        "that close for.</p>\n<table><tr><th>DSN</th><th>Opened</th><th>Erased"
         "</th><th>Erasure failures</th><th>Closed, by reason</th><th>"
         "Suspected leaks</th></tr>\n",
         out);
@@ -351,8 +352,8 @@ void odbcpool__report_html(const struct odbcpool__report *r, FILE *out) {
     h(out, p->pool.s, p->pool.n, "&ndash;");
     fprintf(out,
             "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
-            "</td><td>%" PRIu64 "<br>",
-            p->opens, p->reset_ok, p->reset_failed);
+            "</td><td>%" PRIu64 ", closed after: %" PRIu64 "<br>",
+            p->opens, p->reset_ok, p->reset_failed, p->failed_closed);
     counts(out, &p->reset_failures);
     fputs("</td><td>", out);
     counts(out, &p->closes);

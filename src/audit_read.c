@@ -122,6 +122,8 @@ bool odbcpool__audit_entry_parse(const char *line, size_t n,
   int64_t v;
   if (num_field(line, n, "conn", &v))
     e->conn = (uint64_t)v;
+  if (num_field(line, n, "pid", &v))
+    e->pid = (uint64_t)v;
   plain_field(line, n, "principal", e->principal, sizeof e->principal);
   plain_field(line, n, "period", e->period, sizeof e->period);
   if (num_field(line, n, "duration_ms", &v))

@@ -27,8 +27,9 @@ struct odbcpool__audit_entry {
   char time[25];
   char event[24];
   struct odbcpool__jstr pool, purpose, reason;
-  uint64_t conn;                     /* 0: none */
-  char principal[33];                /* "": none */
+  uint64_t conn;      /* 0: none */
+  uint64_t pid;       /* the writing process (conn ids are per process) */
+  char principal[33]; /* "": none */
   char period[ODBCPOOL_PKEY_ID_MAX]; /* "": none (the audit key's) */
   int64_t duration_ms, wait_ms;      /* -1: none */
   uint64_t lost;                     /* records not written, 0: none */

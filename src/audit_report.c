@@ -296,15 +296,25 @@ static void on_entry(void *ctx, const struct odbcpool__audit_entry *e) {
   struct rep_pool *p = pool_of(r, e);
   if (p == NULL)
     return;
+  char who[48];
+  int wl = snprintf(who, sizeof who, "%" PRIu64 ":%" PRIu64, e->pid, e->conn);
   if (!strcmp(ev, "open"))
     p->opens++;
-  else if (!strcmp(ev, "close"))
+  else if (!strcmp(ev, "close")) {
     count(&p->closes, e->reason);
-  else if (!strcmp(ev, "reset_ok"))
+    struct rep_ent *f = odbcpool__rep_add(&p->failed_open, who, (size_t)wl);
+    if (f != NULL) {
+      p->failed_closed += f->count;
+      f->count = 0;
+    }
+  } else if (!strcmp(ev, "reset_ok"))
     p->reset_ok++;
   else if (!strcmp(ev, "reset_failed")) {
     p->reset_failed++;
     count(&p->reset_failures, e->reason);
+    struct rep_ent *f = odbcpool__rep_add(&p->failed_open, who, (size_t)wl);
+    if (f != NULL)
+      f->count++;
   } else if (!strcmp(ev, "leak_suspected"))
     p->leaks++;
 }
@@ -402,6 +412,7 @@ void odbcpool__report_free(struct odbcpool__report *r) {
     free(r->pools[i].pool.s);
     odbcpool__rep_free(&r->pools[i].closes);
     odbcpool__rep_free(&r->pools[i].reset_failures);
+    odbcpool__rep_free(&r->pools[i].failed_open);
   }
   free(r->groups);
   free(r->pools);
@@ -517,9 +528,8 @@ void odbcpool__report_text(const struct odbcpool__report *r, FILE *out) {
     show(out, js(&p->pool), ODBCPOOL_SHOW_TEXT);
     fprintf(out,
             "\n    opened %" PRIu64 ", erased %" PRIu64 ", erasure "
-            "failures %" PRIu64 " (each connection closed, never "
-            "reused): ",
-            p->opens, p->reset_ok, p->reset_failed);
+            "failures %" PRIu64 " (connection closed after it: %" PRIu64 "): ",
+            p->opens, p->reset_ok, p->reset_failed, p->failed_closed);
     counts_text(out, &p->reset_failures);
     fputs("\n    closed: ", out);
     counts_text(out, &p->closes);
@@ -626,8 +636,10 @@ void odbcpool__report_json(const struct odbcpool__report *r, FILE *out) {
     show(out, js(&p->pool), ODBCPOOL_SHOW_JSON);
     fprintf(out,
             ",\"opened\":%" PRIu64 ",\"erased\":%" PRIu64
-            ",\"erasure_failures\":%" PRIu64 ",\"erasure_failure_reasons\":",
-            p->opens, p->reset_ok, p->reset_failed);
+            ",\"erasure_failures\":%" PRIu64
+            ",\"closed_after_failure\":%" PRIu64
+            ",\"erasure_failure_reasons\":",
+            p->opens, p->reset_ok, p->reset_failed, p->failed_closed);
     counts_json(out, &p->reset_failures);
     fputs(",\"closed\":", out);
     counts_json(out, &p->closes);

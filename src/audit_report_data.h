@@ -56,6 +56,10 @@ struct rep_group {
 struct rep_pool {
   struct rep_str pool;
   uint64_t opens, reset_ok, reset_failed, leaks;
+  /* Erasure failures whose connection the trail shows closed after them:
+   * the evidence that a connection that was not erased was not reused. */
+  uint64_t failed_closed;
+  struct rep_map failed_open;    /* (pid, conn) of failures not yet closed */
   struct rep_map closes;         /* by reason */
   struct rep_map reset_failures; /* by reason */
 };
