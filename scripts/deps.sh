@@ -8,7 +8,7 @@ demo_pkgs=(build-essential autoconf automake libtool pkg-config
   unixodbc unixodbc-dev odbcinst libsqliteodbc libssl-dev check)
 test_pkgs=("${demo_pkgs[@]}" odbc-postgresql postgresql openssl valgrind
   clang libclang-rt-14-dev iproute2 mariadb-server odbc-mariadb
-  python3-pyodbc libdbd-odbc-perl php-cli php-odbc
+  python3-pyodbc libdbd-odbc-perl php-cli php-odbc chromium
   git debhelper lintian fakeroot man-db groff-base systemd)
 
 case "${1:-}" in

@@ -62,7 +62,7 @@ asan_tests+=" tests/check_audit tests/check_secret tests/check_log"
 asan_tests+=" drivers-test/sqlite.sh"
 asan_tests+=" drivers-test/postgresql.sh drivers-test/mariadb.sh"
 asan_tests+=" drivers-test/privacy.sh drivers-test/module.sh"
-asan_tests+=" drivers-test/compat.sh"
+asan_tests+=" drivers-test/compat.sh tests/report_render.sh"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

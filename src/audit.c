@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "audit.h"
+#include "audit_keys.h"
 #include "error.h"
 #include "log.h"
 #include "secret.h"
@@ -123,7 +124,8 @@ struct odbcpool__audit {
   int64_t clock_ms; /* test hook: fixed time, 0: the real clock */
   void (*syslog_hook)(const char *line, void *ctx);
   void *syslog_ctx;
-  struct odbcpool__buf rec; /* the record being formatted */
+  struct odbcpool__buf rec;     /* the record being formatted */
+  struct odbcpool__pkeys pkeys; /* pseudonym key of the current period */
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -577,6 +579,7 @@ struct recovery {
 /* Why format_record failed. */
 static const char format_enomem[] = "out of memory";
 static const char format_emac[] = "libcrypto failed to compute a MAC";
+static const char format_epkey[] = "no pseudonym key for the period";
 
 /* Formats the record that follows a->chain into a->rec: `prefix`, the
  * JSON object and, for a file, a newline. `rec` or `rv` (a recovery
@@ -613,11 +616,24 @@ static const char *format_record(struct odbcpool__audit *a, const char *prefix,
     if (rec->conn != 0)
       put_num_field(b, "conn", rec->conn);
     if (rec->user != NULL) {
-      char full[MAC_HEX + 1];
-      if (!mac_hex(a->key, rec->user, strlen(rec->user), full))
+      /* With pseudonym periods, the period's own random key, named by
+       * "period"; else the audit key itself (the format before periods).
+       * Never the chain key: the chain does not depend on it. */
+      char pn[PSEUDONYM_HEX + 1];
+      odbcpool_error kerr;
+      const unsigned char *pk = a->pkeys.period_ms > 0
+                                    ? odbcpool__pkeys_get(&a->pkeys, ms, &kerr)
+                                    : a->key;
+      if (pk == NULL) {
+        if (!a->failing)
+          odbcpool__log(ODBCPOOL_LOG_ERROR, "audit: %s", kerr.message);
+        return format_epkey;
+      }
+      if (!odbcpool__pkey_pseudonym(pk, rec->user, pn))
         return format_emac;
-      full[PSEUDONYM_HEX] = '\0';
-      put_str_field(b, "principal", full, PSEUDONYM_HEX + 1);
+      put_str_field(b, "principal", pn, PSEUDONYM_HEX + 1);
+      if (a->pkeys.period_ms > 0)
+        put_str_field(b, "period", a->pkeys.id, ODBCPOOL_PKEY_ID_MAX);
     }
     put_str_field(b, "purpose", rec->purpose, max);
     put_str_field(b, "reason", rec->reason, max);
@@ -1051,7 +1067,10 @@ static int rotate_locked(struct odbcpool__audit *a, int64_t ms,
   a->last_date = 0;
   if (a->retention_ms > 0) {
     odbcpool_error perr;
-    if (purge_rotated(a->path, ms - a->retention_ms, NULL, &perr) < 0)
+    if (purge_rotated(a->path, ms - a->retention_ms, NULL, &perr) < 0 ||
+        (a->pkeys.dir != NULL &&
+         odbcpool__pkey_purge(a->pkeys.dir, ms - a->retention_ms, NULL, &perr) <
+             0))
       odbcpool__log(ODBCPOOL_LOG_ERROR, "audit: %s", perr.message);
   }
   return ODBCPOOL_OK;
@@ -1356,6 +1375,7 @@ static void audit_free(struct odbcpool__audit *a) {
     marker_drop(a);
   else if (a->marker_fd >= 0)
     close(a->marker_fd);
+  odbcpool__pkeys_fini(&a->pkeys);
   if (a->key != NULL)
     odbcpool__secure_free(a->key, 2 * KEY_LEN);
   odbcpool__buf_wipe(&a->rec);
@@ -1446,6 +1466,16 @@ int odbcpool__audit_open(const struct cfg *cfg,
     audit_free(a);
     return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE,
                          "audit: libcrypto failed to derive the chain key");
+  }
+  char *kdir = odbcpool__pkey_dir(cfg->audit_key_file, cfg->audit_pkey_dir);
+  rc = kdir == NULL
+           ? odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "no memory")
+           : odbcpool__pkeys_init(&a->pkeys, kdir, cfg->audit_pseudonym_period,
+                                  a->key, err);
+  free(kdir);
+  if (rc != ODBCPOOL_OK) {
+    audit_free(a);
+    return rc;
   }
 
   if (cfg->audit_syslog) {
@@ -1582,15 +1612,23 @@ void odbcpool__audit_close(struct odbcpool__audit *a) {
   audit_free(a);
 }
 
-void odbcpool__audit_pseudonym(const struct odbcpool__audit *a,
-                               const char *user, char out[33]) {
-  char full[MAC_HEX + 1];
-  if (a == NULL || user == NULL || !mac_hex(a->key, user, strlen(user), full)) {
-    out[0] = '\0';
+void odbcpool__audit_pseudonym(struct odbcpool__audit *a, const char *user,
+                               char out[33]) {
+  out[0] = '\0';
+  if (a == NULL || user == NULL)
     return;
-  }
-  memcpy(out, full, PSEUDONYM_HEX);
-  out[PSEUDONYM_HEX] = '\0';
+  pthread_mutex_lock(&a->mu);
+  odbcpool_error err;
+  const unsigned char *pk =
+      a->pkeys.period_ms > 0 ? odbcpool__pkeys_get(&a->pkeys, now_ms(a), &err)
+                             : a->key;
+  if (pk == NULL || !odbcpool__pkey_pseudonym(pk, user, out))
+    out[0] = '\0';
+  pthread_mutex_unlock(&a->mu);
+}
+
+void odbcpool__audit_json_string(struct odbcpool__buf *b, const char *s) {
+  put_json_string(b, s, FIELD_MAX_FILE);
 }
 
 int odbcpool__audit_rotate_now(struct odbcpool__audit *a, odbcpool_error *err) {
@@ -1648,10 +1686,23 @@ void odbcpool__audit_atfork_release(struct odbcpool__audit *a) {
 int odbcpool__audit_purge_to(const struct cfg *cfg, FILE *out,
                              odbcpool_error *err) {
   odbcpool__err_clear(err);
-  if (cfg == NULL || cfg->audit_path == NULL || cfg->audit_syslog)
+  if (cfg == NULL || cfg->audit_retention <= 0)
     return 0;
-  if (cfg->audit_retention <= 0)
-    return 0;
+  int keys = 0;
+  if (cfg->audit_key_file != NULL && cfg->audit_pseudonym_period > 0) {
+    /* Keys of periods past retention: their records, wherever copies
+     * of them are, can no longer be tied to anyone. */
+    char *kdir = odbcpool__pkey_dir(cfg->audit_key_file, cfg->audit_pkey_dir);
+    keys = kdir == NULL
+               ? -1
+               : odbcpool__pkey_purge(
+                     kdir, real_now_ms() - cfg->audit_retention, out, err);
+    free(kdir);
+    if (keys < 0)
+      return -1;
+  }
+  if (cfg->audit_path == NULL || cfg->audit_syslog)
+    return keys;
   /* Hold the writers' lock, so that no writer looks for the chain end in
    * a rotated file while it goes. Never create the lock file: run as
    * another user (root), that would lock the pool out of it. */
@@ -1674,7 +1725,7 @@ int odbcpool__audit_purge_to(const struct cfg *cfg, FILE *out,
                         out, err);
   if (fd >= 0)
     close(fd); /* releases the lock */
-  return n;
+  return n < 0 ? n : n + keys;
 }
 
 int odbcpool__audit_purge(const struct cfg *cfg, odbcpool_error *err) {
@@ -1753,6 +1804,9 @@ struct verifier {
   bool expect_seen;
   const char *last_file;
   unsigned long last_line;
+  const struct odbcpool__audit_verify_opts *opts; /* hooks, keep_going */
+  uint64_t bad;         /* bad places passed over (keep_going) */
+  odbcpool_error first; /* the first of them */
 };
 
 /* Fails verification at FILE:LINE. Returns EINVAL. */
@@ -1854,6 +1908,8 @@ static bool junk_matches(struct verifier *v, uint64_t bytes, const char *sha) {
   return ok;
 }
 
+static void note_bad(struct verifier *v);
+
 /* Checks one line (without its newline). Returns OK or EINVAL with the
  * reason in v->err. */
 static int verify_line(struct verifier *v, const char *file,
@@ -1892,9 +1948,13 @@ static int verify_line(struct verifier *v, const char *file,
   const char *psha = find_hex(s, li.signed_len, "partial_sha256", MAC_HEX);
   bool recovery =
       find_num(s, li.signed_len, "partial_bytes", &pbytes) && psha != NULL;
+  if (v->junk && (!recovery || !junk_matches(v, pbytes, psha))) {
+    int rc = junk_fail(v);
+    if (!v->opts || !v->opts->keep_going)
+      return rc;
+    note_bad(v); /* the junk is the bad place; this record is checked on */
+  }
   if (v->junk) {
-    if (!recovery || !junk_matches(v, pbytes, psha))
-      return junk_fail(v);
     if (v->out)
       fprintf(v->out,
               "%s:%lu: note: %zu bytes of a write that was cut short, "
@@ -1913,11 +1973,16 @@ static int verify_line(struct verifier *v, const char *file,
   bool prev_genesis = memcmp(li.prev, genesis, MAC_HEX) == 0;
   if (c->have) {
     if (li.seq != c->end.seq + 1 || memcmp(li.prev, c->end.mac, MAC_HEX)) {
-      return vfail(v, file, lineno,
-                   "does not chain from the record before it (seq %" PRIu64
-                   ", expected %" PRIu64 "): records were removed, "
-                   "reordered or inserted here",
-                   li.seq, c->end.seq + 1);
+      int rc = vfail(v, file, lineno,
+                     "does not chain from the record before it (seq %" PRIu64
+                     ", expected %" PRIu64 "): records were removed, "
+                     "reordered or inserted here",
+                     li.seq, c->end.seq + 1);
+      /* The record itself is authentic (its MAC verified): the gap is
+       * before it, so a reader that goes on still gets it. */
+      if (v->opts && v->opts->keep_going && v->opts->on_record)
+        v->opts->on_record(v->opts->ctx, file, lineno, s, n);
+      return rc;
     }
   } else {
     if ((li.seq == 1) != prev_genesis)
@@ -1961,6 +2026,42 @@ static int verify_line(struct verifier *v, const char *file,
   v->records++;
   v->last_file = file;
   v->last_line = lineno;
+  if (v->opts && v->opts->on_record)
+    v->opts->on_record(v->opts->ctx, file, lineno, s, n);
+  return ODBCPOOL_OK;
+}
+
+/* keep_going: reports the bad place verify_line or junk_fail found and
+ * carries on from the line `s` (when it has the shape of a record, the
+ * chain picks up from it: an edited record is reported once, not again
+ * at the record after it). Returns OK, or `rc` if it is no bad place. */
+static void note_bad(struct verifier *v) {
+  if (v->bad++ == 0)
+    v->first = *v->err;
+  if (v->opts->on_bad)
+    v->opts->on_bad(v->opts->ctx, v->err->message);
+  v->junk = false;
+  odbcpool__err_clear(v->err);
+}
+
+static int pass_bad(struct verifier *v, int rc, const char *s, size_t n) {
+  struct line_info li;
+  if (rc != ODBCPOOL_EINVAL || !v->opts || !v->opts->keep_going)
+    return rc;
+  note_bad(v);
+  const char *rec = s ? memmem(s, n, head_tag, TAG_LEN(head_tag)) : NULL;
+  if (rec != NULL && (v->syslog || rec == s) &&
+      parse_shape(rec, n - (size_t)(rec - s), &li)) {
+    struct vchain *c = vchain_for(v, li.stream);
+    if (c != NULL) {
+      if (!c->have)
+        c->first_seq = li.seq;
+      c->have = true;
+      c->end.seq = li.seq;
+      memcpy(c->end.mac, li.mac, MAC_HEX);
+      c->end.mac[MAC_HEX] = '\0';
+    }
+  }
   return ODBCPOOL_OK;
 }
 
@@ -2052,6 +2153,8 @@ static int verify_file(struct verifier *v, const char *file,
       if (too_long) {
         rc = vfail(v, file, lineno,
                    "line longer than 16 MiB: not an audit record");
+        rc = first_seq ? rc : pass_bad(v, rc, NULL, 0);
+        too_long = false;
       } else if (first_seq != NULL) {
         struct line_info li;
         if (parse_shape(line.data ? line.data : "", line.len, &li)) {
@@ -2062,6 +2165,7 @@ static int verify_file(struct verifier *v, const char *file,
       } else {
         rc = verify_line(v, file, lineno, line.data ? line.data : "", line.len,
                          true);
+        rc = pass_bad(v, rc, line.data, line.len);
       }
       line.len = 0;
     }
@@ -2071,9 +2175,10 @@ static int verify_file(struct verifier *v, const char *file,
     rc = too_long ? vfail(v, file, lineno,
                           "line longer than 16 MiB: not an audit record")
                   : verify_line(v, file, lineno, line.data, line.len, false);
+    rc = pass_bad(v, rc, NULL, 0);
   }
   if (rc == ODBCPOOL_OK && first_seq == NULL && v->junk)
-    rc = junk_fail(v);
+    rc = pass_bad(v, junk_fail(v), NULL, 0);
   if (nlines)
     *nlines = lineno;
   odbcpool__buf_wipe(&line);
@@ -2111,7 +2216,7 @@ int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
                               int nfiles,
                               const struct odbcpool__audit_verify_opts *opts,
                               FILE *out, odbcpool_error *err) {
-  struct verifier v = {.out = out, .err = err};
+  struct verifier v = {.out = out, .err = err, .opts = opts};
   unsigned char *key = NULL;
   size_t *order = NULL;
   uint64_t *first = NULL;
@@ -2173,6 +2278,17 @@ int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
       goto done;
     if (out)
       fprintf(out, "%s: %" PRIu64 " records\n", f, v.records - before);
+  }
+  if (v.bad > 0) {
+    /* keep_going: every bad place was reported; the result is the
+     * first. */
+    *err = v.first;
+    if (out)
+      fprintf(out,
+              "NOT intact: %" PRIu64 " bad places in %" PRIu64 " records\n",
+              v.bad, v.records);
+    rc = ODBCPOOL_EINVAL;
+    goto done;
   }
   if (v.expect && !v.expect_seen) {
     char what[128];

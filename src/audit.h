@@ -80,10 +80,17 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
 /* Flushes and frees. NULL is a no-op. */
 void odbcpool__audit_close(struct odbcpool__audit *a);
 
-/* The pseudonym of a user name: hex of HMAC-SHA256(key, name),
- * truncated to 32 hex digits; "" if libcrypto failed. */
-void odbcpool__audit_pseudonym(const struct odbcpool__audit *a,
-                               const char *user, char out[33]);
+/* The pseudonym of a user name as a record written now would carry it:
+ * hex of HMAC-SHA256(key, name), truncated to 32 hex digits, where key is
+ * the current period's pseudonym key (pseudonym_period > 0) or else the
+ * audit key; "" if there is none or libcrypto failed. */
+void odbcpool__audit_pseudonym(struct odbcpool__audit *a, const char *user,
+                               char out[33]);
+
+struct odbcpool__buf;
+/* Appends `s` as a JSON string the way records hold strings: plain
+ * ASCII, escaped, invalid UTF-8 as \ufffd, cut at 16 KiB. */
+void odbcpool__audit_json_string(struct odbcpool__buf *b, const char *s);
 
 /* Checks the chain of the files (in order: oldest rotated file first,
  * the live log last) with the key in key_file. Returns OK if every
@@ -113,6 +120,16 @@ struct odbcpool__audit_verify_opts {
    * skipped, lines without it are other programs' messages, and each
    * "stream" (one per process) is its own chain. */
   bool syslog;
+  /* Called with each record that verified (MAC, chain), in chain order:
+   * the line (n bytes, no newline, a syslog prefix removed). */
+  void (*on_record)(void *ctx, const char *file, unsigned long lineno,
+                    const char *line, size_t n);
+  /* Do not stop at the first bad place: report each to on_bad ("FILE:LINE:
+   * reason") and go on (the chain picks up at the next record). The
+   * result is still EINVAL, with the first bad place in err. */
+  bool keep_going;
+  void (*on_bad)(void *ctx, const char *msg);
+  void *ctx;
 };
 
 /* odbcpool__audit_verify with options (opts may be NULL). Files are

@@ -209,8 +209,10 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "audit", NULL, false},
     {"key_file", CFG_PATH, NULL, 0, 0, offsetof(struct cfg, audit_key_file),
      true,
-     "Key of the audit MACs and of the pseudonyms of user names (32 or more "
-     "random bytes, mode 0600 or stricter). Required with path.",
+     "Key of the audit MACs (32 or more random bytes, mode 0600 or "
+     "stricter); it also authenticates the pseudonym keys of the periods, "
+     "and makes the pseudonyms itself with pseudonym_period = 0. Required "
+     "with path.",
      "audit", NULL, false},
     {"retention", CFG_DURATION, "30d", 0, DUR_MAX,
      offsetof(struct cfg, audit_retention), true,
@@ -252,6 +254,22 @@ const struct cfg_setting odbcpool__cfg_settings[] = {
      "for debugging. Process-wide: the config opened last decides. Only "
      "in [defaults].",
      NULL, NULL, false},
+    {"pseudonym_period", CFG_DURATION, "30d", 0, DUR_MAX,
+     offsetof(struct cfg, audit_pseudonym_period), true,
+     "Pseudonyms of user names expire: each period of this length (whole "
+     "days, counted from 1970-01-01 UTC) gets its own random pseudonym key, "
+     "named in each record's \"period\", and a period's key is deleted "
+     "once the period ended more than retention ago (at rotation and by "
+     "`odbcpool audit purge`); its records then stay verifiable but can no "
+     "longer be tied to anyone. 0: one pseudonym for ever, made with the "
+     "audit key itself.",
+     "audit", NULL, false},
+    {"pseudonym_keys", CFG_PATH, NULL, 0, 0,
+     offsetof(struct cfg, audit_pkey_dir), true,
+     "Directory of the pseudonym keys of the periods, made 0700 if missing; "
+     "it must belong to the pool's user and be closed to group and others. "
+     "Empty: key_file with .pseudonyms appended.",
+     "audit", NULL, false},
 };
 
 #define NSET (sizeof odbcpool__cfg_settings / sizeof odbcpool__cfg_settings[0])
@@ -1370,6 +1388,10 @@ static int finish(struct parser *p) {
                         NULL, NULL,
                         "[audit]: key_file is required to write an audit "
                         "log"));
+  if (cfg->audit_pseudonym_period % 86400000L != 0)
+    return note(p, emsg(p->err, ODBCPOOL_ECONFIG, p->name, cfg->audit_line,
+                        "pseudonym_period", NULL,
+                        "must be whole days (e.g. 30d), or 0"));
   return ODBCPOOL_OK;
 }
 
@@ -1558,6 +1580,7 @@ void odbcpool__cfg_free(struct cfg *cfg) {
   free(cfg->log);
   free(cfg->audit_path);
   free(cfg->audit_key_file);
+  free(cfg->audit_pkey_dir);
   free(cfg);
 }
 

@@ -95,6 +95,10 @@ struct cfg {
   long audit_rotate_mib; /* [audit] rotate_mib */
   bool audit_syslog;     /* [audit] syslog: write to syslog instead */
   char *log;             /* [defaults] only: log destination, or NULL */
+  /* [audit] pseudonym_period, ms (0: the audit key pseudonymises) and
+   * pseudonym_keys (NULL: <key_file>.pseudonyms). */
+  long audit_pseudonym_period;
+  char *audit_pkey_dir;
   struct cfg_pool defaults;
   struct cfg_pool *pools; /* one per DSN section, in file order */
   size_t npools;

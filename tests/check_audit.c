@@ -7,6 +7,8 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <termios.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -27,6 +29,8 @@
 #include <openssl/hmac.h>
 
 #include "audit.h"
+#include "audit_keys.h"
+#include "audit_report.h"
 #include "config.h"
 
 #define ck_assert_contains(hay, needle)                                        \
@@ -461,6 +465,18 @@ static void hmac_hex(const unsigned char *key, const void *d, size_t n,
 }
 
 /* The MAC doc/AUDIT.md specifies for a line, computed independently. */
+/* The pseudonym key of period `id`, as the trail at key_path keeps it:
+ * the first 32 bytes of <key_path>.pseudonyms/<id>.key. */
+static void period_key(const char *id, unsigned char out[32]) {
+  char path[PATH_MAX + 64];
+  size_t n;
+  snprintf(path, sizeof path, "%s.pseudonyms/%s.key", key_path, id);
+  char *k = read_file(path, &n);
+  ck_assert_uint_eq(n, 64);
+  memcpy(out, k, 32);
+  free(k);
+}
+
 static void expected_mac(const char *line, char out[65]) {
   static const char label[] = "odbcpool audit chain v1";
   unsigned char ck[32];
@@ -489,20 +505,30 @@ START_TEST(test_audit_record_round_trips_with_every_field) {
   parse_json(l.v[0], &o);
 
   static const char *const order[] = {
-      "seq",     "time",      "event",   "pid",    "pool",
-      "conn",    "principal", "purpose", "reason", "duration_ms",
-      "wait_ms", "prev",      "mac"};
-  ck_assert_int_eq(o.n, 13);
-  for (int i = 0; i < 13; i++)
+      "seq",         "time",      "event",  "pid",     "pool",
+      "conn",        "principal", "period", "purpose", "reason",
+      "duration_ms", "wait_ms",   "prev",   "mac"};
+  ck_assert_int_eq(o.n, 14);
+  for (int i = 0; i < 14; i++)
     ck_assert_str_eq(o.f[i].key, order[i]);
   ck_assert_uint_eq(jnum(&o, "seq"), 1);
   ck_assert_str_eq(jstr(&o, "event"), "borrow");
   ck_assert_uint_eq(jnum(&o, "pid"), (uint64_t)getpid());
   ck_assert_str_eq(jstr(&o, "pool"), "sales_pg");
   ck_assert_uint_eq(jnum(&o, "conn"), 42);
-  hmac_hex(test_key, "alice", 5, want_principal);
+  /* The pseudonym is made with the period's own key, never the audit
+   * key: the default pseudonym_period is 30 days. */
+  unsigned char pk[32];
+  char want_period[24];
+  odbcpool__pkey_id((int64_t)time(NULL) * 1000, 30 * 86400000L, want_period,
+                    NULL, NULL);
+  ck_assert_str_eq(jstr(&o, "period"), want_period);
+  period_key(want_period, pk);
+  hmac_hex(pk, "alice", 5, want_principal);
   want_principal[32] = '\0';
   ck_assert_str_eq(jstr(&o, "principal"), want_principal);
+  hmac_hex(test_key, "alice", 5, want_principal);
+  ck_assert_str_ne(jstr(&o, "principal"), want_principal);
   ck_assert_str_eq(jstr(&o, "purpose"), "billing");
   ck_assert_str_eq(jstr(&o, "reason"), "none");
   ck_assert_uint_eq(jnum(&o, "duration_ms"), 1234);
@@ -683,7 +709,11 @@ START_TEST(test_audit_file_never_holds_the_user_name_or_the_key) {
     log_event(a, ODBCPOOL_AUDIT_BORROW, "p", i + 1, users[i], "report", NULL, 1,
               1);
   odbcpool__audit_pseudonym(a, "bob", pn);
-  hmac_hex(test_key, "bob", 3, want);
+  unsigned char pk[32];
+  char id[24];
+  odbcpool__pkey_id((int64_t)time(NULL) * 1000, 30 * 86400000L, id, NULL, NULL);
+  period_key(id, pk);
+  hmac_hex(pk, "bob", 3, want);
   ck_assert_int_eq(strncmp(pn, want, 32), 0);
   ck_assert_uint_eq(strlen(pn), 32);
   odbcpool__audit_close(a);
@@ -1759,6 +1789,926 @@ END_TEST
 
 /* -------------------------------------------------------------- main */
 
+/* ------------------------------------ subject, report, pseudonym periods */
+
+#define DAY_MS 86400000L
+
+/* A record's string field, decoded (NULL if absent); the test parser's. */
+static const char *field_of(const char *line, const char *key, struct jobj *o) {
+  parse_json(line, o);
+  return jstr(o, key);
+}
+
+/* The source of a subject or report over log_path's trail. */
+static struct odbcpool__trail_src trail_src(const struct cfg *cfg, char **files,
+                                            int *n) {
+  odbcpool_error err;
+  char **v;
+  ck_assert_int_eq(odbcpool__audit_trail_files(log_path, &v, n, &err),
+                   ODBCPOOL_OK);
+  ck_assert_int_ge(*n, 1);
+  ck_assert_int_le(*n, 128);
+  for (int i = 0; i < *n; i++)
+    files[i] = v[i];
+  free(v);
+  static char dir[PATH_MAX + 64];
+  snprintf(dir, sizeof dir, "%s.pseudonyms", key_path);
+  return (struct odbcpool__trail_src){.key_file = key_path,
+                                      .pkey_dir = dir,
+                                      .files = files,
+                                      .nfiles = *n,
+                                      .cfg = cfg};
+}
+
+static void free_files(char **files, int n) {
+  for (int i = 0; i < n; i++)
+    free(files[i]);
+}
+
+/* Runs a subject search for `name`; returns its status and output. */
+static int subject(const struct cfg *cfg, const char *name, bool json,
+                   char **out) {
+  char *files[128];
+  int n;
+  struct odbcpool__trail_src src = trail_src(cfg, files, &n);
+  size_t len;
+  FILE *f = open_memstream(out, &len);
+  int rc = odbcpool__audit_subject(&src, name, json, f, stderr);
+  fclose(f);
+  free_files(files, n);
+  return rc;
+}
+
+/* Builds the report of log_path's trail; fills text, json and html. */
+static bool report(const struct cfg *cfg, int64_t since, int64_t now,
+                   char **text, char **json, char **html) {
+  char *files[128];
+  int n;
+  struct odbcpool__trail_src src = trail_src(cfg, files, &n);
+  struct odbcpool__report *r;
+  odbcpool_error err;
+  int rc = odbcpool__report_build(&src, since, now, &r, &err);
+  ck_assert_msg(rc == ODBCPOOL_OK, "report: %s", err.message);
+  size_t len;
+  FILE *f = open_memstream(text, &len);
+  odbcpool__report_text(r, f);
+  fclose(f);
+  f = open_memstream(json, &len);
+  odbcpool__report_json(r, f);
+  fclose(f);
+  f = open_memstream(html, &len);
+  odbcpool__report_html(r, f);
+  fclose(f);
+  bool intact = odbcpool__report_intact(r);
+  odbcpool__report_free(r);
+  free_files(files, n);
+  return intact;
+}
+
+static size_t count_of(const char *hay, const char *needle) {
+  size_t k = 0;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+    k++;
+  return k;
+}
+
+START_TEST(test_audit_pseudonym_keys_are_random_per_period) {
+  int64_t t1 = epoch_ms(2026, 11, 10, 12, 0, 0, 0), t2 = t1 + 30 * DAY_MS;
+  struct cfg *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(cfg);
+  odbcpool__audit_set_clock(a, t1);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "p", 1, "alice", "x", NULL, -1, 0);
+  odbcpool__audit_set_clock(a, t2);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "p", 1, "alice", "x", NULL, -1, 0);
+  odbcpool__audit_close(a);
+
+  /* The date changed, so the first record is in a rotated file. */
+  char *rot[2];
+  ck_assert_int_eq(rotated(rot, 2), 1);
+  struct lines l = split_lines(rot[0]), l2 = split_lines(log_path);
+  ck_assert_uint_eq(l.n, 1);
+  ck_assert_uint_eq(l2.n, 1);
+  struct jobj o1, o2;
+  char id1[24], id2[24], want[65];
+  odbcpool__pkey_id(t1, 30 * DAY_MS, id1, NULL, NULL);
+  odbcpool__pkey_id(t2, 30 * DAY_MS, id2, NULL, NULL);
+  ck_assert_str_eq(id1, "20261103-30d"); /* 20395 days = 679 periods + 25 */
+  ck_assert_str_ne(id1, id2);
+  ck_assert_str_eq(field_of(l.v[0], "period", &o1), id1);
+  ck_assert_str_eq(field_of(l2.v[0], "period", &o2), id2);
+  const char *p1 = jstr(&o1, "principal"), *p2 = jstr(&o2, "principal");
+  ck_assert_str_ne(p1, p2); /* a new pseudonym in each period */
+  unsigned char k1[32];
+  period_key(id1, k1);
+  hmac_hex(k1, "alice", 5, want);
+  want[32] = '\0';
+  ck_assert_str_eq(p1, want);
+  /* Neither the audit key nor a key derived from it with the period. */
+  hmac_hex(test_key, "alice", 5, want);
+  ck_assert_int_ne(strncmp(p1, want, 32), 0);
+  unsigned char derived[32];
+  unsigned int dl = 32;
+  HMAC(EVP_sha256(), test_key, 32, (const unsigned char *)id1, strlen(id1),
+       derived, &dl);
+  hmac_hex(derived, "alice", 5, want);
+  ck_assert_int_ne(strncmp(p1, want, 32), 0);
+
+  struct stat st;
+  char path[PATH_MAX + 96];
+  snprintf(path, sizeof path, "%s.pseudonyms", key_path);
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_msg((st.st_mode & 07777) == 0700, "key dir mode %o",
+                st.st_mode & 07777);
+  snprintf(path, sizeof path, "%s.pseudonyms/%s.key", key_path, id1);
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_msg((st.st_mode & 07777) == 0600, "key mode %o",
+                st.st_mode & 07777);
+  ck_assert_int_eq(st.st_size, 64);
+
+  /* Another trail with the same audit key gets another key for the same
+   * period: the period keys are random, not derived from the audit key,
+   * so deleting one cannot be undone with it. */
+  char other[PATH_MAX + 64];
+  unsigned char k1b[32];
+  snprintf(other, sizeof other, "%s.pseudonyms.2", key_path);
+  odbcpool_error err;
+  ck_assert_int_eq(odbcpool__pkey_load(other, test_key, id1, true, k1b, &err),
+                   ODBCPOOL_OK);
+  ck_assert_int_ne(memcmp(k1, k1b, 32), 0);
+  /* and a second load finds the same key again */
+  unsigned char k1c[32];
+  ck_assert_int_eq(odbcpool__pkey_load(other, test_key, id1, false, k1c, &err),
+                   ODBCPOOL_OK);
+  ck_assert_int_eq(memcmp(k1b, k1c, 32), 0);
+  free_obj(&o1);
+  free_obj(&o2);
+  free_lines(&l);
+  free_lines(&l2);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_audit_period_ids_round_trip) {
+  static const struct {
+    int y, m, d;
+    long days;
+    const char *id;
+  } cases[] = {{1970, 1, 1, 1, "19700101-1d"},
+               {2026, 12, 6, 1, "20261206-1d"},
+               {2026, 12, 6, 7, "20261203-7d"},
+               {2024, 2, 29, 30, "20240217-30d"},
+               {2026, 12, 31, 365, "20261218-365d"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char id[24];
+    int64_t start, end, ps, pe;
+    int64_t t = epoch_ms(cases[i].y, cases[i].m, cases[i].d, 23, 59, 59, 999);
+    odbcpool__pkey_id(t, cases[i].days * DAY_MS, id, &start, &end);
+    ck_assert_str_eq(id, cases[i].id);
+    ck_assert_msg(start <= t && t < end, "%s: %lld not in [%lld, %lld)", id,
+                  (long long)t, (long long)start, (long long)end);
+    ck_assert_int_eq(end - start, cases[i].days * DAY_MS);
+    ck_assert(odbcpool__pkey_id_parse(id, strlen(id), &ps, &pe));
+    ck_assert_int_eq(ps, start);
+    ck_assert_int_eq(pe, end);
+  }
+  static const char *const bad[] = {
+      "",           "20261206",     "20261206-0d", "2026120a-1d", "20261306-1d",
+      "20261206-d", "20261206-01d", "../x-1d",     "20261206-1dd"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ck_assert_msg(!odbcpool__pkey_id_parse(bad[i], strlen(bad[i]), NULL, NULL),
+                  "\"%s\" taken for a period id", bad[i]);
+}
+END_TEST
+
+START_TEST(test_audit_planted_or_exposed_pseudonym_keys_are_refused) {
+  char dir[PATH_MAX + 64], path[PATH_MAX + 96];
+  unsigned char key[32], junk[64];
+  odbcpool_error err;
+  const char *id = "20261103-30d";
+  snprintf(dir, sizeof dir, "%s/keys", tdir);
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  snprintf(path, sizeof path, "%s/%s.key", dir, id);
+  for (size_t i = 0; i < sizeof junk; i++)
+    junk[i] = (unsigned char)(i * 7 + 1);
+  write_file(path, junk, sizeof junk, 0600);
+  int rc = odbcpool__pkey_load(dir, test_key, id, true, key, &err);
+  ck_assert_int_eq(rc, ODBCPOOL_ECONFIG);
+  ck_assert_contains(err.message, "not a pseudonym key made with this audit");
+
+  /* A real key copied to another period's name is refused too: the tag
+   * covers the period. */
+  ck_assert_int_eq(unlink(path), 0);
+  ck_assert_int_eq(odbcpool__pkey_load(dir, test_key, id, true, key, &err),
+                   ODBCPOOL_OK);
+  char other[PATH_MAX + 96];
+  snprintf(other, sizeof other, "%s/20261203-30d.key", dir);
+  ck_assert_int_eq(link(path, other), 0);
+  rc = odbcpool__pkey_load(dir, test_key, "20261203-30d", false, key, &err);
+  ck_assert_int_eq(rc, ODBCPOOL_ECONFIG);
+
+  ck_assert_int_eq(chmod(path, 0640), 0);
+  rc = odbcpool__pkey_load(dir, test_key, id, false, key, &err);
+  ck_assert_int_eq(rc, ODBCPOOL_ECONFIG);
+  ck_assert_contains(err.message, "mode 0600");
+  ck_assert_int_eq(chmod(path, 0600), 0);
+  ck_assert_int_eq(chmod(dir, 0755), 0);
+  rc = odbcpool__pkey_load(dir, test_key, id, false, key, &err);
+  ck_assert_int_eq(rc, ODBCPOOL_ECONFIG);
+  ck_assert_contains(err.message, "closed to group and others");
+  ck_assert_int_eq(chmod(dir, 0700), 0);
+  char link_dir[PATH_MAX + 64];
+  snprintf(link_dir, sizeof link_dir, "%s/keys-link", tdir);
+  ck_assert_int_eq(symlink(dir, link_dir), 0);
+  rc = odbcpool__pkey_load(link_dir, test_key, id, false, key, &err);
+  ck_assert_int_eq(rc, ODBCPOOL_EIO);
+  ck_assert_contains(err.message, "not a directory");
+  rc = odbcpool__pkey_load(dir, test_key, "../../x", true, key, &err);
+  ck_assert_int_eq(rc, ODBCPOOL_EINVAL);
+
+  /* A writer whose period key is not its own writes no principal under
+   * it: the record is counted as lost, and the trail says so. */
+  char extra[PATH_MAX + 128];
+  snprintf(extra, sizeof extra, "pseudonym_keys = %s\n", dir);
+  struct cfg *cfg = make_cfg(extra);
+  struct odbcpool__audit *a = open_ok(cfg);
+  snprintf(path, sizeof path, "%s/20261203-30d.key", dir);
+  odbcpool__audit_set_clock(a, epoch_ms(2026, 12, 4, 0, 0, 0, 0));
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "p", 1, "alice", "x", NULL, -1, 0);
+  log_event(a, ODBCPOOL_AUDIT_OPEN, "p", 1, NULL, NULL, NULL, 5, -1);
+  odbcpool__audit_close(a);
+  struct lines l = split_lines(log_path);
+  ck_assert_uint_eq(l.n, 1);
+  ck_assert_contains(l.v[0], "\"event\":\"open\"");
+  ck_assert_contains(l.v[0], "\"lost\":1");
+  ck_assert_ptr_null(strstr(l.v[0], "principal"));
+  free_lines(&l);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(
+    test_audit_purge_deletes_period_keys_and_the_trail_stays_verifiable) {
+  int64_t now = (int64_t)time(NULL) * 1000;
+  struct cfg *cfg = make_cfg("retention = 40d\n");
+  struct odbcpool__audit *a = open_ok(cfg);
+  /* Three periods: one ended more than retention ago, two not. */
+  int64_t when[3] = {now - 120 * DAY_MS, now - 2 * DAY_MS, now};
+  char ids[3][24];
+  for (int i = 0; i < 3; i++) {
+    odbcpool__pkey_id(when[i], 30 * DAY_MS, ids[i], NULL, NULL);
+    odbcpool__audit_set_clock(a, when[i]);
+    log_event(a, ODBCPOOL_AUDIT_BORROW, "p", 1, "alice", "x", NULL, -1, 0);
+    log_event(a, ODBCPOOL_AUDIT_BORROW, "p", 2, "bob", "x", NULL, -1, 0);
+  }
+  odbcpool__audit_close(a);
+  ck_assert_str_ne(ids[0], ids[1]);
+  char path[PATH_MAX + 96];
+  struct stat st;
+  /* Rotation (the date changed) already deleted the key past retention. */
+  snprintf(path, sizeof path, "%s.pseudonyms/%s.key", key_path, ids[0]);
+  ck_assert_msg(stat(path, &st) != 0, "%s outlived its retention", path);
+  /* and audit purge deletes one a writer did not get to. */
+  char old[24];
+  unsigned char k[32];
+  odbcpool__pkey_id(now - 200 * DAY_MS, 30 * DAY_MS, old, NULL, NULL);
+  char dir[PATH_MAX + 64];
+  odbcpool_error err0;
+  snprintf(dir, sizeof dir, "%s.pseudonyms", key_path);
+  ck_assert_int_eq(odbcpool__pkey_load(dir, test_key, old, true, k, &err0),
+                   ODBCPOOL_OK);
+
+  char *out = NULL;
+  size_t len;
+  odbcpool_error err;
+  FILE *f = open_memstream(&out, &len);
+  int n = odbcpool__audit_purge_to(cfg, f, &err);
+  fclose(f);
+  ck_assert_msg(n == 1, "purge: %d %s", n, err.message);
+  ck_assert_contains(out, old);
+  ck_assert_ptr_null(strstr(out, ids[2]));
+  free(out);
+  snprintf(path, sizeof path, "%s.pseudonyms/%s.key", key_path, old);
+  ck_assert_int_ne(stat(path, &st), 0);
+  snprintf(path, sizeof path, "%s.pseudonyms/%s.key", key_path, ids[2]);
+  ck_assert_int_eq(stat(path, &st), 0);
+
+  /* The chain does not depend on the pseudonym keys. */
+  char **files;
+  int nf;
+  ck_assert_int_eq(odbcpool__audit_trail_files(log_path, &files, &nf, &err),
+                   ODBCPOOL_OK);
+  ck_assert_int_eq(nf, 3);
+  struct odbcpool__audit_verify_opts gen = {.genesis = true};
+  int vr = odbcpool__audit_verify_ex(key_path, files, nf, &gen, NULL, &err);
+  ck_assert_msg(vr == ODBCPOOL_OK, "verify: %s", err.message);
+  odbcpool__audit_files_free(files, nf);
+  /* The subject is found where the key is kept, and the output says
+   * which period could not be searched. */
+  char *text;
+  int rc = subject(cfg, "alice", false, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_INTACT);
+  ck_assert_uint_eq(count_of(text, "  borrow "), 2);
+  ck_assert_contains(text, "Periods that could not be searched:");
+  char line[128];
+  snprintf(line, sizeof line,
+           "  %-14s %8d records with a principal: key "
+           "deleted",
+           ids[0], 2);
+  ck_assert_contains(text, line);
+  free(text);
+  rc = subject(cfg, "alice", true, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_INTACT);
+  snprintf(line, sizeof line,
+           "{\"period\":\"%s\",\"records\":2,\"why\":\"key "
+           "deleted",
+           ids[0]);
+  ck_assert_contains(text, line);
+  ck_assert_contains(text, "\"matches\":2");
+  free(text);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_audit_subject_lists_only_the_subjects_records) {
+  /* Records from before periods (the audit key's pseudonyms), then with
+   * periods, in one trail. */
+  struct cfg *old = make_cfg("pseudonym_period = 0\n");
+  struct odbcpool__audit *a = open_ok(old);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 1, "alice", "billing", NULL, -1,
+            3);
+  log_event(a, ODBCPOOL_AUDIT_RETURN, "sales", 1, "alice", "billing", NULL, 250,
+            -1);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 2, "bob", "billing", NULL, -1,
+            0);
+  odbcpool__audit_close(a);
+  odbcpool__cfg_free(old);
+  struct cfg *cfg = make_cfg(NULL);
+  a = open_ok(cfg);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 3, "alice", "a,b;c|d\x1b[2J",
+            NULL, -1, 1);
+  log_event(a, ODBCPOOL_AUDIT_RETURN, "sales", 3, "alice", "a,b;c|d\x1b[2J",
+            NULL, 40, -1);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 4, "bob", "support", NULL, -1,
+            0);
+  log_event(a, ODBCPOOL_AUDIT_REFUSED, "hr", 0, "alice", "<b>\"x\"</b>",
+            "purpose_not_allowed", -1, -1);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 5, "alice2", "billing", NULL, -1,
+            0);
+  odbcpool__audit_close(a);
+
+  char *text;
+  int rc = subject(cfg, "alice", false, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_INTACT);
+  ck_assert_contains(text, "5 records of this subject (of 8 read)");
+  ck_assert_uint_eq(count_of(text, "  borrow "), 2);
+  ck_assert_uint_eq(count_of(text, "  return "), 2);
+  ck_assert_uint_eq(count_of(text, "  refused "), 1);
+  ck_assert_contains(text, "purpose=\"a,b;c|d\\u001b[2J\" held=40ms");
+  ck_assert_contains(text, "pool=\"hr\" purpose=\"<b>\\\"x\\\"</b>\" "
+                           "reason=\"purpose_not_allowed\"");
+  ck_assert_contains(text, "(audit key)           3 records with a "
+                           "principal, 2 of the subject");
+  ck_assert_contains(text, "Chain: intact");
+  ck_assert_ptr_null(strstr(text, "alice"));
+  ck_assert_ptr_null(strchr(text, '\x1b'));
+  free(text);
+
+  rc = subject(cfg, "alice", true, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_INTACT);
+  ck_assert_contains(text, "\"intact\":true");
+  ck_assert_contains(text, "\"matches\":5");
+  ck_assert_contains(text, "\"purpose\":\"a,b;c|d\\u001b[2J\"");
+  for (const char *p = text; *p; p++)
+    ck_assert_msg((*p >= 0x20 && *p < 0x7f) || *p == '\n',
+                  "JSON output has byte 0x%02x", (unsigned char)*p);
+  free(text);
+
+  /* Someone who is not in the trail. */
+  rc = subject(cfg, "mallory", false, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_INTACT);
+  ck_assert_contains(text, "No record of this subject in the periods "
+                           "searched (8 records read)");
+  free(text);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_audit_subject_and_report_name_a_tampered_record) {
+  struct cfg *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(cfg);
+  for (int i = 0; i < 6; i++)
+    log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", (uint64_t)i + 1,
+              i % 2 ? "bob" : "alice", "billing", NULL, -1, i);
+  odbcpool__audit_close(a);
+  /* Line 3 (alice's) edited: its purpose changed. */
+  struct lines l = split_lines(log_path);
+  char *p = strstr(l.v[2], "billing");
+  ck_assert_ptr_nonnull(p);
+  p[1] = 'x';
+  write_lines(log_path, &l, -1);
+  free_lines(&l);
+
+  char *text, where[PATH_MAX + 160];
+  snprintf(where, sizeof where, "%s:3: MAC does not match", log_path);
+  int rc = subject(cfg, "alice", false, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_TAMPERED);
+  ck_assert_contains(text, "TAMPERED: the trail is not intact: 1 bad places");
+  ck_assert_contains(text, where);
+  /* lines 1 and 5 are alice's and intact; line 3 is not listed */
+  ck_assert_contains(text, "2 records of this subject (of 5 read)");
+  ck_assert_ptr_null(strstr(text, "bxlling"));
+  ck_assert_contains(text, "Chain: NOT INTACT");
+  free(text);
+  rc = subject(cfg, "alice", true, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_TAMPERED);
+  ck_assert_contains(text, "\"intact\":false");
+  ck_assert_contains(text, ":3: MAC does not match");
+  free(text);
+
+  char *rt, *rj, *rh;
+  ck_assert(!report(cfg, INT64_MIN, (int64_t)time(NULL) * 1000, &rt, &rj, &rh));
+  ck_assert_contains(rt, "Chain: NOT INTACT: 1 bad places");
+  ck_assert_contains(rt, where);
+  ck_assert_contains(rj, "\"intact\":false,\"bad_places\":1");
+  ck_assert_contains(rh, "Chain NOT intact");
+  ck_assert_contains(rh, ":3: MAC does not match");
+  ck_assert_contains(rj, "\"borrows\":5");
+  free(rt);
+  free(rj);
+  free(rh);
+
+  /* A record removed as well (bob's on line 4): the break is named too,
+   * and the records after it still count. */
+  l = split_lines(log_path);
+  write_lines(log_path, &l, 3);
+  free_lines(&l);
+  rc = subject(cfg, "bob", false, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_TAMPERED);
+  ck_assert_contains(text, "2 bad places");
+  snprintf(where, sizeof where, "%s:3: MAC does not match", log_path);
+  ck_assert_contains(text, where);
+  snprintf(where, sizeof where,
+           "%s:4: does not chain from the record before it (seq 5, "
+           "expected 4)",
+           log_path);
+  ck_assert_contains(text, where);
+  ck_assert_contains(text, "2 records of this subject (of 4 read)");
+  free(text);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_audit_readers_go_on_past_foreign_lines) {
+  struct cfg *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(cfg);
+  for (int i = 0; i < 4; i++)
+    log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", (uint64_t)i + 1, "alice",
+              "billing", NULL, -1, i);
+  odbcpool__audit_close(a);
+  /* A foreign line after line 2, with odd bytes in it. */
+  struct lines l = split_lines(log_path);
+  FILE *f = fopen(log_path, "wb");
+  ck_assert_ptr_nonnull(f);
+  for (size_t i = 0; i < l.n; i++) {
+    fprintf(f, "%s\n", l.v[i]);
+    if (i == 1)
+      fputs("{\"seq\":3,\"purpose\":\"\x1b[31m\xff\"}\n", f);
+  }
+  fclose(f);
+  free_lines(&l);
+  char *text, where[PATH_MAX + 64];
+  int rc = subject(cfg, "alice", false, &text);
+  ck_assert_int_eq(rc, ODBCPOOL_DSR_TAMPERED);
+  snprintf(where, sizeof where, "%s:3: not an audit record", log_path);
+  ck_assert_contains(text, where);
+  ck_assert_contains(text, "1 bad places");
+  /* every authentic record is still read, the one after the line too */
+  ck_assert_contains(text, "4 records of this subject (of 4 read)");
+  ck_assert_ptr_null(strchr(text, '\x1b'));
+  free(text);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+/* A workload with known figures, over two days. */
+static int64_t report_workload(struct cfg **cfg) {
+  int64_t d1 = epoch_ms(2026, 11, 20, 9, 0, 0, 0), d2 = d1 + DAY_MS;
+  *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(*cfg);
+  odbcpool__audit_set_clock(a, d1);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 1, "alice", "billing", NULL, -1,
+            5);
+  log_event(a, ODBCPOOL_AUDIT_RETURN, "sales", 1, "alice", "billing", NULL, 100,
+            -1);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 1, "bob", "billing", NULL, -1,
+            7);
+  log_event(a, ODBCPOOL_AUDIT_RETURN, "sales", 1, "bob", "billing", NULL, 2500,
+            -1);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 1, "alice", "billing", NULL, -1,
+            0);
+  log_event(a, ODBCPOOL_AUDIT_RETURN, "sales", 1, "alice", "billing", NULL, 50,
+            -1);
+  odbcpool__audit_set_clock(a, d2);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 2, "carol", "support", NULL, -1,
+            0);
+  log_event(a, ODBCPOOL_AUDIT_RETURN, "sales", 2, "carol", "support", NULL,
+            700000, -1);
+  log_event(a, ODBCPOOL_AUDIT_REFUSED, "sales", 0, "mallory", "hr",
+            "purpose_not_allowed", -1, -1);
+  log_event(a, ODBCPOOL_AUDIT_REFUSED, "sales", 0, "mallory", "hr",
+            "purpose_not_allowed", -1, -1);
+  log_event(a, ODBCPOOL_AUDIT_REFUSED, "sales", 0, "mallory", NULL,
+            "purpose_missing", -1, -1);
+  log_event(a, ODBCPOOL_AUDIT_OPEN, "hr", 7, NULL, NULL, NULL, 3, -1);
+  log_event(a, ODBCPOOL_AUDIT_RESET_OK, "hr", 7, NULL, NULL, NULL, 1, -1);
+  log_event(a, ODBCPOOL_AUDIT_RESET_FAILED, "hr", 7, NULL, NULL,
+            "reset_timeout", 5000, -1);
+  log_event(a, ODBCPOOL_AUDIT_CLOSE, "hr", 7, NULL, NULL, "reset_timeout", 9,
+            -1);
+  log_event(a, ODBCPOOL_AUDIT_CLOSE, "hr", 8, NULL, NULL, "idle_timeout", 9,
+            -1);
+  /* A failure the trail shows no close for (yet). */
+  log_event(a, ODBCPOOL_AUDIT_RESET_FAILED, "hr", 9, NULL, NULL,
+            "verify_failed", 20, -1);
+  struct odbcpool__audit_rec lost = {.event = ODBCPOOL_AUDIT_LOST,
+                                     .duration_ms = -1,
+                                     .wait_ms = -1,
+                                     .lost = 3,
+                                     .lost_pid = 4242,
+                                     .lost_since_ms = d2};
+  odbcpool__audit_log(a, &lost);
+  odbcpool__audit_close(a);
+  return d2;
+}
+
+START_TEST(test_audit_report_counts_per_dsn_and_purpose) {
+  struct cfg *cfg;
+  int64_t d2 = report_workload(&cfg);
+  char *t, *j, *h;
+  ck_assert(report(cfg, INT64_MIN, d2 + 1000, &t, &j, &h));
+  ck_assert_contains(j, "\"records\":18,\"records_read\":18,\"files\":2,"
+                        "\"intact\":true,\"bad_places\":0");
+  ck_assert_contains(j, "\"principals\":4,");
+  ck_assert_contains(
+      j, "{\"pool\":\"sales\",\"purpose\":\"billing\",\"borrows\":3,"
+         "\"returns\":3,\"principals\":2,\"hold_total_ms\":2650,"
+         "\"hold_max_ms\":2500,\"wait_max_ms\":7,\"wait_timeouts\":0,"
+         "\"refused\":0,\"refusals\":{},\"hold_histogram\":[0,1,1,1,0,0,0]}");
+  ck_assert_contains(j, "{\"pool\":\"sales\",\"purpose\":\"support\","
+                        "\"borrows\":1,\"returns\":1,\"principals\":1,"
+                        "\"hold_total_ms\":700000,\"hold_max_ms\":700000");
+  ck_assert_contains(j, "{\"pool\":\"sales\",\"purpose\":\"hr\",\"borrows\":0,"
+                        "\"returns\":0,\"principals\":1,");
+  ck_assert_contains(j, "\"refused\":2,\"refusals\":{\"purpose_not_allowed\""
+                        ":2}");
+  ck_assert_contains(j, "\"purpose\":null,\"borrows\":0");
+  ck_assert_contains(j, "\"refusals\":{\"purpose_missing\":1}");
+  ck_assert_contains(j, "{\"pool\":\"hr\",\"opened\":1,\"erased\":1,"
+                        "\"erasure_failures\":2,\"closed_after_failure\":1,"
+                        "\"erasure_failure_reasons\":"
+                        "{\"reset_timeout\":1,\"verify_failed\":1},\"closed\":"
+                        "{\"idle_timeout\":1,"
+                        "\"reset_timeout\":1},\"leaks_suspected\":0}");
+  ck_assert_contains(j, "\"hold_histogram\":{\"< 10 ms\":0,\"10-100 ms\":1,"
+                        "\"0.1-1 s\":1,\"1-10 s\":1,\"10 s-1 min\":0,"
+                        "\"1-10 min\":0,\">= 10 min\":1}");
+  ck_assert_contains(j, "\"lost\":3,\"lost_reports\":1");
+  ck_assert_contains(j, "\"oldest_record\":\"2026-11-20T09:00:00.000Z\"");
+  ck_assert_contains(j, "\"retention_ms\":2592000000");
+  ck_assert_contains(t, "DSN \"sales\" purpose \"billing\"\n    borrows 3, "
+                        "principals 2, held ");
+  ck_assert_contains(t, " in total, longest 2.5 s, wait timeouts 0");
+  ck_assert_contains(t, "opened 1, erased 1, erasure failures 2 "
+                        "(connection closed after it: 1)");
+  ck_assert_contains(t, "closed: \"idle_timeout\" 1, \"reset_timeout\" 1");
+  ck_assert_contains(t, "Audit losses: 3 records not written");
+  ck_assert_contains(t, "Chain: intact");
+  free(t);
+  free(j);
+  free(h);
+
+  /* --since: the first day is left out of the figures, not of the
+   * verification or of the oldest record kept. */
+  ck_assert(report(cfg, d2 - 9 * 3600000L, d2 + 1000, &t, &j, &h));
+  ck_assert_contains(j, "\"records\":12,\"records_read\":18");
+  ck_assert_ptr_null(strstr(j, "\"purpose\":\"billing\""));
+  ck_assert_contains(j, "\"purpose\":\"support\",\"borrows\":1");
+  ck_assert_contains(j, "\"oldest_record\":\"2026-11-20T09:00:00.000Z\"");
+  free(t);
+  free(j);
+  free(h);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_audit_report_retention_names_files_and_keys_due) {
+  int64_t now = (int64_t)time(NULL) * 1000;
+  struct cfg *cfg = make_cfg("retention = 10d\n");
+  struct odbcpool__audit *a = open_ok(cfg);
+  odbcpool__audit_set_clock(a, now - 100 * DAY_MS);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "p", 1, "alice", "x", NULL, -1, 0);
+  odbcpool__audit_set_clock(a, now);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "p", 1, "alice", "x", NULL, -1, 0);
+  odbcpool__audit_close(a);
+  char *rot[4];
+  ck_assert_int_eq(rotated(rot, 4), 1);
+  age(rot[0], 100);
+  /* Rotation deleted the old period's key already; one it did not. */
+  char dir[PATH_MAX + 64], old[24];
+  unsigned char k[32];
+  odbcpool_error err;
+  snprintf(dir, sizeof dir, "%s.pseudonyms", key_path);
+  odbcpool__pkey_id(now - 200 * DAY_MS, 30 * DAY_MS, old, NULL, NULL);
+  ck_assert_int_eq(odbcpool__pkey_load(dir, test_key, old, true, k, &err),
+                   ODBCPOOL_OK);
+  char *t, *j, *h;
+  ck_assert(report(cfg, INT64_MIN, now, &t, &j, &h));
+  ck_assert_contains(t, "files due for purge: 1");
+  ck_assert_contains(t, rot[0]);
+  ck_assert_contains(t, "due for deletion: 1");
+  ck_assert_contains(j, "\"pseudonym_keys_due\":1");
+  ck_assert_contains(h, "Files due for purge: 1");
+  free(t);
+  free(j);
+  free(h);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_audit_report_html_is_self_contained_and_escapes_purposes) {
+  static const char *const purposes[] = {"<script>alert(1)</script>",
+                                         "a,b;c|d",
+                                         "\x1b[2J\x07",
+                                         "\xe2\x80\xae\x65vil",
+                                         "\xff\xfe",
+                                         "\"q\" & 'a'",
+                                         "billing",
+                                         "</svg><img src=x>"};
+  /* 70 days up to now; retention 0, so that no rotation purges. */
+  struct cfg *cfg = make_cfg("retention = 0\n");
+  struct odbcpool__audit *a = open_ok(cfg);
+  int64_t t0 = ((int64_t)time(NULL) / 86400 - 70) * 86400000 + 8 * 3600000;
+  for (int d = 0; d < 70; d++) {
+    odbcpool__audit_set_clock(a, t0 + d * DAY_MS);
+    for (size_t i = 0; i < 8; i++) {
+      if ((d + (int)i) % 3 == 0)
+        continue;
+      log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 1, "u", purposes[i], NULL,
+                -1, 0);
+      log_event(a, ODBCPOOL_AUDIT_RETURN, "sales", 1, "u", purposes[i], NULL,
+                (long)(i * i * i * 37), -1);
+    }
+  }
+  odbcpool__audit_close(a);
+  char *t, *j, *h;
+  ck_assert(report(cfg, INT64_MIN, t0 + 70 * DAY_MS, &t, &j, &h));
+  ck_assert_contains(h, "<!DOCTYPE html>");
+  ck_assert_contains(h, "<svg id=\"borrows-per-day\"");
+  ck_assert_contains(h, "<svg id=\"hold-times\"");
+  ck_assert_uint_ge(count_of(h, "<rect "), 62 + 7);
+  ck_assert_contains(h, "&lt;script&gt;alert(1)&lt;/script&gt;");
+  ck_assert_contains(h, "&lt;/svg&gt;&lt;img src=x&gt;");
+  ck_assert_contains(h, "\\u202eevil");
+  ck_assert_contains(h, "\\u001b[2J\\u0007");
+  ck_assert_contains(h, "&quot;q&quot; &amp; &#39;a&#39;");
+  ck_assert_contains(h, "other purposes"); /* 8 purposes: 7 and other */
+  static const char *const never[] = {"<script", "<img",   "<link",   "src=\"",
+                                      "href=",   "url(",   "@import", "<iframe",
+                                      "https:",  "<object"};
+  for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+    ck_assert_msg(strcasestr(h, never[i]) == NULL,
+                  "the HTML report holds \"%s\"", never[i]);
+  /* The one URL is the SVG namespace, which loads nothing. */
+  ck_assert_uint_eq(count_of(h, "http:"), 2);
+  ck_assert_uint_eq(count_of(h, "http://www.w3.org/2000/svg"), 2);
+  for (const char *p = h; *p; p++)
+    ck_assert_msg((unsigned char)*p >= 0x20 || *p == '\n',
+                  "control byte 0x%02x in the HTML", (unsigned char)*p);
+  ck_assert_ptr_null(strstr(h, "\xe2\x80\xae"));
+  ck_assert_ptr_null(strstr(t, "\xe2\x80\xae"));
+  ck_assert_ptr_null(strchr(t, '\x1b'));
+  ck_assert_contains(t, "purpose \"a,b;c|d\"");
+  ck_assert_contains(t, "purpose \"\xef\xbf\xbd\xef\xbf\xbd\"");
+  for (const char *p = j; *p; p++)
+    ck_assert_msg((*p >= 0x20 && *p < 0x7f) || *p == '\n',
+                  "JSON report has byte 0x%02x", (unsigned char)*p);
+  ck_assert_contains(j, "\"purpose\":\"a,b;c|d\",\"borrows\":47");
+  free(t);
+  free(j);
+  free(h);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------ the CLI itself */
+
+static char cli[PATH_MAX];
+
+/* Runs `odbcpool audit ARGS` (NULL-terminated) with stdin from `in` (a
+ * path, or NULL for /dev/null); returns the exit status, and stdout and
+ * stderr (malloc'ed) in out and err. */
+static int run_audit_cli(const char *const *args, const char *in, char **out,
+                         char **err) {
+  char po[PATH_MAX + 32], pe[PATH_MAX + 32];
+  snprintf(po, sizeof po, "%s/cli.out", tdir);
+  snprintf(pe, sizeof pe, "%s/cli.err", tdir);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fi = open(in ? in : "/dev/null", O_RDONLY);
+    int fo = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fe = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fi < 0 || fo < 0 || fe < 0)
+      _exit(126);
+    dup2(fi, 0);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    char *argv[24];
+    int n = 0;
+    argv[n++] = cli;
+    argv[n++] = (char *)"audit";
+    for (int i = 0; args[i] && n < 23; i++)
+      argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    execv(cli, argv);
+    _exit(127);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  *out = read_file(po, NULL);
+  *err = read_file(pe, NULL);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(test_audit_subject_cli_reads_the_name_from_a_file_only) {
+  struct cfg *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(cfg);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 1, "Erika Mustermann", "billing",
+            NULL, -1, 2);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 2, "bob", "billing", NULL, -1,
+            2);
+  odbcpool__audit_close(a);
+  char ini[PATH_MAX + 32], user[PATH_MAX + 32];
+  snprintf(ini, sizeof ini, "%s/pool.ini", tdir);
+  snprintf(user, sizeof user, "%s/user", tdir);
+  write_file(user, "Erika Mustermann\r\n", 18, 0600);
+  char *out, *err;
+  int rc = run_audit_cli(
+      (const char *const[]){"subject", "--user-file", user, ini, NULL}, NULL,
+      &out, &err);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+  ck_assert_contains(out, "1 records of this subject (of 2 read)");
+  ck_assert_ptr_null(strstr(out, "Erika"));
+  ck_assert_ptr_null(strstr(err, "Erika"));
+  free(out);
+  free(err);
+  /* The same with --key and the files, and as JSON. */
+  rc = run_audit_cli((const char *const[]){"subject", "--json", "--user-file",
+                                           user, "--key", key_path, log_path,
+                                           NULL},
+                     NULL, &out, &err);
+  ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+  ck_assert_contains(out, "\"matches\":1");
+  free(out);
+  free(err);
+  /* Without a terminal and without --user-file, no name is read at all
+   * (not from a pipe nobody watches, and never from argv). */
+  rc = run_audit_cli((const char *const[]){"subject", ini, NULL}, user, &out,
+                     &err);
+  ck_assert_int_eq(rc, 2);
+  ck_assert_contains(err, "not a terminal: give the user name in "
+                          "--user-file");
+  free(out);
+  free(err);
+  write_file(user, "", 0, 0600);
+  rc = run_audit_cli(
+      (const char *const[]){"subject", "--user-file", user, ini, NULL}, NULL,
+      &out, &err);
+  ck_assert_int_eq(rc, 2);
+  ck_assert_contains(err, "no user name given");
+  free(out);
+  free(err);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_audit_check_warns_when_pseudonyms_never_expire) {
+  static const struct {
+    const char *extra, *want;
+  } cases[] = {
+      {"pseudonym_period = 0\n", "warning: [audit] pseudonym_period = 0: "
+                                 "pseudonyms are made with key_file"},
+      {"retention = 0\n", "warning: [audit] retention = 0: rotated files and "
+                          "pseudonym keys are kept for ever"},
+      {"", NULL}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct cfg *cfg = make_cfg(cases[i].extra);
+    char ini[PATH_MAX + 32], *out;
+    snprintf(ini, sizeof ini, "%s/pool.ini", tdir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    char po[PATH_MAX + 32];
+    snprintf(po, sizeof po, "%s/check.out", tdir);
+    if (pid == 0) {
+      int fo = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fo < 0)
+        _exit(126);
+      dup2(fo, 1);
+      dup2(fo, 2);
+      execl(cli, cli, "check", ini, (char *)NULL);
+      _exit(127);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    out = read_file(po, NULL);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "odbcpool check: %s", out);
+    if (cases[i].want)
+      ck_assert_contains(out, cases[i].want);
+    else
+      ck_assert_msg(strstr(out, "never expire") == NULL,
+                    "a warning with the defaults: %s", out);
+    free(out);
+    odbcpool__cfg_free(cfg);
+  }
+}
+END_TEST
+
+START_TEST(test_audit_subject_cli_reads_the_terminal_without_echo) {
+  struct cfg *cfg = make_cfg(NULL);
+  struct odbcpool__audit *a = open_ok(cfg);
+  log_event(a, ODBCPOOL_AUDIT_BORROW, "sales", 1, "Erika Mustermann", "billing",
+            NULL, -1, 2);
+  odbcpool__audit_close(a);
+  char ini[PATH_MAX + 32];
+  snprintf(ini, sizeof ini, "%s/pool.ini", tdir);
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  ck_assert_int_ge(master, 0);
+  ck_assert_int_eq(grantpt(master), 0);
+  ck_assert_int_eq(unlockpt(master), 0);
+  const char *slave = ptsname(master);
+  ck_assert_ptr_nonnull(slave);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    setsid();
+    int s = open(slave, O_RDWR);
+    if (s < 0)
+      _exit(126);
+    dup2(s, 0);
+    dup2(s, 1);
+    dup2(s, 2);
+    close(master);
+    execl(cli, cli, "audit", "subject", ini, (char *)NULL);
+    _exit(127);
+  }
+  char screen[16384] = "";
+  size_t len = 0;
+  bool typed = false;
+  int status = 0;
+  for (int waited = 0;; waited++) {
+    struct pollfd pfd = {master, POLLIN, 0};
+    while (poll(&pfd, 1, 10) > 0 && len + 1 < sizeof screen) {
+      ssize_t r = read(master, screen + len, sizeof screen - len - 1);
+      if (r <= 0)
+        break;
+      len += (size_t)r;
+      screen[len] = '\0';
+    }
+    if (!typed && strstr(screen, "(not shown): ")) {
+      ck_assert_int_eq(write(master, "Erika Mustermann\n", 17), 17);
+      typed = true;
+    }
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      break;
+    ck_assert_msg(waited < 3000, "subject on a terminal did not finish: %s",
+                  screen);
+  }
+  /* What the command wrote just before it exited is still in the pty. */
+  for (;;) {
+    struct pollfd pfd = {master, POLLIN, 0};
+    if (poll(&pfd, 1, 200) <= 0 || len + 1 >= sizeof screen)
+      break;
+    ssize_t r = read(master, screen + len, sizeof screen - len - 1);
+    if (r <= 0)
+      break;
+    len += (size_t)r;
+    screen[len] = '\0';
+  }
+  ck_assert_msg(typed, "no prompt: %s", screen);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "screen: %s",
+                screen);
+  ck_assert_contains(screen, "1 records of this subject");
+  ck_assert_msg(strstr(screen, "Erika") == NULL, "the name was echoed: \"%s\"",
+                screen);
+  struct termios tio;
+  ck_assert_int_eq(tcgetattr(master, &tio), 0);
+  ck_assert_msg(tio.c_lflag & ECHO, "echo was left off");
+  close(master);
+  odbcpool__cfg_free(cfg);
+}
+END_TEST
+
 static Suite *audit_suite(void) {
   Suite *s = suite_create("audit");
   TCase *tc = tcase_create("records");
@@ -1816,6 +2766,38 @@ static Suite *audit_suite(void) {
   tcase_add_test(tc,
                  test_audit_file_trail_refuses_syslog_records_appended_to_it);
   suite_add_tcase(s, tc);
+
+  tc = tcase_create("subject_report");
+  tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+  tcase_add_test(tc, test_audit_pseudonym_keys_are_random_per_period);
+  tcase_add_test(tc, test_audit_period_ids_round_trip);
+  tcase_add_test(tc, test_audit_planted_or_exposed_pseudonym_keys_are_refused);
+  tcase_add_test(
+      tc, test_audit_purge_deletes_period_keys_and_the_trail_stays_verifiable);
+  tcase_add_test(tc, test_audit_subject_lists_only_the_subjects_records);
+  tcase_add_test(tc, test_audit_subject_and_report_name_a_tampered_record);
+  tcase_add_test(tc, test_audit_readers_go_on_past_foreign_lines);
+  tcase_add_test(tc, test_audit_report_counts_per_dsn_and_purpose);
+  tcase_add_test(tc, test_audit_report_retention_names_files_and_keys_due);
+  tcase_add_test(tc,
+                 test_audit_report_html_is_self_contained_and_escapes_purposes);
+  suite_add_tcase(s, tc);
+
+  const char *top = getenv("top_builddir");
+  if (top != NULL && *top) {
+    snprintf(cli, sizeof cli, "%s/odbcpool", top);
+    tc = tcase_create("cli");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+    tcase_add_test(tc, test_audit_subject_cli_reads_the_name_from_a_file_only);
+    tcase_add_test(tc, test_audit_subject_cli_reads_the_terminal_without_echo);
+    tcase_add_test(tc, test_audit_check_warns_when_pseudonyms_never_expire);
+    suite_add_tcase(s, tc);
+  } else {
+    fprintf(stderr, "check_audit: top_builddir not set: skipping the tests "
+                    "of the odbcpool command (run them with make check)\n");
+  }
   return s;
 }
 

@@ -631,6 +631,29 @@ START_TEST(test_config_audit_section_keys_stay_in_it) {
 }
 END_TEST
 
+START_TEST(test_config_pseudonym_period_is_whole_days_with_a_key_dir) {
+  struct cfg *cfg = parse_ok("[audit]\nkey_file = /k\n");
+  ck_assert_int_eq(cfg->audit_pseudonym_period, 30L * 24 * 3600 * 1000);
+  ck_assert_ptr_null(cfg->audit_pkey_dir);
+  odbcpool__cfg_free(cfg);
+  cfg = parse_ok("[audit]\nkey_file = /k\npseudonym_period = 0\n"
+                 "pseudonym_keys = keys.d\n");
+  ck_assert_int_eq(cfg->audit_pseudonym_period, 0);
+  /* Relative to the config file's directory, like the other paths. */
+  ck_assert_ptr_nonnull(strstr(cfg->audit_pkey_dir, "keys.d"));
+  odbcpool__cfg_free(cfg);
+  cfg = parse_ok("[audit]\nkey_file = /k\npseudonym_period = 7d\n");
+  ck_assert_int_eq(cfg->audit_pseudonym_period, 7L * 24 * 3600 * 1000);
+  odbcpool__cfg_free(cfg);
+  expect_error("[audit]\nkey_file = k\npseudonym_period = 36h\n", 1,
+               "pseudonym_period", "must be whole days");
+  expect_error("[audit]\nkey_file = k\npseudonym_period = 30\n", 3,
+               "pseudonym_period", "");
+  expect_error("[defaults]\npseudonym_period = 1d\n", 2, "pseudonym_period",
+               "only allowed in [audit]");
+}
+END_TEST
+
 START_TEST(test_config_audit_section_values_and_defaults) {
   struct cfg *cfg = parse_ok("[defaults]\nmax_connections = 4\n"
                              "[audit]\npath = audit.log\nkey_file = /k\n"
@@ -1591,7 +1614,7 @@ END_TEST
 /* -------------------------------------------------------- the table */
 
 START_TEST(test_settings_table_is_consistent) {
-  ck_assert_uint_eq(odbcpool__cfg_nsettings, 32);
+  ck_assert_uint_eq(odbcpool__cfg_nsettings, 34);
   for (size_t i = 0; i < odbcpool__cfg_nsettings; i++) {
     const struct cfg_setting *s = &odbcpool__cfg_settings[i];
 
@@ -1711,6 +1734,7 @@ Suite *config_suite(void) {
   tcase_add_test(tc, test_config_rejects_characters_odbc_forbids_in_dsn);
   tcase_add_test(tc, test_config_refuses_fifo_and_device_without_hanging);
   tcase_add_test(tc, test_config_audit_section_keys_stay_in_it);
+  tcase_add_test(tc, test_config_pseudonym_period_is_whole_days_with_a_key_dir);
   tcase_add_test(tc, test_config_audit_section_values_and_defaults);
   tcase_add_test(tc, test_config_credentials_need_their_key);
   tcase_add_test(tc, test_config_rejects_line_without_equals);

@@ -1,5 +1,6 @@
-/* audit.c — `odbcpool audit verify|purge`: checks the chain of an audit
- * trail, and deletes rotated audit files past their retention. */
+/* audit.c — `odbcpool audit verify|purge|subject|report`: checks the
+ * chain of an audit trail, deletes rotated audit files and pseudonym keys
+ * past their retention, and dispatches to subject and report. */
 #include "build.h"
 
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "audit_keys.h"
 #include "cli.h"
 #include "config.h"
 
@@ -21,7 +23,14 @@ static void usage(FILE *out, bool full) {
           "                             [--expect-last SEQ[:MAC]|MAC] "
           "[--genesis] [--syslog]\n"
           "                             [FILE...]\n"
-          "       odbcpool audit purge [--if-configured] [CONFIG]\n");
+          "       odbcpool audit purge [--if-configured] [CONFIG]\n"
+          "       odbcpool audit subject [--user-file FILE] [--json] "
+          "[TRAIL]\n"
+          "       odbcpool audit report [--since DATE] [--json] "
+          "[--html FILE] [TRAIL]\n"
+          "  TRAIL: [--key KEYFILE | --config CONFIG] [--pseudonym-keys "
+          "DIR] [--syslog]\n"
+          "         [CONFIG | FILE...]\n");
   if (!full)
     return;
   fprintf(out,
@@ -46,10 +55,26 @@ static void usage(FILE *out, bool full) {
           "named as\nFILE:LINE on stderr), 2 on a usage, key or read "
           "error.\n\n"
           "purge deletes the rotated files of CONFIG's [audit] path older "
-          "than its\nretention, and prints their names.\n"
+          "than its\nretention, and the pseudonym keys of periods that "
+          "ended longer ago than\nthat, and prints their names.\n"
           "  --if-configured  exit 0 without doing anything if CONFIG has no "
           "[audit]\n"
-          "                   path (for the daily timer and cron job)\n",
+          "                   path (for the daily timer and cron job)\n\n"
+          "subject lists every record of one data subject (GDPR Art. 15): "
+          "the user name\nis read from the terminal without echo, or from "
+          "the first line of --user-file\nFILE, never from the command "
+          "line; it is neither stored nor written. It says\nwhich "
+          "pseudonym periods were searched and which could not be (their "
+          "key was\ndeleted).\n\n"
+          "report summarises the trail per DSN and purpose (GDPR Art. 30): "
+          "borrows,\nprincipals, hold times, refusals, erasure failures, "
+          "closes, losses,\nretention; --since DATE (YYYY-MM-DD or "
+          "YYYY-MM-DDTHH:MM:SSZ) counts from\nthen; --html FILE also "
+          "writes it as one self-contained HTML page with charts.\n\n"
+          "subject and report verify the chain while they read: each bad "
+          "place is named,\nand they exit 1 if there is one (0 if intact, "
+          "2 on a key or read error).\nWith a CONFIG and no FILE they read "
+          "its [audit] trail and pseudonym keys.\n",
           ODBCPOOL_SYSCONFDIR);
 }
 
@@ -222,6 +247,96 @@ static int cmd_purge(int argc, char **argv) {
   return n < 0 ? 2 : 0;
 }
 
+/* ------------------------------------------- trail of subject, report */
+
+int cli_trail_option(const char *cmd, struct cli_trail *t, int argc,
+                     char **argv, int *i) {
+  const char *a = argv[*i];
+  if (strcmp(a, "--syslog") == 0) {
+    t->syslog = true;
+    return 1;
+  }
+  const char **dst = strcmp(a, "--key") == 0              ? &t->key
+                     : strcmp(a, "--config") == 0         ? &t->config
+                     : strcmp(a, "--pseudonym-keys") == 0 ? &t->pkey_dir
+                                                          : NULL;
+  if (dst == NULL)
+    return 0;
+  if (*i + 1 >= argc || *dst != NULL) {
+    fprintf(stderr, "odbcpool audit %s: %s '%s'\n", cmd,
+            *dst ? "given twice:" : "missing value after", a);
+    return 2;
+  }
+  *dst = argv[++*i];
+  return 1;
+}
+
+int cli_trail_resolve(const char *cmd, struct cli_trail *t, char **pos,
+                      int npos) {
+  odbcpool_error err;
+  if (t->key && t->config) {
+    fprintf(stderr, "odbcpool audit %s: give --key or --config, not both\n",
+            cmd);
+    return 2;
+  }
+  if (t->key == NULL && t->config == NULL && npos == 1) {
+    t->config = pos[0]; /* [CONFIG] */
+    npos = 0;
+  }
+  if (t->key == NULL) {
+    t->cfg =
+        load_audit_config(t->config ? t->config : default_config(), npos == 0);
+    if (t->cfg == NULL)
+      return 2;
+    t->key = t->cfg->audit_key_file;
+    if (npos == 0) {
+      if (t->cfg->audit_syslog) {
+        fprintf(stderr,
+                "odbcpool audit %s: the trail goes to syslog: give "
+                "--syslog and the files the daemon wrote\n",
+                cmd);
+        return 2;
+      }
+      if (odbcpool__audit_trail_files(t->cfg->audit_path, &t->trail, &t->ntrail,
+                                      &err) != ODBCPOOL_OK) {
+        fprintf(stderr, "odbcpool audit %s: %s\n", cmd, err.message);
+        return 2;
+      }
+      if (t->ntrail == 0) {
+        fprintf(stderr, "odbcpool audit %s: %s: no audit file yet\n", cmd,
+                t->cfg->audit_path);
+        return 2;
+      }
+      pos = t->trail;
+      npos = t->ntrail;
+    }
+    /* Also with pseudonym_period = 0: keys of earlier periods may be
+     * there, and their records are then still searched. */
+    if (t->pkey_dir == NULL)
+      t->pkey_dir = t->pkey_alloc =
+          odbcpool__pkey_dir(t->cfg->audit_key_file, t->cfg->audit_pkey_dir);
+  } else if (npos == 0) {
+    fprintf(stderr, "odbcpool audit %s: --key needs the trail's FILEs\n", cmd);
+    return 2;
+  } else if (t->pkey_dir == NULL) {
+    t->pkey_dir = t->pkey_alloc = odbcpool__pkey_dir(t->key, NULL);
+  }
+  t->src = (struct odbcpool__trail_src){.key_file = t->key,
+                                        .pkey_dir = t->pkey_dir,
+                                        .files = pos,
+                                        .nfiles = npos,
+                                        .syslog = t->syslog,
+                                        .cfg = t->cfg};
+  return 0;
+}
+
+void cli_trail_free(struct cli_trail *t) {
+  odbcpool__audit_files_free(t->trail, t->ntrail);
+  odbcpool__cfg_free(t->cfg);
+  free(t->pkey_alloc);
+  memset(t, 0, sizeof *t);
+}
+
 int cli_audit(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr, false);
@@ -236,6 +351,10 @@ int cli_audit(int argc, char **argv) {
     return cmd_verify(argc - 1, argv + 1);
   if (strcmp(argv[1], "purge") == 0)
     return cmd_purge(argc - 1, argv + 1);
+  if (strcmp(argv[1], "subject") == 0)
+    return cli_audit_subject(argc - 1, argv + 1);
+  if (strcmp(argv[1], "report") == 0)
+    return cli_audit_report(argc - 1, argv + 1);
   fprintf(stderr, "odbcpool audit: unknown subcommand '%s'\n", argv[1]);
   usage(stderr, false);
   return 2;

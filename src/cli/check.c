@@ -356,6 +356,15 @@ static int warn_odbc(const struct cfg *cfg) {
             "uncommitted rows stay visible to the next one. Turn it off for "
             "DSNs behind odbcpool.",
             buf);
+  if (cfg->audit_line && cfg->audit_key_file != NULL &&
+      cfg->audit_pseudonym_period == 0)
+    warning(&n, "[audit] pseudonym_period = 0: pseudonyms are made with "
+                "key_file, which the chain needs for as long as the trail "
+                "is kept, so they never expire");
+  else if (cfg->audit_line && cfg->audit_key_file != NULL &&
+           cfg->audit_retention == 0)
+    warning(&n, "[audit] retention = 0: rotated files and pseudonym keys "
+                "are kept for ever, so the trail's pseudonyms never expire");
   if (cfg->defaults.reset_mode == CFG_RESET_NONE)
     warning(&n, "[defaults] has reset = none: pools without a section of their "
                 "own do not erase session state (temporary tables, session "

@@ -13,8 +13,10 @@ static const struct {
   const char *usage;
   const char *help;
 } commands[] = {
-    {"audit", cli_audit, "audit verify FILE...|purge [CONFIG]",
-     "verify the chain of an audit trail, or delete expired rotated files"},
+    {"audit", cli_audit,
+     "audit verify FILE...|purge [CONFIG]|subject [CONFIG]|report [CONFIG]",
+     "verify the chain of an audit trail, delete expired files and keys, "
+     "list a data subject's records, or report on the processing"},
     {"check", cli_check, "check [FILE]",
      "validate a pool config file and print its effective settings"},
     {"demo", cli_demo, "demo",
