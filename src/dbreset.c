@@ -319,8 +319,8 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
 
 /* Reads column `col` of the current row as text into *out (malloc'ed;
  * NULL for SQL NULL). Returns false on a driver error or ENOMEM. */
-static bool get_text(const struct odbcpool__dm *dm, SQLHSTMT st,
-                     SQLUSMALLINT col, char **out) {
+bool odbcpool__get_text(const struct odbcpool__dm *dm, SQLHSTMT st,
+                        SQLUSMALLINT col, char **out) {
   struct odbcpool__buf val = {0};
   *out = NULL;
   for (;;) {
@@ -394,7 +394,8 @@ int odbcpool__baseline_capture(SQLHDBC hdbc, const char *sql,
       goto out;
     }
     char *k = NULL, *v = NULL;
-    if (!get_text(dm, st, 1, &k) || !get_text(dm, st, 2, &v)) {
+    if (!odbcpool__get_text(dm, st, 1, &k) ||
+        !odbcpool__get_text(dm, st, 2, &v)) {
       free(k);
       if (v != NULL)
         OPENSSL_cleanse(v, strlen(v));

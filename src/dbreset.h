@@ -103,6 +103,13 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
                               odbcpool__dsn_lookup lookup, void *ctx,
                               char **out /* OUT */, odbcpool_error *err);
 
+/* Reads column `col` of the current row of `st` as text, in pieces, into
+ * *out (malloc'ed, NUL-terminated; NULL for SQL NULL). Returns false on a
+ * driver error or ENOMEM. The caller wipes and frees. */
+struct odbcpool__dm;
+bool odbcpool__get_text(const struct odbcpool__dm *dm, SQLHSTMT st,
+                        SQLUSMALLINT col, char **out /* OUT */);
+
 /* Runs baseline statement `sql` on `hdbc` and appends its rows (first
  * column the key, second the value; a NULL key skips the row) to `b`.
  * Returns OK, or an error with the driver's diagnostics. */

@@ -23,32 +23,16 @@ static int collect_row(const struct odbcpool__dm *dm, SQLHSTMT st,
                        SQLSMALLINT ncols, struct odbcpool__buf *out,
                        odbcpool_error *err) {
   for (SQLUSMALLINT col = 1; col <= (SQLUSMALLINT)ncols; col++) {
-    struct odbcpool__buf val = {0};
-    for (;;) {
-      char piece[1024];
-      SQLLEN ind = 0;
-      SQLRETURN rc =
-          dm->SQLGetData(st, col, SQL_C_CHAR, piece, sizeof piece, &ind);
-      if (rc == SQL_NO_DATA)
-        break;
-      if (!SQL_SUCCEEDED(rc)) {
-        odbcpool__buf_wipe(&val);
-        return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_STMT, st,
-                                  "cannot read a generated statement");
-      }
-      if (ind == SQL_NULL_DATA)
-        break;
-      size_t n = (ind == SQL_NO_TOTAL || ind >= (SQLLEN)sizeof piece)
-                     ? sizeof piece - 1
-                     : (size_t)ind;
-      odbcpool__buf_append(&val, piece, n);
-      if (rc == SQL_SUCCESS)
-        break;
+    char *v = NULL;
+    if (!odbcpool__get_text(dm, st, col, &v))
+      return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_STMT, st,
+                                "cannot read a generated statement");
+    if (v != NULL && *v != '\0')
+      odbcpool__buf_append(out, v, strlen(v) + 1);
+    if (v != NULL) {
+      OPENSSL_cleanse(v, strlen(v));
+      free(v);
     }
-    if (val.len > 0) {
-      odbcpool__buf_append(out, val.data, val.len + 1);
-    }
-    odbcpool__buf_wipe(&val);
   }
   return out->failed
              ? odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory")
