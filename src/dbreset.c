@@ -364,13 +364,10 @@ bool odbcpool__get_text(const struct odbcpool__dm *dm, SQLHSTMT st,
 int odbcpool__baseline_capture(SQLHDBC hdbc, const char *sql,
                                struct odbcpool__baseline *b,
                                odbcpool_error *err) {
-  const struct odbcpool__dm *dm = odbcpool__dm(err);
+  SQLHSTMT st;
+  const struct odbcpool__dm *dm = odbcpool__dm_stmt(hdbc, &st, err);
   if (dm == NULL)
-    return ODBCPOOL_EDM;
-  SQLHSTMT st = SQL_NULL_HSTMT;
-  if (!SQL_SUCCEEDED(dm->SQLAllocHandle(SQL_HANDLE_STMT, hdbc, &st)))
-    return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, hdbc,
-                              "cannot allocate a statement");
+    return err->code;
   int code = ODBCPOOL_OK;
   SQLRETURN rc = dm->SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
   if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) {

@@ -46,3 +46,18 @@ const struct odbcpool__dm *odbcpool__dm(odbcpool_error *err) {
   }
   return &table;
 }
+
+const struct odbcpool__dm *odbcpool__dm_stmt(SQLHDBC hdbc, SQLHSTMT *st,
+                                             odbcpool_error *err) {
+  *st = SQL_NULL_HSTMT;
+  const struct odbcpool__dm *dm = odbcpool__dm(err);
+  if (dm == NULL)
+    return NULL;
+  if (!SQL_SUCCEEDED(dm->SQLAllocHandle(SQL_HANDLE_STMT, hdbc, st))) {
+    *st = SQL_NULL_HSTMT;
+    odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, hdbc,
+                       "cannot allocate a statement");
+    return NULL;
+  }
+  return dm;
+}

@@ -26,4 +26,12 @@ struct odbcpool__dm {
  * safe from inside the DM's global lock. */
 const struct odbcpool__dm *odbcpool__dm(odbcpool_error *err);
 
+/* Allocates a statement on `hdbc` through the table. Returns the table
+ * with *st set, or NULL with *st = SQL_NULL_HSTMT and err filled (its code
+ * ODBCPOOL_EDM, or ODBCPOOL_EODBC with the connection's diagnostics). The
+ * caller frees the statement with the table's SQLFreeHandle. */
+const struct odbcpool__dm *odbcpool__dm_stmt(SQLHDBC hdbc,
+                                             SQLHSTMT *st /* OUT */,
+                                             odbcpool_error *err);
+
 #endif /* ODBCPOOL_DM_H */

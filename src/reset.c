@@ -413,13 +413,10 @@ static int exec_reset(const struct odbcpool__dm *dm, odbcpool_conn *c, size_t i,
 
 int odbcpool__exec(SQLHDBC hdbc, const char *sql, bool gexec,
                    bool expect_no_rows, odbcpool_error *err) {
-  const struct odbcpool__dm *dm = odbcpool__dm(err);
+  SQLHSTMT st;
+  const struct odbcpool__dm *dm = odbcpool__dm_stmt(hdbc, &st, err);
   if (dm == NULL)
-    return ODBCPOOL_EDM;
-  SQLHSTMT st = SQL_NULL_HSTMT;
-  if (!SQL_SUCCEEDED(dm->SQLAllocHandle(SQL_HANDLE_STMT, hdbc, &st)))
-    return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, hdbc,
-                              "cannot allocate a statement");
+    return err->code;
   struct odbcpool__buf gen = {0};
   int code = run_one(dm, st, sql, gexec ? &gen : NULL, expect_no_rows, err);
   /* Generated statements run after the generating cursor is closed
@@ -434,13 +431,10 @@ int odbcpool__exec(SQLHDBC hdbc, const char *sql, bool gexec,
 
 int odbcpool__exec_timeout(SQLHDBC hdbc, const char *sql, SQLULEN timeout_s,
                            odbcpool_error *err) {
-  const struct odbcpool__dm *dm = odbcpool__dm(err);
+  SQLHSTMT st;
+  const struct odbcpool__dm *dm = odbcpool__dm_stmt(hdbc, &st, err);
   if (dm == NULL)
-    return ODBCPOOL_EDM;
-  SQLHSTMT st = SQL_NULL_HSTMT;
-  if (!SQL_SUCCEEDED(dm->SQLAllocHandle(SQL_HANDLE_STMT, hdbc, &st)))
-    return odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_DBC, hdbc,
-                              "cannot allocate a statement");
+    return err->code;
   /* A driver that cannot bound the query is not an error: the caller
    * bounds its own wait. */
   if (timeout_s > 0)
