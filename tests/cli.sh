@@ -114,6 +114,32 @@ for f in "$young" "$look" "$tmp/audit/audit.log"; do
 	[ -e "$f" ] || fail "purge deleted $f"
 done
 
+# ------------------------------------------------- options, every command
+# The subcommands share one option loop (src/cli/args.c): help on stdout
+# with status 0, an unknown option named as unknown, a known one without
+# its value named as such, "--" ending the options.
+for cmd in "audit verify" "audit subject" "audit report" "check" "stats"; do
+	expect_exit 0 "$cli" $cmd --help
+	grep -q "^usage: odbcpool $cmd" <<<"$out" ||
+		fail "'$cmd --help' printed no usage: $out"
+	expect_exit 0 "$cli" $cmd -h
+done
+for cmd in "audit verify" "audit subject" "audit report"; do
+	expect_exit 2 "$cli" $cmd --bogus
+	grep -q "unknown option '--bogus'" <<<"$out" ||
+		fail "'$cmd --bogus' not called unknown: $out"
+	expect_exit 2 "$cli" $cmd --key
+	grep -q "missing value after '--key'" <<<"$out" ||
+		fail "'$cmd --key' without a value: $out"
+	expect_exit 2 "$cli" $cmd --key "$tmp/audit.key" --key "$tmp/audit.key"
+	grep -q "'--key' given twice" <<<"$out" ||
+		fail "'$cmd --key' twice: $out"
+done
+# After "--", an operand that looks like an option is a file to read.
+expect_exit 2 "$cli" audit verify --key "$tmp/audit.key" -- "$tmp/--nofile"
+grep -qF -- "$tmp/--nofile" <<<"$out" ||
+	fail "verify -- FILE did not read the file: $out"
+
 [ $status -eq 0 ] && echo "cli.sh: check reports every problem; purge" \
-	"--if-configured behaves"
+	"--if-configured behaves; options parsed alike"
 exit $status

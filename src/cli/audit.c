@@ -108,15 +108,9 @@ static int cmd_verify(int argc, char **argv) {
   char **files = argv;
   int nfiles = 0, i;
 
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--") == 0) {
-      i++;
-      break;
-    }
-    if (a[0] != '-' || a[1] == '\0')
-      break;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+  const char *a;
+  for (i = 1; (a = cli_next_opt(argc, argv, &i)) != NULL; i++) {
+    if (cli_is_help(a)) {
       usage(stdout, true);
       return 0;
     }
@@ -128,21 +122,16 @@ static int cmd_verify(int argc, char **argv) {
       opts.syslog = true;
       continue;
     }
-    if (i + 1 >= argc || (strcmp(a, "--key") && strcmp(a, "--config") &&
-                          strcmp(a, "--expect-last"))) {
-      fprintf(stderr, "odbcpool audit verify: %s '%s'\n",
-              i + 1 >= argc ? "missing value after" : "unknown option", a);
+    const char **dst = strcmp(a, "--key") == 0           ? &key
+                       : strcmp(a, "--config") == 0      ? &config
+                       : strcmp(a, "--expect-last") == 0 ? &opts.expect_last
+                                                         : NULL;
+    if (dst == NULL)
+      cli_unknown_option("audit verify", a);
+    if (dst == NULL || !cli_take_value("audit verify", argc, argv, &i, dst)) {
       usage(stderr, false);
       return 2;
     }
-    const char **dst = strcmp(a, "--key") == 0      ? &key
-                       : strcmp(a, "--config") == 0 ? &config
-                                                    : &opts.expect_last;
-    if (*dst != NULL) {
-      fprintf(stderr, "odbcpool audit verify: %s given twice\n", a);
-      return 2;
-    }
-    *dst = argv[++i];
   }
   files = argv + i;
   nfiles = argc - i;
@@ -262,13 +251,9 @@ int cli_trail_option(const char *cmd, struct cli_trail *t, int argc,
                                                           : NULL;
   if (dst == NULL)
     return 0;
-  if (*i + 1 >= argc || *dst != NULL) {
-    fprintf(stderr, "odbcpool audit %s: %s '%s'\n", cmd,
-            *dst ? "given twice:" : "missing value after", a);
-    return 2;
-  }
-  *dst = argv[++*i];
-  return 1;
+  char name[64];
+  snprintf(name, sizeof name, "audit %s", cmd);
+  return cli_take_value(name, argc, argv, i, dst) ? 1 : 2;
 }
 
 int cli_trail_resolve(const char *cmd, struct cli_trail *t, char **pos,

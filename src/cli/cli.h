@@ -17,6 +17,25 @@ int cli_audit_report(int argc, char **argv);
 
 #include "audit_report.h"
 
+/* The option loop of a subcommand (src/cli/args.c): returns argv[*i] if
+ * it is an option (starts with '-' and is not "-"), else NULL with *i at
+ * the first operand; "--" ends the options and is skipped. Use as
+ *   for (i = 1; (a = cli_next_opt(argc, argv, &i)) != NULL; i++) ...
+ * after which argv + i are the operands. */
+const char *cli_next_opt(int argc, char **argv, int *i);
+/* Takes the value of option argv[*i] into *dst (*i advances). Returns
+ * true, or false after printing to stderr, naming "odbcpool CMD", that the
+ * value is missing or the option was given twice. */
+bool cli_take_value(const char *cmd, int argc, char **argv, int *i,
+                    const char **dst);
+/* Prints "odbcpool CMD: unknown option 'A'" to stderr. */
+void cli_unknown_option(const char *cmd, const char *a);
+/* True for --help and -h. */
+bool cli_is_help(const char *a);
+/* Keeps this process's secrets out of core dumps and away from ptrace by
+ * other processes of the same user. */
+void cli_no_core(void);
+
 /* Where subject and report read: [--key KEYFILE | --config CONFIG]
  * [--pseudonym-keys DIR] [--syslog] [CONFIG | FILE...]. */
 struct cli_trail {
@@ -31,7 +50,7 @@ struct cli_trail {
 
 /* Handles option `argv[*i]` if it is one of the trail's, taking its value
  * (*i advances). Returns 1 if taken, 0 if not one, 2 on a usage error
- * (printed, naming `cmd`). */
+ * (printed, naming "audit CMD"). */
 int cli_trail_option(const char *cmd, struct cli_trail *t, int argc,
                      char **argv, int *i);
 /* Resolves the files and keys from the options and the positional

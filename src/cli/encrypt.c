@@ -8,13 +8,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include <openssl/crypto.h>
 
@@ -159,14 +155,6 @@ static bool ask(bool tty, const char *prompt, const char *what, char *buf) {
 
 /* Keeps this process's secrets out of core dumps and away from ptrace by
  * other processes of the same user. */
-static void no_core(void) {
-  struct rlimit rl = {0, 0};
-  (void)setrlimit(RLIMIT_CORE, &rl);
-#ifdef __linux__
-  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#endif
-}
-
 int cli_encrypt(int argc, char **argv) {
   const char *key = NULL, *file = NULL;
   bool new_key = false;
@@ -206,7 +194,7 @@ int cli_encrypt(int argc, char **argv) {
     fprintf(stderr, "odbcpool encrypt: FILE and KEYFILE are the same\n");
     return 2;
   }
-  no_core();
+  cli_no_core();
 
   /* Fail before anyone types a password. */
   odbcpool_error err = {0};

@@ -53,15 +53,9 @@ int cli_audit_report(int argc, char **argv) {
   bool json = false;
   int i, rc;
 
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--") == 0) {
-      i++;
-      break;
-    }
-    if (a[0] != '-' || a[1] == '\0')
-      break;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+  const char *a;
+  for (i = 1; (a = cli_next_opt(argc, argv, &i)) != NULL; i++) {
+    if (cli_is_help(a)) {
       usage(stdout);
       return 0;
     }
@@ -72,18 +66,17 @@ int cli_audit_report(int argc, char **argv) {
     const char **dst = strcmp(a, "--since") == 0  ? &since
                        : strcmp(a, "--html") == 0 ? &html
                                                   : NULL;
-    if (dst != NULL && i + 1 < argc && *dst == NULL) {
-      *dst = argv[++i];
-      continue;
+    if (dst != NULL) {
+      if (cli_take_value("audit report", argc, argv, &i, dst))
+        continue;
+      rc = 2;
+    } else {
+      rc = cli_trail_option("report", &t, argc, argv, &i);
     }
-    rc = dst ? 0 : cli_trail_option("report", &t, argc, argv, &i);
     if (rc == 1)
       continue;
     if (rc == 0)
-      fprintf(stderr,
-              "odbcpool audit report: unknown option, missing or "
-              "repeated value: '%s'\n",
-              a);
+      cli_unknown_option("audit report", a);
     usage(stderr);
     return 2;
   }

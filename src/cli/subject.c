@@ -12,12 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "audit_report.h"
 #include "cli.h"
@@ -101,14 +97,6 @@ static long ask_tty(char *buf) {
   return n;
 }
 
-static void no_core(void) {
-  struct rlimit rl = {0, 0};
-  (void)setrlimit(RLIMIT_CORE, &rl);
-#ifdef __linux__
-  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#endif
-}
-
 static void usage(FILE *out) {
   fputs("usage: odbcpool audit subject [--user-file FILE] [--json]\n"
         "         [--key KEYFILE | --config CONFIG] [--pseudonym-keys DIR]\n"
@@ -125,15 +113,9 @@ int cli_audit_subject(int argc, char **argv) {
   bool json = false;
   int i, rc;
 
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--") == 0) {
-      i++;
-      break;
-    }
-    if (a[0] != '-' || a[1] == '\0')
-      break;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+  const char *a;
+  for (i = 1; (a = cli_next_opt(argc, argv, &i)) != NULL; i++) {
+    if (cli_is_help(a)) {
       usage(stdout);
       return 0;
     }
@@ -141,18 +123,17 @@ int cli_audit_subject(int argc, char **argv) {
       json = true;
       continue;
     }
-    if (strcmp(a, "--user-file") == 0 && i + 1 < argc && user_file == NULL) {
-      user_file = argv[++i];
-      continue;
+    if (strcmp(a, "--user-file") == 0) {
+      if (cli_take_value("audit subject", argc, argv, &i, &user_file))
+        continue;
+      rc = 2;
+    } else {
+      rc = cli_trail_option("subject", &t, argc, argv, &i);
     }
-    rc = cli_trail_option("subject", &t, argc, argv, &i);
     if (rc == 1)
       continue;
     if (rc == 0)
-      fprintf(stderr,
-              "odbcpool audit subject: unknown option or missing "
-              "value: '%s'\n",
-              a);
+      cli_unknown_option("audit subject", a);
     usage(stderr);
     return 2;
   }
@@ -160,7 +141,7 @@ int cli_audit_subject(int argc, char **argv) {
     cli_trail_free(&t);
     return 2;
   }
-  no_core();
+  cli_no_core();
   char *name = odbcpool__secure_alloc(NAME_CAP);
   if (name == NULL) {
     fprintf(stderr, "odbcpool audit subject: out of memory\n");
