@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "audit_read.h"
+#include "audit_verify.h"
 
 /* The value of `,"name":` in a record, or NULL. A `,"` is always JSON
  * structure in a record: inside a string every quote is escaped. */

@@ -21,6 +21,7 @@
 
 #include "audit.h"
 #include "audit_record.h"
+#include "audit_verify.h"
 #include "error.h"
 #include "secret.h"
 #include "util.h"

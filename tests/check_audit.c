@@ -31,6 +31,7 @@
 #include "audit.h"
 #include "audit_keys.h"
 #include "audit_report.h"
+#include "audit_verify.h"
 #include "config.h"
 
 #define ck_assert_contains(hay, needle)                                        \

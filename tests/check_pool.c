@@ -16,6 +16,7 @@
 #include <sqlext.h>
 
 #include "audit.h"
+#include "audit_verify.h"
 #include "pool.h"
 #include "secret.h"
 #include "scratch.h"

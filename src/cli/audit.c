@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "audit_keys.h"
+#include "audit_verify.h"
 #include "cli.h"
 #include "config.h"
 
