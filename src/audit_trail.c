@@ -576,8 +576,8 @@ int odbcpool__audit_check_trail(const char *path, odbcpool_error *err) {
 
 /* ------------------------------------------------------------- purge */
 
-int odbcpool__audit_purge_to(const struct cfg *cfg, FILE *out,
-                             odbcpool_error *err) {
+int odbcpool__audit_purge(const struct cfg *cfg, FILE *out,
+                          odbcpool_error *err) {
   odbcpool__err_clear(err);
   if (cfg == NULL || cfg->audit_retention <= 0)
     return 0;
@@ -621,10 +621,6 @@ int odbcpool__audit_purge_to(const struct cfg *cfg, FILE *out,
   if (fd >= 0)
     close(fd); /* releases the lock */
   return n < 0 ? n : n + keys;
-}
-
-int odbcpool__audit_purge(const struct cfg *cfg, odbcpool_error *err) {
-  return odbcpool__audit_purge_to(cfg, NULL, err);
 }
 
 int odbcpool__audit_trail_files(const char *path, char ***files /* OUT */,

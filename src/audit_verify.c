@@ -511,10 +511,9 @@ static bool parse_expect(const char *s, struct verifier *v) {
   return true;
 }
 
-int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
-                              int nfiles,
-                              const struct odbcpool__audit_verify_opts *opts,
-                              FILE *out, odbcpool_error *err) {
+int odbcpool__audit_verify(const char *key_file, char *const *files, int nfiles,
+                           const struct odbcpool__audit_verify_opts *opts,
+                           FILE *out, odbcpool_error *err) {
   struct verifier v = {.out = out, .err = err, .opts = opts};
   unsigned char *key = NULL;
   size_t *order = NULL;
@@ -648,9 +647,4 @@ done:
   free(order);
   free(first);
   return rc;
-}
-
-int odbcpool__audit_verify(const char *key_file, char *const *files, int nfiles,
-                           FILE *out, odbcpool_error *err) {
-  return odbcpool__audit_verify_ex(key_file, files, nfiles, NULL, out, err);
 }

@@ -12,16 +12,7 @@
 
 #include "odbcpool.h"
 
-/* Checks the chain of the files (in order: oldest rotated file first,
- * the live log last) with the key in key_file. Returns OK if every
- * record is intact and chained; otherwise ECONFIG-free error
- * ODBCPOOL_EINVAL with "FILE:LINE: reason" in err for the first bad
- * record (edited, removed, reordered, truncated, wrong key). Writes a
- * summary to `out` (may be NULL). */
-int odbcpool__audit_verify(const char *key_file, char *const *files, int nfiles,
-                           FILE *out, odbcpool_error *err);
-
-/* Options of odbcpool__audit_verify_ex. */
+/* Options of odbcpool__audit_verify. */
 struct odbcpool__audit_verify_opts {
   /* NULL, or a record the trail must still hold ("SEQ", a 64-hex MAC, or
    * "SEQ:MAC" as the verify summary prints it): detects records removed
@@ -46,14 +37,16 @@ struct odbcpool__audit_verify_opts {
   void *ctx;
 };
 
-/* odbcpool__audit_verify with options (opts may be NULL). Files are
- * checked in chain order (by the seq of their first record), so a shell
- * glob such as audit.log* may be passed. Returns OK; EINVAL with
- * "FILE:LINE: reason" for the first bad record; EIO for an unreadable
- * file; ECONFIG for a bad key file or option. */
-int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
-                              int nfiles,
-                              const struct odbcpool__audit_verify_opts *opts,
-                              FILE *out, odbcpool_error *err);
+/* Checks the MACs and the chain of the files with the key in key_file
+ * (opts may be NULL: the defaults). Files are checked in chain order (by
+ * the seq of their first record), so a shell glob such as audit.log* may
+ * be passed. Returns OK if every record is intact and chained; EINVAL
+ * with "FILE:LINE: reason" in err for the first bad record (edited,
+ * removed, reordered, truncated, wrong key); EIO for an unreadable file;
+ * ECONFIG for a bad key file or option. Writes a summary to `out` (may
+ * be NULL). */
+int odbcpool__audit_verify(const char *key_file, char *const *files, int nfiles,
+                           const struct odbcpool__audit_verify_opts *opts,
+                           FILE *out, odbcpool_error *err);
 
 #endif /* ODBCPOOL_AUDIT_VERIFY_H */
