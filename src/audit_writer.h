@@ -60,6 +60,8 @@ struct odbcpool__audit {
   struct odbcpool__pkeys pkeys; /* pseudonym key of the current period */
 };
 
+/* A recovery record's fields: the bytes found after the last record (a
+ * write that was cut short) and their SHA-256. */
 struct recovery {
   size_t bytes;
   char sha[MAC_HEX + 1];
