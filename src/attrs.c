@@ -20,12 +20,6 @@ static const struct {
 #undef X
 };
 
-const char *odbcpool__attr_name(int i) {
-  if (i < 0 || i >= ODBCPOOL_ATTR_COUNT)
-    return "?";
-  return attr_table[i].name;
-}
-
 /* Reads attribute i into *out. Integer attributes are read into a zeroed
  * SQLULEN: drivers write 32 bits for SQLUINTEGER attributes. */
 static bool read_attr(const struct odbcpool__dm *dm, SQLHDBC hdbc, int i,

@@ -58,7 +58,4 @@ int odbcpool__attrs_restore(SQLHDBC hdbc, const struct odbcpool__attrs *a,
 /* Index of SQL_ATTR_x in the list, or -1 if it is not listed. */
 int odbcpool__attr_index(SQLINTEGER attr);
 
-/* Name of attribute index i ("AUTOCOMMIT"), for messages. */
-const char *odbcpool__attr_name(int i);
-
 #endif /* ODBCPOOL_ATTRS_H */

@@ -80,80 +80,6 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
 /* Flushes and frees. NULL is a no-op. */
 void odbcpool__audit_close(struct odbcpool__audit *a);
 
-/* The pseudonym of a user name as a record written now would carry it:
- * hex of HMAC-SHA256(key, name), truncated to 32 hex digits, where key is
- * the current period's pseudonym key (pseudonym_period > 0) or else the
- * audit key; "" if there is none or libcrypto failed. */
-void odbcpool__audit_pseudonym(struct odbcpool__audit *a, const char *user,
-                               char out[33]);
-
-struct odbcpool__buf;
-/* Appends `s` as a JSON string the way records hold strings: plain
- * ASCII, escaped, invalid UTF-8 as \ufffd, cut at 16 KiB. */
-void odbcpool__audit_json_string(struct odbcpool__buf *b, const char *s);
-
-/* Checks the chain of the files (in order: oldest rotated file first,
- * the live log last) with the key in key_file. Returns OK if every
- * record is intact and chained; otherwise ECONFIG-free error
- * ODBCPOOL_EINVAL with "FILE:LINE: reason" in err for the first bad
- * record (edited, removed, reordered, truncated, wrong key). Writes a
- * summary to `out` (may be NULL). */
-int odbcpool__audit_verify(const char *key_file, char *const *files, int nfiles,
-                           FILE *out, odbcpool_error *err);
-
-/* Deletes rotated audit files older than the config's retention. Returns
- * the number deleted, or -1 with err set. */
-int odbcpool__audit_purge(const struct cfg *cfg, odbcpool_error *err);
-
-/* ------------------------------------------------------------ additions */
-
-/* Options of odbcpool__audit_verify_ex. */
-struct odbcpool__audit_verify_opts {
-  /* NULL, or a record the trail must still hold ("SEQ", a 64-hex MAC, or
-   * "SEQ:MAC" as the verify summary prints it): detects records removed
-   * from the end of the live file, which the chain alone cannot. */
-  const char *expect_last;
-  /* The first record must be seq 1, chained from the genesis value:
-   * detects records removed from the start of the oldest file. */
-  bool genesis;
-  /* Lines as a syslog daemon stored them: text before {"seq": is
-   * skipped, lines without it are other programs' messages, and each
-   * "stream" (one per process) is its own chain. */
-  bool syslog;
-  /* Called with each record that verified (MAC, chain), in chain order:
-   * the line (n bytes, no newline, a syslog prefix removed). */
-  void (*on_record)(void *ctx, const char *file, unsigned long lineno,
-                    const char *line, size_t n);
-  /* Do not stop at the first bad place: report each to on_bad ("FILE:LINE:
-   * reason") and go on (the chain picks up at the next record). The
-   * result is still EINVAL, with the first bad place in err. */
-  bool keep_going;
-  void (*on_bad)(void *ctx, const char *msg);
-  void *ctx;
-};
-
-/* odbcpool__audit_verify with options (opts may be NULL). Files are
- * checked in chain order (by the seq of their first record), so a shell
- * glob such as audit.log* may be passed. Returns OK; EINVAL with
- * "FILE:LINE: reason" for the first bad record; EIO for an unreadable
- * file; ECONFIG for a bad key file or option. */
-int odbcpool__audit_verify_ex(const char *key_file, char *const *files,
-                              int nfiles,
-                              const struct odbcpool__audit_verify_opts *opts,
-                              FILE *out, odbcpool_error *err);
-
-/* odbcpool__audit_purge that names each deleted file on `out` (may be
- * NULL), one per line. */
-int odbcpool__audit_purge_to(const struct cfg *cfg, FILE *out,
-                             odbcpool_error *err);
-
-/* The files of the trail whose live file is `path`: its rotated files,
- * oldest first, then the live file if it exists. Free with
- * odbcpool__audit_files_free. */
-int odbcpool__audit_trail_files(const char *path, char ***files /* OUT */,
-                                int *nfiles /* OUT */, odbcpool_error *err);
-void odbcpool__audit_files_free(char **files, int nfiles);
-
 /* Seals the trail for process exit: from now on this process computes
  * no MAC for it (libcrypto may be gone) and writes no record; a record
  * logged after this is counted as lost (and that loss is recorded as
@@ -169,6 +95,32 @@ void odbcpool__audit_seal(struct odbcpool__audit *a);
  * forks while another thread appends may deadlock in audit_log. */
 void odbcpool__audit_atfork_prepare(struct odbcpool__audit *a);
 void odbcpool__audit_atfork_release(struct odbcpool__audit *a);
+
+/* The pseudonym of a user name as a record written now would carry it:
+ * hex of HMAC-SHA256(key, name), truncated to 32 hex digits, where key is
+ * the current period's pseudonym key (pseudonym_period > 0) or else the
+ * audit key; "" if there is none or libcrypto failed. */
+void odbcpool__audit_pseudonym(struct odbcpool__audit *a, const char *user,
+                               char out[33]);
+
+struct odbcpool__buf;
+/* Appends `s` as a JSON string the way records hold strings: plain
+ * ASCII, escaped, invalid UTF-8 as \ufffd, cut at 16 KiB. */
+void odbcpool__audit_json_string(struct odbcpool__buf *b, const char *s);
+
+/* Deletes rotated audit files older than the config's retention (and,
+ * with pseudonym periods, the period keys past it), naming each on `out`
+ * (may be NULL), one per line. Returns the number deleted, or -1 with err
+ * set. */
+int odbcpool__audit_purge(const struct cfg *cfg, FILE *out,
+                          odbcpool_error *err);
+
+/* The files of the trail whose live file is `path`: its rotated files,
+ * oldest first, then the live file if it exists. Free with
+ * odbcpool__audit_files_free. */
+int odbcpool__audit_trail_files(const char *path, char ***files /* OUT */,
+                                int *nfiles /* OUT */, odbcpool_error *err);
+void odbcpool__audit_files_free(char **files, int nfiles);
 
 /* Test hooks. rotate_now rotates the live file at once (the next record
  * starts the new file and continues the chain). set_clock makes records

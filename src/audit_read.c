@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "audit_read.h"
+#include "audit_verify.h"
 
 /* The value of `,"name":` in a record, or NULL. A `,"` is always JSON
  * structure in a record: inside a string every quote is escaped. */
@@ -318,8 +319,7 @@ int odbcpool__audit_scan_files(
                                              .ctx = &sc};
   odbcpool_error err;
   memset(out, 0, sizeof *out);
-  out->rc =
-      odbcpool__audit_verify_ex(key_file, files, nfiles, &opts, NULL, &err);
+  out->rc = odbcpool__audit_verify(key_file, files, nfiles, &opts, NULL, &err);
   if (out->rc != ODBCPOOL_OK && out->rc != ODBCPOOL_EINVAL)
     snprintf(out->error, sizeof out->error, "%s", err.message);
   else if (out->rc == ODBCPOOL_EINVAL && out->nbad == 0) {

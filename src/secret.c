@@ -1,5 +1,5 @@
-/* secret.c — secure memory, secret file checks, key files and the
- * AES-256-GCM credentials file. */
+/* secret.c — secure memory, secret file checks, reading key files and
+ * the AES-256-GCM credentials file (writing them: secret_tools.c). */
 #include "build.h"
 #include "secret.h"
 
@@ -15,39 +15,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "error.h"
+#include "secret_file.h"
 
-#define SECRET_SQLSTATE "HY000"
-#define KEY_LEN 32
-
-/* The credentials file, version 1:
- *
- *   offset  size  content
- *   0       7     magic "ODBCPCR"
- *   7       1     version, 1
- *   8       12    nonce, random per write
- *   20      n     AES-256-GCM ciphertext of the plaintext below
- *   20+n    16    GCM tag
- *
- * Associated data (authenticated, not stored): the 8 header bytes, then
- * the file's base name, so that a credentials file renamed or copied
- * over another one is refused. Plaintext: a 4-byte big-endian length and
- * the bytes of the UID, then the same for the PWD; lengths, not
- * delimiters, so either may hold any byte except NUL. */
-static const unsigned char cred_magic[7] = {'O', 'D', 'B', 'C', 'P', 'C', 'R'};
-#define CRED_VERSION 1
-#define CRED_HDR_LEN 8
-#define CRED_NONCE_LEN 12
-#define CRED_TAG_LEN 16
-#define CRED_FIELD_MAX ODBCPOOL_CRED_FIELD_MAX
-#define CRED_PT_MIN 8
-#define CRED_PT_MAX (8 + 2 * CRED_FIELD_MAX)
-#define CRED_MIN_LEN                                                           \
-  (CRED_HDR_LEN + CRED_NONCE_LEN + CRED_PT_MIN + CRED_TAG_LEN)
-#define CRED_MAX_LEN                                                           \
-  (CRED_HDR_LEN + CRED_NONCE_LEN + CRED_PT_MAX + CRED_TAG_LEN)
+/* The credentials file's magic (its format: secret_file.h). */
+const unsigned char odbcpool__cred_magic[7] = {'O', 'D', 'B', 'C',
+                                               'P', 'C', 'R'};
 
 /* ------------------------------------------------------- secure memory */
 
@@ -236,16 +210,9 @@ int odbcpool__secret_load_key(const char *path, unsigned char key[32],
 /* ---------------------------------------------------- credentials file */
 
 /* The part of `path` after its last slash. */
-static const char *base_name(const char *path) {
+const char *odbcpool__secret_base_name(const char *path) {
   const char *slash = strrchr(path, '/');
   return slash ? slash + 1 : path;
-}
-
-static void put_be32(unsigned char *p, uint32_t v) {
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
 }
 
 static uint32_t get_be32(const unsigned char *p) {
@@ -258,11 +225,11 @@ static uint32_t get_be32(const unsigned char *p) {
  * checks it. Returns true on success; false on a failed tag check or a
  * libcrypto error. The context, which holds the key schedule, is wiped
  * by EVP_CIPHER_CTX_free. */
-static bool gcm(bool enc, const unsigned char key[KEY_LEN],
-                const unsigned char nonce[CRED_NONCE_LEN],
-                const unsigned char hdr[CRED_HDR_LEN], const char *base,
-                const unsigned char *in, size_t len, unsigned char *out,
-                unsigned char tag[CRED_TAG_LEN]) {
+bool odbcpool__cred_gcm(bool enc, const unsigned char key[KEY_LEN],
+                        const unsigned char nonce[CRED_NONCE_LEN],
+                        const unsigned char hdr[CRED_HDR_LEN], const char *base,
+                        const unsigned char *in, size_t len, unsigned char *out,
+                        unsigned char tag[CRED_TAG_LEN]) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int n = 0, blen = (int)strlen(base);
   bool ok =
@@ -331,7 +298,7 @@ int odbcpool__cred_load(const char *cred_path, const char *key_path,
     return odbcpool__err(err, ODBCPOOL_EINVAL, SECRET_SQLSTATE,
                          "credentials: no %s file given",
                          cred_path == NULL ? "credentials" : "key");
-  const char *base = base_name(cred_path);
+  const char *base = odbcpool__secret_base_name(cred_path);
   if (*base == '\0')
     return odbcpool__err(err, ODBCPOOL_ECONFIG, SECRET_SQLSTATE,
                          "%s: not a file name", cred_path);
@@ -374,13 +341,14 @@ int odbcpool__cred_load(const char *cred_path, const char *key_path,
                        "%s: changed while being read", cred_path);
     goto done;
   }
-  size_t cmp = len < sizeof cred_magic ? len : sizeof cred_magic;
-  if (memcmp(file, cred_magic, cmp) != 0) {
+  size_t cmp =
+      len < sizeof odbcpool__cred_magic ? len : sizeof odbcpool__cred_magic;
+  if (memcmp(file, odbcpool__cred_magic, cmp) != 0) {
     rc = odbcpool__err(err, ODBCPOOL_ECONFIG, SECRET_SQLSTATE,
                        "%s: not an odbcpool credentials file", cred_path);
     goto done;
   }
-  if (len > sizeof cred_magic && file[7] != CRED_VERSION) {
+  if (len > sizeof odbcpool__cred_magic && file[7] != CRED_VERSION) {
     rc = odbcpool__err(err, ODBCPOOL_ECONFIG, SECRET_SQLSTATE,
                        "%s: unsupported credentials file version %u "
                        "(this odbcpool reads version %d)",
@@ -403,8 +371,9 @@ int odbcpool__cred_load(const char *cred_path, const char *key_path,
   unsigned char tag[CRED_TAG_LEN];
   memcpy(tag, file + len - CRED_TAG_LEN, CRED_TAG_LEN);
   /* The plaintext is not looked at unless the tag is right. */
-  if (!gcm(false, key, file + CRED_HDR_LEN, file, base,
-           file + CRED_HDR_LEN + CRED_NONCE_LEN, pt_cap, pt, tag)) {
+  if (!odbcpool__cred_gcm(false, key, file + CRED_HDR_LEN, file, base,
+                          file + CRED_HDR_LEN + CRED_NONCE_LEN, pt_cap, pt,
+                          tag)) {
     rc = odbcpool__err(err, ODBCPOOL_ECONFIG, SECRET_SQLSTATE,
                        "%s: wrong key or corrupted file (key %s)", cred_path,
                        key_path);
@@ -436,197 +405,4 @@ void odbcpool__cred_free(struct odbcpool__cred *c) {
   odbcpool__secure_free(c->uid, c->size);
   c->uid = c->pwd = NULL;
   c->size = 0;
-}
-
-/* Writes all `len` bytes; false with errno set on failure. */
-static bool write_all(int fd, const unsigned char *p, size_t len) {
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    p += w;
-    len -= (size_t)w;
-  }
-  return true;
-}
-
-/* Makes a rename or a new entry in the directory of `path` durable. Best
- * effort: some file systems cannot fsync a directory. */
-static void sync_dir(const char *path) {
-  const char *base = base_name(path);
-  size_t dlen = (size_t)(base - path);
-  char *dir = malloc(dlen + 2);
-  if (dir == NULL)
-    return;
-  if (dlen == 0) {
-    dir[0] = '.';
-    dir[1] = '\0';
-  } else {
-    memcpy(dir, path, dlen);
-    dir[dlen] = '\0';
-  }
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)fsync(fd);
-    close(fd);
-  }
-  free(dir);
-}
-
-/* Writes `len` bytes to `path` atomically: a temporary file of mode 0600
- * in the same directory, fsync, rename over `path`, fsync the
- * directory. On error nothing is left behind and `path` is unchanged. */
-static int write_atomic(const char *path, const unsigned char *data, size_t len,
-                        odbcpool_error *err) {
-  const char *base = base_name(path);
-  size_t dlen = (size_t)(base - path), blen = strlen(base);
-  static const char suffix[] = ".tmpXXXXXX";
-  char *tmp = malloc(dlen + 1 + blen + sizeof suffix);
-  if (tmp == NULL)
-    return odbcpool__err(err, ODBCPOOL_ENOMEM, SECRET_SQLSTATE,
-                         "%s: out of memory", path);
-  memcpy(tmp, path, dlen);
-  tmp[dlen] = '.';
-  memcpy(tmp + dlen + 1, base, blen);
-  memcpy(tmp + dlen + 1 + blen, suffix, sizeof suffix);
-
-  int fd = mkostemp(tmp, O_CLOEXEC);
-  if (fd < 0) {
-    int e = errno;
-    free(tmp);
-    return odbcpool__err(err, ODBCPOOL_EIO, SECRET_SQLSTATE,
-                         "%s: cannot create a temporary file: %s", path,
-                         strerror(e));
-  }
-  const char *step = "cannot write";
-  bool ok = fchmod(fd, S_IRUSR | S_IWUSR) == 0 && write_all(fd, data, len) &&
-            ((step = "cannot sync"), fsync(fd) == 0);
-  int e = errno;
-  if (close(fd) != 0 && ok) {
-    ok = false;
-    e = errno;
-    step = "cannot write";
-  }
-  if (ok && rename(tmp, path) != 0) {
-    ok = false;
-    e = errno;
-    step = "cannot replace";
-  }
-  if (!ok) {
-    unlink(tmp);
-    free(tmp);
-    return odbcpool__err(err, ODBCPOOL_EIO, SECRET_SQLSTATE, "%s: %s: %s", path,
-                         step, strerror(e));
-  }
-  free(tmp);
-  sync_dir(path);
-  return ODBCPOOL_OK;
-}
-
-int odbcpool__cred_write(const char *cred_path, const char *key_path,
-                         const char *uid, const char *pwd,
-                         odbcpool_error *err) {
-  if (cred_path == NULL || key_path == NULL || uid == NULL || pwd == NULL)
-    return odbcpool__err(err, ODBCPOOL_EINVAL, SECRET_SQLSTATE,
-                         "credentials: missing argument");
-  const char *base = base_name(cred_path);
-  if (*base == '\0')
-    return odbcpool__err(err, ODBCPOOL_EINVAL, SECRET_SQLSTATE,
-                         "%s: not a file name", cred_path);
-  size_t ulen = strlen(uid), plen = strlen(pwd);
-  if (ulen > CRED_FIELD_MAX || plen > CRED_FIELD_MAX)
-    return odbcpool__err(err, ODBCPOOL_EINVAL, SECRET_SQLSTATE,
-                         "%s: the %s is longer than %d bytes", cred_path,
-                         ulen > CRED_FIELD_MAX ? "user name" : "password",
-                         CRED_FIELD_MAX);
-
-  int rc;
-  size_t pt_len = CRED_PT_MIN + ulen + plen;
-  size_t file_len = CRED_MIN_LEN - CRED_PT_MIN + pt_len;
-  unsigned char *key = odbcpool__secure_alloc(KEY_LEN);
-  unsigned char *pt = odbcpool__secure_alloc(pt_len);
-  unsigned char *file = odbcpool__secure_alloc(file_len);
-  if (key == NULL || pt == NULL || file == NULL) {
-    rc = odbcpool__err(err, ODBCPOOL_ENOMEM, SECRET_SQLSTATE,
-                       "%s: out of memory", cred_path);
-    goto done;
-  }
-  rc = odbcpool__secret_load_key(key_path, key, err);
-  if (rc != ODBCPOOL_OK)
-    goto done;
-
-  put_be32(pt, (uint32_t)ulen);
-  memcpy(pt + 4, uid, ulen);
-  put_be32(pt + 4 + ulen, (uint32_t)plen);
-  memcpy(pt + 8 + ulen, pwd, plen);
-
-  memcpy(file, cred_magic, sizeof cred_magic);
-  file[7] = CRED_VERSION;
-  unsigned char *nonce = file + CRED_HDR_LEN;
-  unsigned char *ct = nonce + CRED_NONCE_LEN;
-  if (RAND_bytes(nonce, CRED_NONCE_LEN) != 1) {
-    rc = odbcpool__err(err, ODBCPOOL_EIO, SECRET_SQLSTATE,
-                       "%s: cannot get random bytes for the nonce", cred_path);
-    goto done;
-  }
-  if (!gcm(true, key, nonce, file, base, pt, pt_len, ct, ct + pt_len)) {
-    rc = odbcpool__err(err, ODBCPOOL_EIO, SECRET_SQLSTATE,
-                       "%s: encryption failed", cred_path);
-    goto done;
-  }
-  rc = write_atomic(cred_path, file, file_len, err);
-done:
-  odbcpool__secure_free(key, KEY_LEN);
-  odbcpool__secure_free(pt, pt_len);
-  odbcpool__secure_free(file, file_len);
-  return rc;
-}
-
-int odbcpool__secret_new_key(const char *path, odbcpool_error *err) {
-  if (path == NULL || *path == '\0')
-    return odbcpool__err(err, ODBCPOOL_EINVAL, SECRET_SQLSTATE,
-                         "key file: no path given");
-  unsigned char *key = odbcpool__secure_alloc(KEY_LEN);
-  if (key == NULL)
-    return odbcpool__err(err, ODBCPOOL_ENOMEM, SECRET_SQLSTATE,
-                         "%s: out of memory", path);
-  if (RAND_bytes(key, KEY_LEN) != 1) {
-    odbcpool__secure_free(key, KEY_LEN);
-    return odbcpool__err(err, ODBCPOOL_EIO, SECRET_SQLSTATE,
-                         "%s: cannot get random bytes for a key", path);
-  }
-  /* O_EXCL: never overwrite, not even through a symbolic link. */
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                S_IRUSR | S_IWUSR);
-  if (fd < 0) {
-    int e = errno;
-    odbcpool__secure_free(key, KEY_LEN);
-    if (e == EEXIST)
-      return odbcpool__err(err, ODBCPOOL_ECONFIG, SECRET_SQLSTATE,
-                           "%s: already exists; refusing to overwrite a key "
-                           "file (what it encrypted would be lost)",
-                           path);
-    return odbcpool__err(err, ODBCPOOL_EIO, SECRET_SQLSTATE, "%s: %s", path,
-                         strerror(e));
-  }
-  const char *step = "cannot write";
-  bool ok = fchmod(fd, S_IRUSR | S_IWUSR) == 0 && write_all(fd, key, KEY_LEN) &&
-            ((step = "cannot sync"), fsync(fd) == 0);
-  int e = errno;
-  if (close(fd) != 0 && ok) {
-    ok = false;
-    e = errno;
-    step = "cannot write";
-  }
-  odbcpool__secure_free(key, KEY_LEN);
-  if (!ok) {
-    unlink(path);
-    return odbcpool__err(err, ODBCPOOL_EIO, SECRET_SQLSTATE, "%s: %s: %s", path,
-                         step, strerror(e));
-  }
-  sync_dir(path);
-  return ODBCPOOL_OK;
 }

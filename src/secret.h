@@ -56,6 +56,10 @@ int odbcpool__cred_load(const char *cred_path, const char *key_path,
                         odbcpool_error *err);
 void odbcpool__cred_free(struct odbcpool__cred *c);
 
+/* Making secrets, which only `odbcpool encrypt` and the tests do: in
+ * libodbcpool_tools (secret_tools.c), never in the library or the driver
+ * module (tests/symbols.sh checks). */
+
 /* Encrypts uid/pwd into cred_path (created 0600, replaced atomically)
  * with the key in key_path, whose mode is checked. EINVAL when uid or
  * pwd is longer than ODBCPOOL_CRED_FIELD_MAX; EIO when writing fails (the

@@ -31,6 +31,7 @@
 #include "audit.h"
 #include "audit_keys.h"
 #include "audit_report.h"
+#include "audit_verify.h"
 #include "config.h"
 
 #define ck_assert_contains(hay, needle)                                        \
@@ -175,7 +176,7 @@ static int verify_opts(const char *key, const char *const *files, int n,
   ck_assert_int_le(n, 16);
   for (int i = 0; i < n; i++)
     v[i] = (char *)files[i];
-  return odbcpool__audit_verify_ex(key, v, n, opts, NULL, err);
+  return odbcpool__audit_verify(key, v, n, opts, NULL, err);
 }
 
 static void verify_ok(const char *const *files, int n) {
@@ -768,7 +769,7 @@ START_TEST(test_audit_without_section_is_off_and_null_is_harmless) {
   char pn[33] = "x";
   odbcpool__audit_pseudonym(NULL, "bob", pn);
   ck_assert_str_eq(pn, "");
-  ck_assert_int_eq(odbcpool__audit_purge(cfg, &err), 0);
+  ck_assert_int_eq(odbcpool__audit_purge(cfg, NULL, &err), 0);
   odbcpool__cfg_free(cfg);
 }
 END_TEST
@@ -859,7 +860,7 @@ START_TEST(test_audit_chain_verifies_and_continues_across_reopen) {
   FILE *f = open_memstream(&out, &outlen);
   odbcpool_error err;
   char *v[] = {log_path};
-  ck_assert_int_eq(odbcpool__audit_verify(key_path, v, 1, f, &err),
+  ck_assert_int_eq(odbcpool__audit_verify(key_path, v, 1, NULL, f, &err),
                    ODBCPOOL_OK);
   fclose(f);
   ck_assert_contains(out, "intact: 8 records");
@@ -1316,7 +1317,7 @@ START_TEST(test_audit_purge_deletes_only_rotated_files_past_retention) {
   char *out = NULL;
   size_t outlen = 0;
   FILE *f = open_memstream(&out, &outlen);
-  ck_assert_int_eq(odbcpool__audit_purge_to(cfg, f, &err), 3);
+  ck_assert_int_eq(odbcpool__audit_purge(cfg, f, &err), 3);
   fclose(f);
   char want[3 * (PATH_MAX + 70)];
   snprintf(want, sizeof want, "%s\n%s\n%s\n", p[5], r[0], r[1]);
@@ -1330,7 +1331,7 @@ START_TEST(test_audit_purge_deletes_only_rotated_files_past_retention) {
     ck_assert_msg(access(p[i], F_OK) == 0, "%s was deleted", p[i]);
   ck_assert_int_eq(access(p[6], F_OK), 0);
   /* nothing left to purge */
-  ck_assert_int_eq(odbcpool__audit_purge(cfg, &err), 0);
+  ck_assert_int_eq(odbcpool__audit_purge(cfg, NULL, &err), 0);
   odbcpool__cfg_free(cfg);
 }
 END_TEST
@@ -1539,7 +1540,7 @@ START_TEST(test_audit_syslog_records_carry_a_chain_per_process) {
   char *out = NULL;
   size_t outlen = 0;
   FILE *f = open_memstream(&out, &outlen);
-  int rc = odbcpool__audit_verify_ex(key_path, v, 1, &opts, f, &err);
+  int rc = odbcpool__audit_verify(key_path, v, 1, &opts, f, &err);
   fclose(f);
   ck_assert_msg(rc == ODBCPOOL_OK, "%s", err.message);
   ck_assert_contains(out, "intact: 10 records");
@@ -1676,7 +1677,7 @@ static char *verify_output(void) {
   char *out = NULL;
   size_t outlen = 0;
   FILE *f = open_memstream(&out, &outlen);
-  int rc = odbcpool__audit_verify_ex(key_path, v, 1, NULL, f, &err);
+  int rc = odbcpool__audit_verify(key_path, v, 1, NULL, f, &err);
   fclose(f);
   ck_assert_msg(rc == ODBCPOOL_OK, "verify: %s", err.message);
   return out;
@@ -2096,7 +2097,7 @@ START_TEST(
   size_t len;
   odbcpool_error err;
   FILE *f = open_memstream(&out, &len);
-  int n = odbcpool__audit_purge_to(cfg, f, &err);
+  int n = odbcpool__audit_purge(cfg, f, &err);
   fclose(f);
   ck_assert_msg(n == 1, "purge: %d %s", n, err.message);
   ck_assert_contains(out, old);
@@ -2114,7 +2115,7 @@ START_TEST(
                    ODBCPOOL_OK);
   ck_assert_int_eq(nf, 3);
   struct odbcpool__audit_verify_opts gen = {.genesis = true};
-  int vr = odbcpool__audit_verify_ex(key_path, files, nf, &gen, NULL, &err);
+  int vr = odbcpool__audit_verify(key_path, files, nf, &gen, NULL, &err);
   ck_assert_msg(vr == ODBCPOOL_OK, "verify: %s", err.message);
   odbcpool__audit_files_free(files, nf);
   /* The subject is found where the key is kept, and the output says

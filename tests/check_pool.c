@@ -16,6 +16,7 @@
 #include <sqlext.h>
 
 #include "audit.h"
+#include "audit_verify.h"
 #include "pool.h"
 #include "secret.h"
 #include "scratch.h"
@@ -1103,7 +1104,7 @@ START_TEST(test_audit_trail_records_the_pool_events_verifiably) {
   ck_assert_ptr_null(strstr(text, "SELECT"));
   /* The chain verifies. */
   char *files[] = {log};
-  ck_assert_msg(odbcpool__audit_verify(key, files, 1, NULL, &err) ==
+  ck_assert_msg(odbcpool__audit_verify(key, files, 1, NULL, NULL, &err) ==
                     ODBCPOOL_OK,
                 "%s", err.message);
 }

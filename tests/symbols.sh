@@ -10,11 +10,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v nm >/dev/null 2>&1 || { echo "SKIP: nm not found (binutils)"; exit 77; }
 lib=$top_builddir/.libs/libodbcpool.so
 drv=$top_builddir/.libs/odbcpool_driver.so
+tools='scratch_|data_file|audit_verify|cred_write$|secret_new_key$'
 for f in "$lib" "$drv"; do
 	[ -f "$f" ] || fail "$f not built"
-	# Symbols of code that belongs to the command or the tests only.
+	# Symbols of code that belongs to the command or the tests only
+	# (defined there, or referenced): the scratch setup, the audit
+	# verifier, and writing key and credentials files.
 	bad=$(nm "$f" | awk '{ print $NF }' |
-		grep -E '^odbcpool__(scratch_|data_file)' || true)
+		grep -E "^odbcpool__($tools)" || true)
 	[ -z "$bad" ] || fail "$(basename "$f") holds tool code: $bad"
 done
 # Exported names: the library exports odbcpool_ only, the driver SQL*.

@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "audit_keys.h"
+#include "audit_verify.h"
 #include "cli.h"
 #include "config.h"
 
@@ -175,7 +176,7 @@ static int cmd_verify(int argc, char **argv) {
     return 2;
   }
 
-  int rc = odbcpool__audit_verify_ex(key, files, nfiles, &opts, stdout, &err);
+  int rc = odbcpool__audit_verify(key, files, nfiles, &opts, stdout, &err);
   if (rc != ODBCPOOL_OK)
     fprintf(stderr, "odbcpool audit verify: %s%s\n",
             rc == ODBCPOOL_EINVAL ? "TAMPERED: " : "", err.message);
@@ -224,7 +225,7 @@ static int cmd_purge(int argc, char **argv) {
   if (cfg == NULL)
     return 2;
   odbcpool_error err;
-  int n = odbcpool__audit_purge_to(cfg, stdout, &err);
+  int n = odbcpool__audit_purge(cfg, stdout, &err);
   if (n < 0)
     fprintf(stderr, "odbcpool audit purge: %s\n", err.message);
   else if (cfg->audit_retention <= 0)
