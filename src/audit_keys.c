@@ -224,15 +224,8 @@ static int read_key(int dfd, const char *dir, const char *name,
                          "this user, mode 0600",
                          dir, name);
   }
-  ssize_t got = 0;
-  while (got < (ssize_t)sizeof buf) {
-    ssize_t r = read(fd, buf + got, sizeof buf - (size_t)got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    got += r;
-  }
+  size_t got = 0;
+  (void)odbcpool__read_full(fd, buf, sizeof buf, -1, &got);
   close(fd);
   bool ok = got == FILE_LEN && key_tag(master, id, buf, tag) &&
             CRYPTO_memcmp(tag, buf + KEY_LEN, 32) == 0;
@@ -275,18 +268,12 @@ static int make_key(int dfd, const char *dir, const char *name,
     rc = odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE,
                        "libcrypto failed to make a pseudonym key");
   } else {
-    size_t done = 0;
-    while (done < sizeof buf) {
-      ssize_t w = write(fd, buf + done, sizeof buf - done);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        break;
-      done += (size_t)w;
-    }
-    if (done != sizeof buf || fsync(fd) != 0)
+    int e = odbcpool__write_full(fd, buf, sizeof buf, NULL);
+    if (e == 0 && fsync(fd) != 0)
+      e = errno;
+    if (e != 0)
       rc = odbcpool__err(err, ODBCPOOL_EIO, SQLSTATE, "%s/%s: cannot write: %s",
-                         dir, tmp, strerror(errno));
+                         dir, tmp, strerror(e));
     else if (linkat(dfd, tmp, dfd, name, 0) == 0) {
       memcpy(key, buf, KEY_LEN);
       fsync(dfd);

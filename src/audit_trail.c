@@ -30,39 +30,12 @@
 
 #define SQLSTATE "HY000"
 
-/* Writes all of `n` bytes with as few write(2) calls as the kernel allows
- * (one, unless the disk fills or a signal kills us). Returns 0 or errno;
- * *done gets the bytes written. */
-static int write_all(int fd, const char *d, size_t n, size_t *done) {
-  *done = 0;
-  while (*done < n) {
-    ssize_t w = write(fd, d + *done, n - *done);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return errno;
-    }
-    if (w == 0)
-      return EIO;
-    *done += (size_t)w;
-  }
-  return 0;
-}
-
+/* Reads exactly `n` bytes at `off`: a file that ends sooner shrank under
+ * us (EIO). Returns 0 or errno. */
 static int pread_all(int fd, char *buf, size_t n, off_t off) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = pread(fd, buf + got, n - got, off + (off_t)got);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      return errno;
-    }
-    if (r == 0)
-      return EIO; /* shrank under us */
-    got += (size_t)r;
-  }
-  return 0;
+  size_t got;
+  int rc = odbcpool__read_full(fd, buf, n, off, &got);
+  return rc != 0 ? rc : got < n ? EIO : 0;
 }
 
 /* flock with a deadline: polls, as flock(2) itself cannot time out.
@@ -340,7 +313,7 @@ static void chain_from_rotated(struct odbcpool__audit *a) {
 static int write_fixup(struct odbcpool__audit *a, const char *d, size_t n,
                        odbcpool_error *err) {
   size_t done;
-  int e = write_all(a->log_fd, d, n, &done);
+  int e = odbcpool__write_full(a->log_fd, d, n, &done);
   if (e != 0) {
     a->size = -1;
     return odbcpool__err(err, ODBCPOOL_EIO, SQLSTATE, "%s: cannot write: %s",
@@ -524,7 +497,7 @@ int odbcpool__audit_append(struct odbcpool__audit *a,
       return odbcpool__err(err, ODBCPOOL_ENOMEM, SQLSTATE, "%s", why);
   }
   size_t done;
-  int e = write_all(a->log_fd, a->rec.data, a->rec.len, &done);
+  int e = odbcpool__write_full(a->log_fd, a->rec.data, a->rec.len, &done);
   if (e != 0) {
     a->size = -1; /* read the end again: it may hold part of the record */
     return odbcpool__err(err, ODBCPOOL_EIO, SQLSTATE, "%s: cannot write: %s",

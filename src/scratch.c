@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "scratch.h"
+#include "util.h"
 
 #ifndef ODBCPOOL_DATADIR
 #define ODBCPOOL_DATADIR "/usr/share/odbcpool"
@@ -83,20 +84,11 @@ int odbcpool__scratch_write(struct odbcpool__scratch *s, const char *name,
   if (fd < 0)
     return odbcpool__err(err, ODBCPOOL_EIO, "HY000", "%s: %s", full,
                          strerror(errno));
-  size_t n = strlen(content);
-  const char *p = content;
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0) {
-      int e = errno;
-      close(fd);
-      return odbcpool__err(err, ODBCPOOL_EIO, "HY000", "%s: %s", full,
-                           strerror(e));
-    }
-    p += w;
-    n -= (size_t)w;
+  int e = odbcpool__write_full(fd, content, strlen(content), NULL);
+  if (e != 0) {
+    close(fd);
+    return odbcpool__err(err, ODBCPOOL_EIO, "HY000", "%s: %s", full,
+                         strerror(e));
   }
   close(fd);
   if (path != NULL)

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "secret_file.h"
+#include "util.h"
 
 /* The credentials file's magic (its format: secret_file.h). */
 const unsigned char odbcpool__cred_magic[7] = {'O', 'D', 'B', 'C',
@@ -152,22 +153,12 @@ static int open_secret(const char *path, int *fd, struct stat *st,
 }
 
 /* Reads up to `cap` bytes from `fd` into `buf`, until end of file.
- * Returns the number read, or -1 with errno set. EINTR and EAGAIN are
- * retried (a regular file never blocks). */
+ * Returns the number read, or -1 with errno set. */
 static ssize_t read_all(int fd, unsigned char *buf, size_t cap) {
-  size_t got = 0;
-  while (got < cap) {
-    ssize_t r = read(fd, buf + got, cap - got);
-    if (r < 0) {
-      if (errno == EINTR || errno == EAGAIN)
-        continue;
-      return -1;
-    }
-    if (r == 0)
-      break;
-    got += (size_t)r;
-  }
-  return (ssize_t)got;
+  size_t got;
+  int e = odbcpool__read_full(fd, buf, cap, -1, &got);
+  errno = e;
+  return e != 0 ? -1 : (ssize_t)got;
 }
 
 int odbcpool__secret_check_mode(const char *path, odbcpool_error *err) {

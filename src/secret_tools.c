@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "secret_file.h"
+#include "util.h"
 
 static void put_be32(unsigned char *p, uint32_t v) {
   p[0] = (unsigned char)(v >> 24);
@@ -28,17 +29,9 @@ static void put_be32(unsigned char *p, uint32_t v) {
 
 /* Writes all `len` bytes; false with errno set on failure. */
 static bool write_all(int fd, const unsigned char *p, size_t len) {
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    p += w;
-    len -= (size_t)w;
-  }
-  return true;
+  int e = odbcpool__write_full(fd, p, len, NULL);
+  errno = e;
+  return e == 0;
 }
 
 /* Makes a rename or a new entry in the directory of `path` durable. Best

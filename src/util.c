@@ -274,3 +274,41 @@ void odbcpool__random_name(char *out, size_t n) {
     out[i] = alphabet[r[i] % (sizeof alphabet - 1)];
   out[want] = '\0';
 }
+
+int odbcpool__write_full(int fd, const void *d, size_t n, size_t *done) {
+  const char *p = d;
+  size_t put = 0;
+  int rc = 0;
+  while (put < n) {
+    ssize_t w = write(fd, p + put, n - put);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      rc = w < 0 ? errno : EIO;
+      break;
+    }
+    put += (size_t)w;
+  }
+  if (done != NULL)
+    *done = put;
+  return rc;
+}
+
+int odbcpool__read_full(int fd, void *buf, size_t n, off_t off, size_t *got) {
+  char *p = buf;
+  size_t have = 0;
+  int rc = 0;
+  while (have < n) {
+    ssize_t r = off < 0 ? read(fd, p + have, n - have)
+                        : pread(fd, p + have, n - have, off + (off_t)have);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      rc = errno;
+    if (r <= 0)
+      break;
+    have += (size_t)r;
+  }
+  *got = have;
+  return rc;
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Milliseconds / microseconds on CLOCK_MONOTONIC. */
 uint64_t odbcpool__now_ms(void);
@@ -77,5 +78,18 @@ int odbcpool__open_safe_dir(const char *path, const char **base /* OUT */,
  * and digits, NUL-terminated. Uses the kernel's random source, never
  * libcrypto (it may run after libcrypto's cleanup at exit). */
 void odbcpool__random_name(char *out, size_t n);
+
+/* Writes all `n` bytes of `d` to `fd`, retrying short writes and EINTR
+ * (one write(2) unless the disk fills or a signal interrupts). Returns 0
+ * or an errno value (EIO if write returned 0); *done (OUT, may be NULL)
+ * gets the bytes written either way. */
+int odbcpool__write_full(int fd, const void *d, size_t n,
+                         size_t *done /* OUT */);
+/* Reads `n` bytes into `buf` from `fd`, at offset `off` with pread(2) or,
+ * for off < 0, from the file position; stops early only at end of file.
+ * Retries EINTR. Returns 0 or an errno value; *got (OUT) gets the bytes
+ * read, fewer than n at end of file. */
+int odbcpool__read_full(int fd, void *buf, size_t n, off_t off,
+                        size_t *got /* OUT */);
 
 #endif /* ODBCPOOL_UTIL_H */
