@@ -57,6 +57,27 @@ static void put_num(struct odbcpool__buf *b, const char *fmt, int64_t v) {
   odbcpool__buf_puts(b, num);
 }
 
+/* The record's text fields that are present (pool, purpose, reason): as
+ * JSON members `,"name":"value"`, or as text ` name="value"`. */
+static void put_texts(struct odbcpool__buf *b,
+                      const struct odbcpool__audit_entry *e, bool json) {
+  struct {
+    const char *name;
+    struct odbcpool__jstr v;
+  } f[] = {{"pool", e->pool}, {"purpose", e->purpose}, {"reason", e->reason}};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    if (f[i].v.s == NULL)
+      continue;
+    odbcpool__buf_puts(b, json ? ",\"" : " ");
+    odbcpool__buf_puts(b, f[i].name);
+    odbcpool__buf_puts(b, json ? "\":" : "=\"");
+    odbcpool__audit_show(b, f[i].v,
+                         json ? ODBCPOOL_SHOW_JSON : ODBCPOOL_SHOW_TEXT);
+    if (!json)
+      odbcpool__buf_puts(b, "\"");
+  }
+}
+
 /* Renders one matching record. */
 static void put_match(struct subject *s,
                       const struct odbcpool__audit_entry *e) {
@@ -68,18 +89,7 @@ static void put_match(struct subject *s,
     odbcpool__buf_puts(b, "\",\"event\":\"");
     odbcpool__buf_puts(b, e->event);
     odbcpool__buf_puts(b, "\"");
-    struct {
-      const char *name;
-      struct odbcpool__jstr v;
-    } f[] = {{"pool", e->pool}, {"purpose", e->purpose}, {"reason", e->reason}};
-    for (size_t i = 0; i < 3; i++) {
-      if (f[i].v.s == NULL)
-        continue;
-      odbcpool__buf_puts(b, ",\"");
-      odbcpool__buf_puts(b, f[i].name);
-      odbcpool__buf_puts(b, "\":");
-      odbcpool__audit_show(b, f[i].v, ODBCPOOL_SHOW_JSON);
-    }
+    put_texts(b, e, true);
     if (e->duration_ms >= 0)
       put_num(b, ",\"duration_ms\":%" PRId64, e->duration_ms);
     if (e->wait_ms >= 0)
@@ -97,19 +107,7 @@ static void put_match(struct subject *s,
   odbcpool__buf_puts(b, e->event);
   for (size_t i = strlen(e->event); i < 13; i++)
     odbcpool__buf_puts(b, " ");
-  struct {
-    const char *name;
-    struct odbcpool__jstr v;
-  } f[] = {{"pool", e->pool}, {"purpose", e->purpose}, {"reason", e->reason}};
-  for (size_t i = 0; i < 3; i++) {
-    if (f[i].v.s == NULL)
-      continue;
-    odbcpool__buf_puts(b, " ");
-    odbcpool__buf_puts(b, f[i].name);
-    odbcpool__buf_puts(b, "=\"");
-    odbcpool__audit_show(b, f[i].v, ODBCPOOL_SHOW_TEXT);
-    odbcpool__buf_puts(b, "\"");
-  }
+  put_texts(b, e, false);
   if (e->duration_ms >= 0)
     put_num(b, " held=%" PRId64 "ms", e->duration_ms);
   if (e->wait_ms >= 0)

@@ -28,10 +28,24 @@ static void put_be32(unsigned char *p, uint32_t v) {
 }
 
 /* Writes all `len` bytes; false with errno set on failure. */
-static bool write_all(int fd, const unsigned char *p, size_t len) {
-  int e = odbcpool__write_full(fd, p, len, NULL);
-  errno = e;
-  return e == 0;
+/* Makes the file of `fd` private (0600), writes all `n` bytes, syncs and
+ * closes it (closed in every case). Returns NULL, or the step that failed
+ * with *e (OUT) its errno value. */
+static const char *write_private(int fd, const void *d, size_t n, int *e) {
+  const char *step = "cannot write";
+  int rc = fchmod(fd, S_IRUSR | S_IWUSR) == 0
+               ? odbcpool__write_full(fd, d, n, NULL)
+               : errno;
+  if (rc == 0 && fsync(fd) != 0) {
+    rc = errno;
+    step = "cannot sync";
+  }
+  if (close(fd) != 0 && rc == 0) {
+    rc = errno;
+    step = "cannot write";
+  }
+  *e = rc;
+  return rc == 0 ? NULL : step;
 }
 
 /* Makes a rename or a new entry in the directory of `path` durable. Best
@@ -82,15 +96,9 @@ static int write_atomic(const char *path, const unsigned char *data, size_t len,
                          "%s: cannot create a temporary file: %s", path,
                          strerror(e));
   }
-  const char *step = "cannot write";
-  bool ok = fchmod(fd, S_IRUSR | S_IWUSR) == 0 && write_all(fd, data, len) &&
-            ((step = "cannot sync"), fsync(fd) == 0);
-  int e = errno;
-  if (close(fd) != 0 && ok) {
-    ok = false;
-    e = errno;
-    step = "cannot write";
-  }
+  int e;
+  const char *step = write_private(fd, data, len, &e);
+  bool ok = step == NULL;
   if (ok && rename(tmp, path) != 0) {
     ok = false;
     e = errno;
@@ -194,15 +202,9 @@ int odbcpool__secret_new_key(const char *path, odbcpool_error *err) {
     return odbcpool__err(err, ODBCPOOL_EIO, SECRET_SQLSTATE, "%s: %s", path,
                          strerror(e));
   }
-  const char *step = "cannot write";
-  bool ok = fchmod(fd, S_IRUSR | S_IWUSR) == 0 && write_all(fd, key, KEY_LEN) &&
-            ((step = "cannot sync"), fsync(fd) == 0);
-  int e = errno;
-  if (close(fd) != 0 && ok) {
-    ok = false;
-    e = errno;
-    step = "cannot write";
-  }
+  int e;
+  const char *step = write_private(fd, key, KEY_LEN, &e);
+  bool ok = step == NULL;
   odbcpool__secure_free(key, KEY_LEN);
   if (!ok) {
     unlink(path);
