@@ -1222,9 +1222,5 @@ int main(void) {
          dsn, db, fail_dsn, config, max_connections, iterations);
   fflush(stdout);
 
-  SRunner *sr = srunner_create(drivers_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(drivers_suite());
 }

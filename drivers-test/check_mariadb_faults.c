@@ -960,9 +960,5 @@ static Suite *mariadb_faults_suite(void) {
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   odbctest_diag_flags |= ODBCTEST_DIAG_NATIVE;
-  SRunner *sr = srunner_create(mariadb_faults_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(mariadb_faults_suite());
 }

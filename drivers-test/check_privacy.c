@@ -49,12 +49,7 @@ END_TEST
  * the DSN's stats. */
 static odbcpool_stats assert_policy_refusal(odbcpool_set *set, const char *dsn,
                                             const char *why) {
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  ck_assert_int_eq(odbcpool_borrow(set, dsn, NULL, &c, &err), ODBCPOOL_EPOLICY);
-  ck_assert_ptr_null(c);
-  ck_assert_str_eq(err.sqlstate, "08004");
-  ck_assert_msg(strstr(err.message, why), "message: %s", err.message);
+  testenv_borrow_fails(set, dsn, NULL, ODBCPOOL_EPOLICY, "08004", why);
   odbcpool_stats st = testenv_stats(set, dsn);
   ck_assert_uint_eq(st.open, 0);
   return st;
@@ -165,9 +160,5 @@ static Suite *privacy_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(privacy_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(privacy_suite());
 }

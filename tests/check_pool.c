@@ -266,14 +266,8 @@ START_TEST(test_borrow_for_a_purpose_not_listed_is_refused) {
       NULL, "", "marketing", "Billing", "billing,support", "billing\n"};
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     odbcpool_borrow_opts o = {.purpose = refused[i], .timeout_ms = -1};
-    odbcpool_conn *c = (odbcpool_conn *)&o;
-    odbcpool_error err;
-    ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, &err),
-                     ODBCPOOL_EPURPOSE);
-    ck_assert_ptr_null(c);
-    ck_assert_str_eq(err.sqlstate, "28000");
-    ck_assert_msg(strstr(err.message, "DSN 'sqlite'") != NULL, "%s",
-                  err.message);
+    testenv_borrow_fails(set, "sqlite", &o, ODBCPOOL_EPURPOSE, "28000",
+                         "DSN 'sqlite'");
   }
   odbcpool_borrow_opts ok = {.purpose = "support", .timeout_ms = -1};
   odbcpool_conn *c = NULL;
@@ -376,15 +370,11 @@ END_TEST
 
 START_TEST(test_connect_failure_reports_the_driver_diagnostics) {
   odbcpool_set *set = open_with("");
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  int rc = odbcpool_borrow(set, "sqlite_missing", NULL, &c, &err);
-  ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
-  ck_assert_ptr_null(c);
+  odbcpool_error err =
+      testenv_borrow_fails(set, "sqlite_missing", NULL, ODBCPOOL_ECONNECT, NULL,
+                           "cannot connect to DSN 'sqlite_missing'");
   ck_assert_msg(strlen(err.sqlstate) == 5, "sqlstate '%s'", err.sqlstate);
-  ck_assert_msg(strstr(err.message, "cannot connect to DSN 'sqlite_missing'") !=
-                        NULL &&
-                    strstr(err.message, ": [") != NULL,
+  ck_assert_msg(strstr(err.message, ": [") != NULL,
                 "message without the driver's record: %s", err.message);
   odbcpool_stats st = testenv_stats(set, "sqlite_missing");
   ck_assert_uint_eq(st.connect_failures, 1);
@@ -395,11 +385,8 @@ END_TEST
 
 START_TEST(test_unknown_dsn_is_im002) {
   odbcpool_set *set = open_with("");
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  int rc = odbcpool_borrow(set, "no_such_dsn", NULL, &c, &err);
-  ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
-  ck_assert_str_eq(err.sqlstate, "IM002");
+  testenv_borrow_fails(set, "no_such_dsn", NULL, ODBCPOOL_ECONNECT, "IM002",
+                       NULL);
   odbcpool_close(set);
 }
 END_TEST
@@ -1012,13 +999,8 @@ END_TEST
 
 START_TEST(test_require_encryption_refuses_unknown_driver_without_check) {
   odbcpool_set *set = open_with("require_encryption = yes\n");
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, &err),
-                   ODBCPOOL_EPOLICY);
-  ck_assert_str_eq(err.sqlstate, "08004");
-  ck_assert_msg(strstr(err.message, "set encryption_check") != NULL, "%s",
-                err.message);
+  testenv_borrow_fails(set, "sqlite", NULL, ODBCPOOL_EPOLICY, "08004",
+                       "set encryption_check");
   odbcpool_stats st = testenv_stats(set, "sqlite");
   ck_assert_uint_eq(st.connects, 0);
   ck_assert_uint_eq(st.open, 0);
@@ -1031,16 +1013,12 @@ START_TEST(test_encryption_check_decides_on_the_live_session) {
    * "yes" admits; both prove the check runs on the new session. */
   odbcpool_set *set = open_with("require_encryption = yes\n"
                                 "encryption_check = SELECT 'f'\n");
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, &err),
-                   ODBCPOOL_EPOLICY);
-  ck_assert_str_eq(err.sqlstate, "08004");
+  testenv_borrow_fails(set, "sqlite", NULL, ODBCPOOL_EPOLICY, "08004", NULL);
   ck_assert_uint_eq(testenv_stats(set, "sqlite").open, 0);
   odbcpool_close(set);
   set = open_with("require_encryption = yes\n"
                   "encryption_check = SELECT 'true'\n");
-  c = testenv_borrow(set, "sqlite");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
   odbcpool_return(c);
   odbcpool_close(set);
 }
@@ -1227,9 +1205,5 @@ static Suite *pool_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(pool_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(pool_suite());
 }
