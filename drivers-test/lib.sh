@@ -252,32 +252,41 @@ odbc_add_pg_dsn() {
 		"Password=$PG_TEST_PASSWORD" SSLmode=disable "$@"
 }
 
-# pg_start [DIR]: start a throwaway PostgreSQL server in DIR (default: a
-# new directory under ${TMPDIR:-/tmp}, removed at exit; short, so that the
-# unix socket path fits) and stop it, by pid, when the test exits however
-# it exits. Sets and exports PG_DIR, PG_PORT, PGPORT, PGHOST. Skips the
-# test (exit 77) when no PostgreSQL server binaries are installed.
-pg_start() {
-	local dir=${1:-} d why start=$SECONDS
-	why=$(pg_server_missing)
-	[ -z "$why" ] || skip "$why"
+# _lib_server_dir DIR KIND: make the directory of a test server (DIR, or
+# a new ${TMPDIR:-/tmp}/odbcpool-KIND.XXXXXX removed at exit; short, so
+# that the unix socket path fits) and set _LIB_DIR to its absolute path.
+# As root the server runs as another user, who must reach it: our own
+# private (0700) temp directories above it are opened for search.
+_lib_server_dir() {
+	local dir=$1 d
 	if [ -z "$dir" ]; then
-		dir=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-pg.XXXXXX") ||
+		dir=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-$2.XXXXXX") ||
 			fail "mktemp failed"
 		at_exit "rm -rf '$dir'"
 	fi
 	mkdir -p "$dir" || fail "cannot create $dir"
-	PG_DIR=$(cd "$dir" && pwd)
-	# As root the server runs as another user, who must reach PG_DIR:
-	# open our own private (0700) temp directories above it for search.
+	_LIB_DIR=$(cd "$dir" && pwd)
 	if [ "$(id -u)" -eq 0 ]; then
-		d=$PG_DIR
+		d=$_LIB_DIR
 		while d=$(dirname "$d") && [ "$d" != / ]; do
 			case $d in
 			"${TMPDIR:-/tmp}"/* | /tmp/*) [ -O "$d" ] && chmod o+x "$d" ;;
 			esac
 		done
 	fi
+}
+
+# pg_start [DIR]: start a throwaway PostgreSQL server in DIR (default: a
+# new directory under ${TMPDIR:-/tmp}, removed at exit; short, so that the
+# unix socket path fits) and stop it, by pid, when the test exits however
+# it exits. Sets and exports PG_DIR, PG_PORT, PGPORT, PGHOST. Skips the
+# test (exit 77) when no PostgreSQL server binaries are installed.
+pg_start() {
+	local dir=${1:-} why start=$SECONDS
+	why=$(pg_server_missing)
+	[ -z "$why" ] || skip "$why"
+	_lib_server_dir "$dir" pg
+	PG_DIR=$_LIB_DIR
 	at_exit pg_stop
 	PG_PORT=$("$PG_SERVER_SH" start "$PG_DIR") ||
 		fail "cannot start PostgreSQL in $PG_DIR"
@@ -371,26 +380,11 @@ odbc_add_mariadb_dsn() {
 # it exits. Sets and exports MARIADB_DIR, MARIADB_PORT, MARIADB_SOCKET.
 # Skips the test (exit 77) when the MariaDB server is not installed.
 mariadb_start() {
-	local dir=${1:-} d rc why start=$SECONDS
+	local dir=${1:-} rc why start=$SECONDS
 	why=$(mariadb_server_missing)
 	[ -z "$why" ] || skip "$why"
-	if [ -z "$dir" ]; then
-		dir=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-my.XXXXXX") ||
-			fail "mktemp failed"
-		at_exit "rm -rf '$dir'"
-	fi
-	mkdir -p "$dir" || fail "cannot create $dir"
-	MARIADB_DIR=$(cd "$dir" && pwd)
-	# As root the server runs as another user, who must reach
-	# MARIADB_DIR: open our own private (0700) temp directories above it.
-	if [ "$(id -u)" -eq 0 ]; then
-		d=$MARIADB_DIR
-		while d=$(dirname "$d") && [ "$d" != / ]; do
-			case $d in
-			"${TMPDIR:-/tmp}"/* | /tmp/*) [ -O "$d" ] && chmod o+x "$d" ;;
-			esac
-		done
-	fi
+	_lib_server_dir "$dir" my
+	MARIADB_DIR=$_LIB_DIR
 	at_exit mariadb_stop
 	MARIADB_PORT=$("$MARIADB_SERVER_SH" start "$MARIADB_DIR")
 	rc=$?
@@ -565,4 +559,32 @@ sqlite_verify_query() {
 	q+=" UNION ALL SELECT name FROM pragma_database_list"
 	q+=" WHERE name NOT IN ('main', 'temp')"
 	printf '%s\n' "$q"
+}
+
+# check_drivers_setup DB DSN VERIFY [SECTIONS]: write $tmp/pool.ini for
+# drivers-test/check_drivers on database DB (sqlite, postgresql or
+# mariadb): DSN with VERIFY as its verify_query and DSN_fail with a reset
+# that always fails (4 connections each), then SECTIONS (more pool
+# config); export the ODBCPOOL_TEST_* variables check_drivers reads.
+check_drivers_setup() {
+	local db=$1 dsn=$2 verify=$3 more=${4:-}
+	cat >"$tmp/pool.ini" <<EOF || fail "cannot write $tmp/pool.ini"
+; written by drivers-test/${0##*/}
+[defaults]
+borrow_timeout = 30s
+reset_workers = 2
+
+[$dsn]
+max_connections = 4
+verify_query = $verify
+
+[${dsn}_fail]
+max_connections = 4
+reset_sql = SELECT * FROM no_such_table
+${more:+
+$more}
+EOF
+	export ODBCPOOL_TEST_DSN=$dsn ODBCPOOL_TEST_FAIL_DSN=${dsn}_fail
+	export ODBCPOOL_TEST_DB=$db ODBCPOOL_TEST_CONFIG=$tmp/pool.ini
+	export ODBCPOOL_TEST_MAX_CONNECTIONS=4
 }

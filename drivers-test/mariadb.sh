@@ -37,25 +37,10 @@ verify=$(mariadb_verify_query)
 tls_check="SELECT VARIABLE_VALUE <> '' FROM information_schema.SESSION_STATUS"
 tls_check+=" WHERE VARIABLE_NAME = 'SSL_CIPHER'"
 
-cat >"$tmp/pool.ini" <<EOF
-; written by drivers-test/mariadb.sh
-[defaults]
-borrow_timeout = 30s
-reset_workers = 2
-
-[maria]
-max_connections = 4
-verify_query = $verify
-
-[maria_fail]
-max_connections = 4
-reset_sql = SELECT * FROM no_such_table
-
-[maria_tls]
+check_drivers_setup mariadb maria "$verify" "[maria_tls]
 max_connections = 2
 require_encryption = yes
-encryption_check = $tls_check
-EOF
+encryption_check = $tls_check"
 
 # The reset of a MariaDB connection costs about 2-4 ms (information_schema
 # scans; doc/RESET.md), against well under 1 ms for PostgreSQL's DISCARD
@@ -63,10 +48,7 @@ EOF
 # here, depending on the machine's load) to keep this script within about
 # two minutes. ODBCPOOL_TEST_ITERATIONS=10000 runs the full load.
 export ODBCPOOL_TEST_ITERATIONS=${ODBCPOOL_TEST_ITERATIONS:-500}
-export ODBCPOOL_TEST_DSN=maria ODBCPOOL_TEST_FAIL_DSN=maria_fail
 export ODBCPOOL_TEST_TLS_DSN=maria_tls
-export ODBCPOOL_TEST_DB=mariadb ODBCPOOL_TEST_CONFIG=$tmp/pool.ini
-export ODBCPOOL_TEST_MAX_CONNECTIONS=4
 
 start=$SECONDS
 "$prog" || fail "check_drivers failed on MariaDB"

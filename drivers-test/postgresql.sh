@@ -31,20 +31,7 @@ odbc_add_pg_dsn pg_fail "$PG_PORT"
 # Residue the reset must have erased (see lib.sh).
 verify=$(pg_verify_query)
 
-cat >"$tmp/pool.ini" <<EOF
-; written by drivers-test/postgresql.sh
-[defaults]
-borrow_timeout = 30s
-reset_workers = 2
-
-[pg]
-max_connections = 4
-verify_query = $verify
-
-[pg_fail]
-max_connections = 4
-reset_sql = SELECT * FROM no_such_table
-EOF
+check_drivers_setup postgresql pg "$verify"
 
 # doc/ARCHITECTURE.md warns of a setlocale race in psqlODBC on concurrent
 # connects. The load test opens its 4 connections concurrently without
@@ -52,9 +39,6 @@ EOF
 # (210 runs with 4 to 8 concurrent connects). If it does, the crash is in
 # the driver's connect; warm the pool with sequential borrows before the
 # threads start rather than weakening the test.
-export ODBCPOOL_TEST_DSN=pg ODBCPOOL_TEST_FAIL_DSN=pg_fail
-export ODBCPOOL_TEST_DB=postgresql ODBCPOOL_TEST_CONFIG=$tmp/pool.ini
-export ODBCPOOL_TEST_MAX_CONNECTIONS=4
 
 start=$SECONDS
 "$prog" || fail "check_drivers failed on PostgreSQL"

@@ -27,24 +27,7 @@ odbc_add_sqlite_dsn sqlite_fail "$tmp/test.db"
 # (see lib.sh).
 verify=$(sqlite_verify_query)
 
-cat >"$tmp/pool.ini" <<EOF
-; written by drivers-test/sqlite.sh
-[defaults]
-borrow_timeout = 30s
-reset_workers = 2
-
-[sqlite]
-max_connections = 4
-verify_query = $verify
-
-[sqlite_fail]
-max_connections = 4
-reset_sql = SELECT * FROM no_such_table
-EOF
-
-export ODBCPOOL_TEST_DSN=sqlite ODBCPOOL_TEST_FAIL_DSN=sqlite_fail
-export ODBCPOOL_TEST_DB=sqlite ODBCPOOL_TEST_CONFIG=$tmp/pool.ini
-export ODBCPOOL_TEST_MAX_CONNECTIONS=4
+check_drivers_setup sqlite sqlite "$verify"
 
 # `odbcpool check` says which reset runs per DSN, and warns where session
 # state is not erased (reset = none) or would not be reused (a driver

@@ -117,6 +117,16 @@ odbcpool_error testenv_borrow_fails(odbcpool_set *set, const char *dsn,
   return err;
 }
 
+void testenv_give_back(odbcpool_set *set, odbcpool_conn *c) {
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+}
+
+odbcpool_stats testenv_quiesced_stats(odbcpool_set *set, const char *dsn) {
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  return testenv_stats(set, dsn);
+}
+
 odbcpool_stats testenv_stats(odbcpool_set *set, const char *dsn) {
   odbcpool_stats st;
   odbcpool_error err;

@@ -39,6 +39,12 @@ odbcpool_conn *testenv_borrow(odbcpool_set *set, const char *dsn);
 odbcpool_error testenv_borrow_fails(odbcpool_set *set, const char *dsn,
                                     const odbcpool_borrow_opts *opts, int rc,
                                     const char *sqlstate, const char *fragment);
+/* Returns `c` to `set` and waits until its reset is done (quiesce),
+ * failing the test if it is not within 10 s. */
+void testenv_give_back(odbcpool_set *set, odbcpool_conn *c);
+/* Waits until every reset of `set` is done, failing the test if it is
+ * not within 10 s, and returns the statistics of `dsn`. */
+odbcpool_stats testenv_quiesced_stats(odbcpool_set *set, const char *dsn);
 /* Reads the pool's statistics, failing the test on error. */
 odbcpool_stats testenv_stats(odbcpool_set *set, const char *dsn);
 
