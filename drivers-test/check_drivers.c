@@ -532,15 +532,30 @@ START_TEST(test_pg_reset_deallocates_prepared_statements) {
 }
 END_TEST
 
+/* A borrower runs `change`, after which `query` reads `changed` (it
+ * read `initial` before) and returns the connection; the same connection,
+ * borrowed again, must read `initial` again. Returns that second borrow
+ * for more checks: the caller gives it back and closes `set`. */
+static struct session check_change_undone(odbcpool_set *set, const char *query,
+                                          const char *initial,
+                                          const char *change,
+                                          const char *changed) {
+  char buf[256];
+  struct session a = borrow(set);
+  ck_assert_str_eq(text(a.c, query, buf, sizeof buf), initial);
+  pooltest_exec(a.c, change);
+  ck_assert_str_eq(text(a.c, query, buf, sizeof buf), changed);
+  give_back(set, &a);
+  struct session b = borrow_same(set, &a);
+  ck_assert_str_eq(text(b.c, query, buf, sizeof buf), initial);
+  return b;
+}
+
 START_TEST(test_pg_reset_unlistens) {
   odbcpool_set *set = open_set();
-  struct session a = borrow(set);
-  pooltest_exec(a.c, "LISTEN odbcpool_erika");
-  ck_assert_int_eq(num(a.c, "SELECT count(*) FROM pg_listening_channels()"), 1);
-  give_back(set, &a);
-
-  struct session b = borrow_same(set, &a);
-  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_listening_channels()"), 0);
+  struct session b =
+      check_change_undone(set, "SELECT count(*) FROM pg_listening_channels()",
+                          "0", "LISTEN odbcpool_erika", "1");
   give_back(set, &b);
   odbcpool_close(set);
 }
@@ -596,18 +611,10 @@ END_TEST
 
 START_TEST(test_pg_reset_ends_set_role) {
   odbcpool_set *set = open_set();
-  struct session a = borrow(set);
+  struct session b =
+      check_change_undone(set, "SELECT current_user", "odbcpool",
+                          "SET ROLE odbcpool_other", "odbcpool_other");
   char buf[128];
-  ck_assert_str_eq(text(a.c, "SELECT current_user", buf, sizeof buf),
-                   "odbcpool");
-  pooltest_exec(a.c, "SET ROLE odbcpool_other");
-  ck_assert_str_eq(text(a.c, "SELECT current_user", buf, sizeof buf),
-                   "odbcpool_other");
-  give_back(set, &a);
-
-  struct session b = borrow_same(set, &a);
-  ck_assert_str_eq(text(b.c, "SELECT current_user", buf, sizeof buf),
-                   "odbcpool");
   ck_assert_str_eq(text(b.c, "SELECT session_user", buf, sizeof buf),
                    "odbcpool");
   ck_assert_str_eq(text(b.c, "SHOW role", buf, sizeof buf), "none");
@@ -862,18 +869,9 @@ END_TEST
 
 START_TEST(test_maria_reset_ends_set_role) {
   odbcpool_set *set = open_set();
-  struct session a = borrow(set);
-  char buf[128];
-  ck_assert_str_eq(text(a.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
-                   "(null)");
-  pooltest_exec(a.c, "SET ROLE odbcpool_role");
-  ck_assert_str_eq(text(a.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
-                   "odbcpool_role");
-  give_back(set, &a);
-
-  struct session b = borrow_same(set, &a);
-  ck_assert_str_eq(text(b.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
-                   "(null)");
+  struct session b =
+      check_change_undone(set, "SELECT CURRENT_ROLE()", "(null)",
+                          "SET ROLE odbcpool_role", "odbcpool_role");
   give_back(set, &b);
   odbcpool_close(set);
 }
