@@ -25,34 +25,22 @@
 # PSQLODBCW, MAODBC, PG_BINDIR, MARIADBD (see drivers-test/lib.sh).
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 module=$top_builddir/.libs/odbcpool_driver.so
 client=$top_builddir/drivers-test/client_auth
-[ -x "$client" ] || fail "$client not built (make check builds it)"
-[ -f "$module" ] || fail "$module not built (make builds it)"
+need_built "$client" "$module"
 need_cmd timeout
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-auth.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir auth
 # As root the servers run as other users, who must reach $tmp.
 chmod 0711 "$tmp"
 
 odbc_env_init "$tmp/odbc"
-[ -n "$SQLITE_ODBC" ] || skip "SQLite ODBC driver (libsqlite3odbc.so) not found"
-[ -n "$PSQLODBCW" ] || skip "psqlODBC (psqlodbcw.so) not found"
-[ -n "$MAODBC" ] || skip "MariaDB Connector/ODBC (libmaodbc.so) not found"
-{
-	echo "[ODBCPool]"
-	echo "Driver = $module"
-	echo "Threading = 0"
-	echo
-} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+need_drivers sqlite pg mariadb
+odbc_add_pool_driver "$module"
 
 interval_ms=1000
 cat >"$tmp/pool.ini" <<EOF2 || fail "cannot write $tmp/pool.ini"
@@ -78,16 +66,12 @@ run() {
 
 # ------------------------------------------------------------- SQLite
 odbc_add_sqlite_dsn real_sqlite "$tmp/auth.db"
-odbc_add_dsn pooled_sqlite ODBCPool TargetDSN=real_sqlite \
-	"PoolConfig=$tmp/pool.ini"
+odbc_add_pooled_dsn pooled_sqlite real_sqlite "$tmp/pool.ini"
 run "SQLite emptypwd" emptypwd pooled_sqlite real_sqlite someone
 run "SQLite preattrs" preattrs "DSN=pooled_sqlite" "DSN=real_sqlite"
 
 # --------------------------------------------------------- PostgreSQL
-start=$SECONDS
 pg_start "$tmp/pg" # skips when no server binaries; stopped (by pid) at exit
-echo "auth.sh: PostgreSQL on 127.0.0.1:$PG_PORT (started in" \
-	"$((SECONDS - start)) s)"
 pg_psql_super <<'SQL' || fail "cannot create the test role"
 CREATE ROLE odbcpool_pwcheck NOLOGIN;
 CREATE ROLE odbcpool_reauth LOGIN PASSWORD 'pw-one' IN ROLE odbcpool_pwcheck;
@@ -95,7 +79,7 @@ SQL
 odbc_add_pg_dsn real_pg "$PG_PORT" "pqopt=connect_timeout=5"
 odbc_add_pg_dsn pg_admin "$PG_PORT" Username=postgres Password= \
 	"pqopt=connect_timeout=5"
-odbc_add_dsn pooled_pg ODBCPool TargetDSN=real_pg "PoolConfig=$tmp/pool.ini"
+odbc_add_pooled_dsn pooled_pg real_pg "$tmp/pool.ini"
 AUTH_SET_PW2="ALTER ROLE odbcpool_reauth PASSWORD 'pw-two'" \
 	AUTH_LOCK="ALTER ROLE odbcpool_reauth NOLOGIN" \
 	AUTH_SESSIONS="SELECT count(*) FROM pg_stat_activity WHERE usename = 'odbcpool_reauth'" \
@@ -106,10 +90,7 @@ run "PostgreSQL emptypwd" emptypwd pooled_pg real_pg postgres
 run "PostgreSQL preattrs" preattrs "DSN=pooled_pg" "DSN=real_pg"
 
 # ------------------------------------------------------------ MariaDB
-start=$SECONDS
 mariadb_start "$tmp/my" # skips when no server; stopped (by pid) at exit
-echo "auth.sh: MariaDB on 127.0.0.1:$MARIADB_PORT (started in" \
-	"$((SECONDS - start)) s)"
 mariadb_super <<'SQL' || fail "cannot create the test users"
 CREATE USER 'odbcpool_reauth'@'127.0.0.1' IDENTIFIED BY 'pw-one';
 GRANT SELECT ON odbcpool.* TO 'odbcpool_reauth'@'127.0.0.1';
@@ -122,10 +103,8 @@ odbc_add_mariadb_dsn real_maria "$MARIADB_PORT"
 odbc_add_mariadb_dsn real_maria_nopw "$MARIADB_PORT" Password= User=
 odbc_add_dsn maria_admin "MariaDB Unicode" "SOCKET=$MARIADB_SOCKET" \
 	"UID=$super_user"
-odbc_add_dsn pooled_maria ODBCPool TargetDSN=real_maria \
-	"PoolConfig=$tmp/pool.ini"
-odbc_add_dsn pooled_maria_nopw ODBCPool TargetDSN=real_maria_nopw \
-	"PoolConfig=$tmp/pool.ini"
+odbc_add_pooled_dsn pooled_maria real_maria "$tmp/pool.ini"
+odbc_add_pooled_dsn pooled_maria_nopw real_maria_nopw "$tmp/pool.ini"
 AUTH_SET_PW2="ALTER USER 'odbcpool_reauth'@'127.0.0.1' IDENTIFIED BY 'pw-two'" \
 	AUTH_LOCK="ALTER USER 'odbcpool_reauth'@'127.0.0.1' ACCOUNT LOCK" \
 	AUTH_SESSIONS="SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'odbcpool_reauth'" \

@@ -33,7 +33,7 @@
 #include <sql.h>
 #include <sqlext.h>
 
-#include "testenv.h"
+#include "pooltest.h"
 
 static const char *dsn;
 static char fail_dsn[256];
@@ -46,49 +46,6 @@ static unsigned max_connections = 4;
 static long iterations = 10000;
 
 /* ---------------------------------------------------------- helpers */
-
-/* Copies every diagnostic record of `h` into buf as "[SQLSTATE] text". */
-static void diag_text(SQLSMALLINT type, SQLHANDLE h, char *buf, size_t len) {
-  size_t used = 0;
-  buf[0] = '\0';
-  for (SQLSMALLINT i = 1; used + 1 < len; i++) {
-    SQLCHAR state[6] = "", msg[512] = "";
-    SQLINTEGER native = 0;
-    SQLSMALLINT mlen = 0;
-    if (!SQL_SUCCEEDED(
-            SQLGetDiagRec(type, h, i, state, &native, msg, sizeof msg, &mlen)))
-      break;
-    int n = snprintf(buf + used, len - used, "%s[%s] %s", used ? "; " : "",
-                     (char *)state, (char *)msg);
-    if (n < 0)
-      break;
-    used += (size_t)n;
-  }
-  if (buf[0] == '\0')
-    snprintf(buf, len, "(no diagnostics)");
-}
-
-/* Runs `sql` on a tracked statement of `c`, draining no results. Returns
- * true on success; else the driver's diagnostics are in why. */
-static bool run(odbcpool_conn *c, const char *sql, char *why, size_t len) {
-  SQLHSTMT st;
-  if (odbcpool_stmt_alloc(c, &st) != ODBCPOOL_OK) {
-    snprintf(why, len, "stmt_alloc: %s", odbcpool_errmsg(c));
-    return false;
-  }
-  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-  bool ok = SQL_SUCCEEDED(rc) || rc == SQL_NO_DATA;
-  if (!ok)
-    diag_text(SQL_HANDLE_STMT, st, why, len);
-  odbcpool_stmt_free(c, st);
-  return ok;
-}
-
-/* Runs `sql` and fails the test, naming the statement, if it fails. */
-static void exec_ok(odbcpool_conn *c, const char *sql) {
-  char why[1024];
-  ck_assert_msg(run(c, sql, why, sizeof why), "%s: %s", sql, why);
-}
 
 /* Runs `sql` and returns the first column of the first row as text in
  * buf; fails the test if it does not return a row. */
@@ -107,7 +64,7 @@ static const char *text(odbcpool_conn *c, const char *sql, char *buf,
     rc = SQLGetData(st, 1, SQL_C_CHAR, buf, (SQLLEN)len, &ind);
   bool ok = SQL_SUCCEEDED(rc);
   if (!ok)
-    diag_text(SQL_HANDLE_STMT, st, why, sizeof why);
+    odbctest_diag(SQL_HANDLE_STMT, st, NULL, why, sizeof why);
   else if (ind == SQL_NULL_DATA)
     snprintf(buf, len, "(null)");
   odbcpool_stmt_free(c, st);
@@ -140,7 +97,7 @@ static SQLULEN get_attr(odbcpool_conn *c, SQLINTEGER attr) {
   SQLRETURN rc = SQLGetConnectAttr(odbcpool_hdbc(c), attr, &v, 0, NULL);
   char why[1024] = "";
   if (!SQL_SUCCEEDED(rc))
-    diag_text(SQL_HANDLE_DBC, odbcpool_hdbc(c), why, sizeof why);
+    odbctest_diag(SQL_HANDLE_DBC, odbcpool_hdbc(c), NULL, why, sizeof why);
   ck_assert_msg(SQL_SUCCEEDED(rc), "SQLGetConnectAttr(%d): %s", (int)attr, why);
   return v;
 }
@@ -152,7 +109,7 @@ static bool set_attr(odbcpool_conn *c, SQLINTEGER attr, SQLULEN value,
   SQLRETURN rc = SQLSetConnectAttr(odbcpool_hdbc(c), attr,
                                    (SQLPOINTER)(uintptr_t)value, 0);
   if (!SQL_SUCCEEDED(rc))
-    diag_text(SQL_HANDLE_DBC, odbcpool_hdbc(c), why, len);
+    odbctest_diag(SQL_HANDLE_DBC, odbcpool_hdbc(c), NULL, why, len);
   return SQL_SUCCEEDED(rc);
 }
 
@@ -228,8 +185,8 @@ START_TEST(test_reset_drops_temp_table_with_personal_datum) {
               "WHERE name = 'odbcpool_note'";
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
-  exec_ok(a.c, "CREATE TEMP TABLE odbcpool_note (name TEXT)");
-  exec_ok(a.c, "INSERT INTO odbcpool_note VALUES ('Erika Mustermann')");
+  pooltest_exec(a.c, "CREATE TEMP TABLE odbcpool_note (name TEXT)");
+  pooltest_exec(a.c, "INSERT INTO odbcpool_note VALUES ('Erika Mustermann')");
   ck_assert_int_eq(num(a.c, "SELECT count(*) FROM odbcpool_note "
                             "WHERE name = 'Erika Mustermann'"),
                    1);
@@ -241,7 +198,8 @@ START_TEST(test_reset_drops_temp_table_with_personal_datum) {
   ck_assert_int_eq(num(b.c, exists), 0);
   ck_assert_int_eq(num(b.c, count_temp), 0);
   char why[1024];
-  ck_assert_msg(!run(b.c, "SELECT name FROM odbcpool_note", why, sizeof why),
+  ck_assert_msg(!pooltest_query(b.c, "SELECT name FROM odbcpool_note", NULL,
+                                NULL, why, sizeof why),
                 "the temp table is still readable");
   give_back(set, &b);
   odbcpool_close(set);
@@ -251,14 +209,15 @@ END_TEST
 START_TEST(test_reset_rolls_back_uncommitted_row_and_restores_autocommit) {
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
-  exec_ok(a.c, "DROP TABLE IF EXISTS odbcpool_money");
-  exec_ok(a.c, "CREATE TABLE odbcpool_money (name TEXT, amount INTEGER)");
+  pooltest_exec(a.c, "DROP TABLE IF EXISTS odbcpool_money");
+  pooltest_exec(a.c, "CREATE TABLE odbcpool_money (name TEXT, amount INTEGER)");
   ck_assert_uint_eq(get_attr(a.c, SQL_ATTR_AUTOCOMMIT), SQL_AUTOCOMMIT_ON);
   char why[1024];
   ck_assert_msg(
       set_attr(a.c, SQL_ATTR_AUTOCOMMIT, SQL_AUTOCOMMIT_OFF, why, sizeof why),
       "autocommit off: %s", why);
-  exec_ok(a.c, "INSERT INTO odbcpool_money VALUES ('Erika Mustermann', 1000)");
+  pooltest_exec(a.c,
+                "INSERT INTO odbcpool_money VALUES ('Erika Mustermann', 1000)");
   ck_assert_int_eq(num(a.c, "SELECT count(*) FROM odbcpool_money"), 1);
   give_back(set, &a); /* without commit */
 
@@ -267,7 +226,7 @@ START_TEST(test_reset_rolls_back_uncommitted_row_and_restores_autocommit) {
   ck_assert_uint_eq(get_attr(b.c, SQL_ATTR_AUTOCOMMIT), SQL_AUTOCOMMIT_ON);
   /* Autocommit is really on, not just reported so: another connection
    * sees a row inserted without a commit. */
-  exec_ok(b.c, "INSERT INTO odbcpool_money VALUES ('probe', 1)");
+  pooltest_exec(b.c, "INSERT INTO odbcpool_money VALUES ('probe', 1)");
   struct session other = borrow(set);
   ck_assert_uint_ne(other.id, b.id);
   ck_assert_int_eq(num(other.c, "SELECT count(*) FROM odbcpool_money "
@@ -307,7 +266,7 @@ static bool change_attr(odbcpool_conn *c, SQLINTEGER attr, const char *name,
   SQLRETURN rc = SQLSetConnectAttr(odbcpool_hdbc(c), attr,
                                    (SQLPOINTER)(uintptr_t)target, 0);
   if (rc != SQL_SUCCESS)
-    diag_text(SQL_HANDLE_DBC, odbcpool_hdbc(c), why, sizeof why);
+    odbctest_diag(SQL_HANDLE_DBC, odbcpool_hdbc(c), NULL, why, sizeof why);
   SQLULEN now = get_attr(c, attr);
   if (SQL_SUCCEEDED(rc) && now == target)
     return true;
@@ -384,8 +343,8 @@ END_TEST
 START_TEST(test_reset_restores_access_mode) {
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
-  exec_ok(a.c, "DROP TABLE IF EXISTS odbcpool_rw");
-  exec_ok(a.c, "CREATE TABLE odbcpool_rw (x INTEGER)");
+  pooltest_exec(a.c, "DROP TABLE IF EXISTS odbcpool_rw");
+  pooltest_exec(a.c, "CREATE TABLE odbcpool_rw (x INTEGER)");
   ck_assert_uint_eq(get_attr(a.c, SQL_ATTR_ACCESS_MODE), SQL_MODE_READ_WRITE);
   change_attr(a.c, SQL_ATTR_ACCESS_MODE, "SQL_ATTR_ACCESS_MODE",
               SQL_MODE_READ_WRITE, SQL_MODE_READ_ONLY,
@@ -395,19 +354,19 @@ START_TEST(test_reset_restores_access_mode) {
    * the checks below can fail. */
   char why[1024], show[64];
   if (is_pg) {
-    exec_ok(a.c, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    pooltest_exec(a.c, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
     ck_assert_str_eq(text(a.c, "SHOW transaction_read_only", show, sizeof show),
                      "on");
   } else if (is_maria) {
-    exec_ok(a.c, "SET SESSION TRANSACTION READ ONLY");
+    pooltest_exec(a.c, "SET SESSION TRANSACTION READ ONLY");
     ck_assert_int_eq(num(a.c, "SELECT @@session.tx_read_only"), 1);
   } else {
-    exec_ok(a.c, "PRAGMA query_only = ON");
+    pooltest_exec(a.c, "PRAGMA query_only = ON");
     ck_assert_int_eq(num(a.c, "PRAGMA query_only"), 1);
   }
-  ck_assert_msg(
-      !run(a.c, "INSERT INTO odbcpool_rw VALUES (1)", why, sizeof why),
-      "INSERT succeeded in a read-only session");
+  ck_assert_msg(!pooltest_query(a.c, "INSERT INTO odbcpool_rw VALUES (1)", NULL,
+                                NULL, why, sizeof why),
+                "INSERT succeeded in a read-only session");
   give_back(set, &a);
 
   struct session b = borrow_same(set, &a);
@@ -419,7 +378,7 @@ START_TEST(test_reset_restores_access_mode) {
     ck_assert_int_eq(num(b.c, "SELECT @@session.tx_read_only"), 0);
   else
     ck_assert_int_eq(num(b.c, "PRAGMA query_only"), 0);
-  exec_ok(b.c, "INSERT INTO odbcpool_rw VALUES (2)");
+  pooltest_exec(b.c, "INSERT INTO odbcpool_rw VALUES (2)");
   ck_assert_int_eq(num(b.c, "SELECT count(*) FROM odbcpool_rw"), 1);
   give_back(set, &b);
   odbcpool_close(set);
@@ -429,15 +388,15 @@ END_TEST
 START_TEST(test_reset_frees_statements_left_open) {
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
-  exec_ok(a.c, "DROP TABLE IF EXISTS odbcpool_stmt");
-  exec_ok(a.c, "CREATE TABLE odbcpool_stmt (name TEXT)");
-  exec_ok(a.c, "INSERT INTO odbcpool_stmt VALUES ('Erika Mustermann')");
-  exec_ok(a.c, "INSERT INTO odbcpool_stmt VALUES ('Max Mustermann')");
+  pooltest_exec(a.c, "DROP TABLE IF EXISTS odbcpool_stmt");
+  pooltest_exec(a.c, "CREATE TABLE odbcpool_stmt (name TEXT)");
+  pooltest_exec(a.c, "INSERT INTO odbcpool_stmt VALUES ('Erika Mustermann')");
+  pooltest_exec(a.c, "INSERT INTO odbcpool_stmt VALUES ('Max Mustermann')");
   if (is_pg) {
     /* Server-side residue of statements: a held cursor and a statement
      * prepared through ODBC. */
-    exec_ok(a.c, "DECLARE odbcpool_cur CURSOR WITH HOLD FOR "
-                 "SELECT name FROM odbcpool_stmt");
+    pooltest_exec(a.c, "DECLARE odbcpool_cur CURSOR WITH HOLD FOR "
+                       "SELECT name FROM odbcpool_stmt");
     ck_assert_int_eq(num(a.c, "SELECT count(*) FROM pg_cursors"), 1);
   }
 
@@ -488,7 +447,7 @@ START_TEST(test_reset_frees_statements_left_open) {
   rc = SQLEndTran(SQL_HANDLE_DBC, odbcpool_hdbc(b.c), SQL_ROLLBACK);
   char why[1024] = "";
   if (!SQL_SUCCEEDED(rc))
-    diag_text(SQL_HANDLE_DBC, odbcpool_hdbc(b.c), why, sizeof why);
+    odbctest_diag(SQL_HANDLE_DBC, odbcpool_hdbc(b.c), NULL, why, sizeof why);
   ck_assert_msg(SQL_SUCCEEDED(rc), "SQLEndTran after the reset: %s", why);
   ck_assert_int_eq(num(b.c, "SELECT count(*) FROM odbcpool_stmt"), 2);
   if (is_pg) {
@@ -498,7 +457,7 @@ START_TEST(test_reset_frees_statements_left_open) {
   }
   /* Nothing reads the table any more: it can be dropped (SQLite and
    * PostgreSQL both refuse while a statement of the session uses it). */
-  exec_ok(b.c, "DROP TABLE odbcpool_stmt");
+  pooltest_exec(b.c, "DROP TABLE odbcpool_stmt");
   give_back(set, &b);
   odbcpool_close(set);
 }
@@ -515,11 +474,11 @@ START_TEST(test_pg_reset_restores_session_parameters) {
   text(a.c, "SHOW default_transaction_isolation", dti, sizeof dti);
   text(a.c, "SHOW statement_timeout", timeout, sizeof timeout);
   text(a.c, "SHOW application_name", appname, sizeof appname);
-  exec_ok(a.c, "SET search_path = erika, pg_temp");
-  exec_ok(a.c, "SELECT set_config('app.user', 'Erika', false)");
-  exec_ok(a.c, "SET default_transaction_isolation = 'serializable'");
-  exec_ok(a.c, "SET statement_timeout = '1234s'");
-  exec_ok(a.c, "SET application_name = 'Erika Mustermann'");
+  pooltest_exec(a.c, "SET search_path = erika, pg_temp");
+  pooltest_exec(a.c, "SELECT set_config('app.user', 'Erika', false)");
+  pooltest_exec(a.c, "SET default_transaction_isolation = 'serializable'");
+  pooltest_exec(a.c, "SET statement_timeout = '1234s'");
+  pooltest_exec(a.c, "SET application_name = 'Erika Mustermann'");
   ck_assert_str_eq(text(a.c, "SHOW search_path", after, sizeof after),
                    "erika, pg_temp");
   ck_assert_str_eq(
@@ -556,7 +515,7 @@ END_TEST
 START_TEST(test_pg_reset_deallocates_prepared_statements) {
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
-  exec_ok(a.c, "PREPARE odbcpool_p (text) AS SELECT $1 || ' Mustermann'");
+  pooltest_exec(a.c, "PREPARE odbcpool_p (text) AS SELECT $1 || ' Mustermann'");
   ck_assert_int_eq(num(a.c, "SELECT count(*) FROM pg_prepared_statements "
                             "WHERE name = 'odbcpool_p'"),
                    1);
@@ -565,66 +524,97 @@ START_TEST(test_pg_reset_deallocates_prepared_statements) {
   struct session b = borrow_same(set, &a);
   ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_prepared_statements"), 0);
   char why[1024];
-  ck_assert_msg(!run(b.c, "EXECUTE odbcpool_p('Erika')", why, sizeof why),
+  ck_assert_msg(!pooltest_query(b.c, "EXECUTE odbcpool_p('Erika')", NULL, NULL,
+                                why, sizeof why),
                 "the prepared statement still runs");
   give_back(set, &b);
   odbcpool_close(set);
 }
 END_TEST
 
+/* A borrower runs `change`, after which `query` reads `changed` (it
+ * read `initial` before) and returns the connection; the same connection,
+ * borrowed again, must read `initial` again. Returns that second borrow
+ * for more checks: the caller gives it back and closes `set`. */
+static struct session check_change_undone(odbcpool_set *set, const char *query,
+                                          const char *initial,
+                                          const char *change,
+                                          const char *changed) {
+  char buf[256];
+  struct session a = borrow(set);
+  ck_assert_str_eq(text(a.c, query, buf, sizeof buf), initial);
+  pooltest_exec(a.c, change);
+  ck_assert_str_eq(text(a.c, query, buf, sizeof buf), changed);
+  give_back(set, &a);
+  struct session b = borrow_same(set, &a);
+  ck_assert_str_eq(text(b.c, query, buf, sizeof buf), initial);
+  return b;
+}
+
 START_TEST(test_pg_reset_unlistens) {
   odbcpool_set *set = open_set();
-  struct session a = borrow(set);
-  exec_ok(a.c, "LISTEN odbcpool_erika");
-  ck_assert_int_eq(num(a.c, "SELECT count(*) FROM pg_listening_channels()"), 1);
-  give_back(set, &a);
-
-  struct session b = borrow_same(set, &a);
-  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_listening_channels()"), 0);
+  struct session b =
+      check_change_undone(set, "SELECT count(*) FROM pg_listening_channels()",
+                          "0", "LISTEN odbcpool_erika", "1");
   give_back(set, &b);
   odbcpool_close(set);
 }
 END_TEST
 
-START_TEST(test_pg_reset_releases_advisory_locks) {
+/* How a database's session-level locks are taken and released, for
+ * check_locks_released. Each query returns 1 or 0. */
+struct lock_sql {
+  const char *take;      /* takes the lock: 1 if got, 0 if another holds it */
+  const char *take_also; /* a second lock taken along (or NULL) */
+  const char *none_held; /* 1 if this session holds none of them */
+  const char *release;   /* releases the lock taken with `take` */
+};
+
+/* A borrower takes session-level locks, which another session then
+ * cannot take, and returns the connection without releasing them: the
+ * reset must release them. The same connection, borrowed again, holds
+ * none, and the other session can now take the lock. */
+static void check_locks_released(const struct lock_sql *q) {
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
-  ck_assert_int_eq(num(a.c, "SELECT pg_try_advisory_lock(4711)::int"), 1);
+  ck_assert_int_eq(num(a.c, q->take), 1);
+  if (q->take_also != NULL)
+    ck_assert_int_eq(num(a.c, q->take_also), 1);
   /* Another session cannot have it while the borrower holds it. */
   struct session other = borrow(set);
   ck_assert_int_ne(other.pid, a.pid);
-  ck_assert_int_eq(num(other.c, "SELECT pg_try_advisory_lock(4711)::int"), 0);
+  ck_assert_int_eq(num(other.c, q->take), 0);
   give_back(set, &other);
   give_back(set, &a); /* a is now the most recently returned */
 
   struct session b = borrow_same(set, &a);
-  ck_assert_int_eq(num(b.c, "SELECT count(*) FROM pg_locks WHERE "
-                            "locktype = 'advisory' AND pid = pg_backend_pid()"),
-                   0);
+  ck_assert_int_eq(num(b.c, q->none_held), 1);
   struct session o2 = borrow(set);
   ck_assert_int_eq(o2.pid, other.pid);
-  ck_assert_int_eq(num(o2.c, "SELECT pg_try_advisory_lock(4711)::int"), 1);
-  ck_assert_int_eq(num(o2.c, "SELECT pg_advisory_unlock(4711)::int"), 1);
+  ck_assert_int_eq(num(o2.c, q->take), 1);
+  ck_assert_int_eq(num(o2.c, q->release), 1);
   give_back(set, &o2);
   give_back(set, &b);
   odbcpool_close(set);
+}
+
+START_TEST(test_pg_reset_releases_advisory_locks) {
+  const struct lock_sql pg = {
+      .take = "SELECT pg_try_advisory_lock(4711)::int",
+      .none_held = "SELECT (count(*) = 0)::int FROM pg_locks WHERE "
+                   "locktype = 'advisory' AND pid = pg_backend_pid()",
+      .release = "SELECT pg_advisory_unlock(4711)::int",
+  };
+  check_locks_released(&pg);
 }
 END_TEST
 
 START_TEST(test_pg_reset_ends_set_role) {
   odbcpool_set *set = open_set();
-  struct session a = borrow(set);
+  struct session b =
+      check_change_undone(set, "SELECT current_user", "odbcpool",
+                          "SET ROLE odbcpool_other", "odbcpool_other");
   char buf[128];
-  ck_assert_str_eq(text(a.c, "SELECT current_user", buf, sizeof buf),
-                   "odbcpool");
-  exec_ok(a.c, "SET ROLE odbcpool_other");
-  ck_assert_str_eq(text(a.c, "SELECT current_user", buf, sizeof buf),
-                   "odbcpool_other");
-  give_back(set, &a);
-
-  struct session b = borrow_same(set, &a);
-  ck_assert_str_eq(text(b.c, "SELECT current_user", buf, sizeof buf),
-                   "odbcpool");
   ck_assert_str_eq(text(b.c, "SELECT session_user", buf, sizeof buf),
                    "odbcpool");
   ck_assert_str_eq(text(b.c, "SHOW role", buf, sizeof buf), "none");
@@ -652,7 +642,7 @@ static const char *text_at(odbcpool_conn *c, const char *sql, SQLUSMALLINT col,
     rc = SQLGetData(st, col, SQL_C_CHAR, buf, (SQLLEN)len, &ind);
   bool ok = SQL_SUCCEEDED(rc);
   if (!ok)
-    diag_text(SQL_HANDLE_STMT, st, why, sizeof why);
+    odbctest_diag(SQL_HANDLE_STMT, st, NULL, why, sizeof why);
   else if (ind == SQL_NULL_DATA)
     snprintf(buf, len, "(null)");
   odbcpool_stmt_free(c, st);
@@ -670,8 +660,8 @@ static void expect_closed_after(const char *const *dirty, const char *before,
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
   for (int i = 0; dirty[i] != NULL; i++)
-    exec_ok(a.c, dirty[i]);
-  exec_ok(a.c, before);
+    pooltest_exec(a.c, dirty[i]);
+  pooltest_exec(a.c, before);
   give_back(set, &a);
   odbcpool_stats st = testenv_stats(set, dsn);
   ck_assert_uint_eq(st.reset_failures, 1);
@@ -682,7 +672,7 @@ static void expect_closed_after(const char *const *dirty, const char *before,
   ck_assert_uint_ne(b.id, a.id);
   ck_assert_int_ne(b.pid, a.pid);
   char why[1024], sql[128];
-  ck_assert_msg(!run(b.c, after, why, sizeof why),
+  ck_assert_msg(!pooltest_query(b.c, after, NULL, NULL, why, sizeof why),
                 "%s still works on the new connection", after);
   /* The old session is gone on the server, and its state with it. */
   snprintf(sql, sizeof sql,
@@ -724,9 +714,9 @@ START_TEST(test_maria_reset_clears_user_variables) {
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
   char buf[256];
-  exec_ok(a.c, "SET @odbcpool_name = 'Erika Mustermann', "
-               "@`odbcpool odd``name` = 'Max Mustermann'");
-  exec_ok(a.c, "SELECT 4711 INTO @odbcpool_id");
+  pooltest_exec(a.c, "SET @odbcpool_name = 'Erika Mustermann', "
+                     "@`odbcpool odd``name` = 'Max Mustermann'");
+  pooltest_exec(a.c, "SELECT 4711 INTO @odbcpool_id");
   ck_assert_str_eq(text(a.c, "SELECT @odbcpool_name", buf, sizeof buf),
                    "Erika Mustermann");
   give_back(set, &a);
@@ -779,7 +769,7 @@ START_TEST(test_maria_reset_restores_session_variables) {
   for (int i = 0; i < N; i++)
     text(a.c, vars[i].probe, fresh[i], sizeof fresh[i]);
   for (int i = 0; i < N; i++) {
-    exec_ok(a.c, vars[i].change);
+    pooltest_exec(a.c, vars[i].change);
     ck_assert_msg(strcmp(text(a.c, vars[i].probe, buf, sizeof buf), fresh[i]) !=
                       0,
                   "%s did not change %s", vars[i].change, vars[i].probe);
@@ -813,53 +803,39 @@ START_TEST(test_maria_reset_restores_session_variables) {
 END_TEST
 
 START_TEST(test_maria_reset_releases_named_locks) {
-  odbcpool_set *set = open_set();
-  struct session a = borrow(set);
-  ck_assert_int_eq(num(a.c, "SELECT GET_LOCK('odbcpool_erika', 0)"), 1);
-  ck_assert_int_eq(num(a.c, "SELECT GET_LOCK('odbcpool_max', 0)"), 1);
-  /* Another session cannot have it while the borrower holds it. */
-  struct session other = borrow(set);
-  ck_assert_int_ne(other.pid, a.pid);
-  ck_assert_int_eq(num(other.c, "SELECT GET_LOCK('odbcpool_erika', 0)"), 0);
-  give_back(set, &other);
-  give_back(set, &a); /* a is now the most recently returned */
-
-  struct session b = borrow_same(set, &a);
-  ck_assert_int_eq(num(b.c, "SELECT IS_USED_LOCK('odbcpool_erika') IS NULL "
-                            "AND IS_USED_LOCK('odbcpool_max') IS NULL"),
-                   1);
-  struct session o2 = borrow(set);
-  ck_assert_int_eq(o2.pid, other.pid);
-  ck_assert_int_eq(num(o2.c, "SELECT GET_LOCK('odbcpool_erika', 0)"), 1);
-  ck_assert_int_eq(num(o2.c, "SELECT RELEASE_LOCK('odbcpool_erika')"), 1);
-  give_back(set, &o2);
-  give_back(set, &b);
-  odbcpool_close(set);
+  const struct lock_sql maria = {
+      .take = "SELECT GET_LOCK('odbcpool_erika', 0)",
+      .take_also = "SELECT GET_LOCK('odbcpool_max', 0)",
+      .none_held = "SELECT IS_USED_LOCK('odbcpool_erika') IS NULL "
+                   "AND IS_USED_LOCK('odbcpool_max') IS NULL",
+      .release = "SELECT RELEASE_LOCK('odbcpool_erika')",
+  };
+  check_locks_released(&maria);
 }
 END_TEST
 
 START_TEST(test_maria_reset_unlocks_tables) {
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
-  exec_ok(a.c, "CREATE TABLE IF NOT EXISTS odbcpool_locked (name TEXT)");
-  exec_ok(a.c, "CREATE TABLE IF NOT EXISTS odbcpool_unlocked (x INT)");
-  exec_ok(a.c, "LOCK TABLES odbcpool_locked WRITE");
+  pooltest_exec(a.c, "CREATE TABLE IF NOT EXISTS odbcpool_locked (name TEXT)");
+  pooltest_exec(a.c, "CREATE TABLE IF NOT EXISTS odbcpool_unlocked (x INT)");
+  pooltest_exec(a.c, "LOCK TABLES odbcpool_locked WRITE");
   char why[1024];
-  ck_assert_msg(
-      !run(a.c, "SELECT count(*) FROM odbcpool_unlocked", why, sizeof why),
-      "LOCK TABLES did not take effect");
+  ck_assert_msg(!pooltest_query(a.c, "SELECT count(*) FROM odbcpool_unlocked",
+                                NULL, NULL, why, sizeof why),
+                "LOCK TABLES did not take effect");
   give_back(set, &a);
 
   struct session b = borrow_same(set, &a);
   /* Out of LOCK TABLES mode: any table can be read. */
-  exec_ok(b.c, "SELECT count(*) FROM odbcpool_unlocked");
+  pooltest_exec(b.c, "SELECT count(*) FROM odbcpool_unlocked");
   /* Another session can write the table at once. */
   struct session other = borrow(set);
   ck_assert_int_ne(other.pid, b.pid);
-  exec_ok(other.c, "SET SESSION lock_wait_timeout = 5");
-  exec_ok(other.c, "INSERT INTO odbcpool_locked VALUES ('probe')");
+  pooltest_exec(other.c, "SET SESSION lock_wait_timeout = 5");
+  pooltest_exec(other.c, "INSERT INTO odbcpool_locked VALUES ('probe')");
   give_back(set, &other);
-  exec_ok(b.c, "DROP TABLE odbcpool_locked, odbcpool_unlocked");
+  pooltest_exec(b.c, "DROP TABLE odbcpool_locked, odbcpool_unlocked");
   give_back(set, &b);
   odbcpool_close(set);
 }
@@ -872,7 +848,7 @@ START_TEST(test_maria_reset_restores_database) {
   SQLINTEGER len = 0;
   text(a.c, "SELECT DATABASE()", buf, sizeof buf);
   ck_assert_str_eq(buf, "odbcpool");
-  exec_ok(a.c, "USE odbcpool_other");
+  pooltest_exec(a.c, "USE odbcpool_other");
   ck_assert_str_eq(text(a.c, "SELECT DATABASE()", buf, sizeof buf),
                    "odbcpool_other");
   /* Connector/ODBC asks the server (SELECT DATABASE()) for the catalog. */
@@ -893,18 +869,9 @@ END_TEST
 
 START_TEST(test_maria_reset_ends_set_role) {
   odbcpool_set *set = open_set();
-  struct session a = borrow(set);
-  char buf[128];
-  ck_assert_str_eq(text(a.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
-                   "(null)");
-  exec_ok(a.c, "SET ROLE odbcpool_role");
-  ck_assert_str_eq(text(a.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
-                   "odbcpool_role");
-  give_back(set, &a);
-
-  struct session b = borrow_same(set, &a);
-  ck_assert_str_eq(text(b.c, "SELECT CURRENT_ROLE()", buf, sizeof buf),
-                   "(null)");
+  struct session b =
+      check_change_undone(set, "SELECT CURRENT_ROLE()", "(null)",
+                          "SET ROLE odbcpool_role", "odbcpool_role");
   give_back(set, &b);
   odbcpool_close(set);
 }
@@ -915,11 +882,11 @@ START_TEST(test_maria_reset_clears_statement_history) {
    * statements, literals included, after profiling/tracing is off. */
   odbcpool_set *set = open_set();
   struct session a = borrow(set);
-  exec_ok(a.c, "SET SESSION profiling = 1");
-  exec_ok(a.c, "SELECT 'Erika Mustermann' FROM DUAL");
-  exec_ok(a.c, "SET SESSION optimizer_trace = 'enabled=on'");
-  exec_ok(a.c, "SELECT 'Erika Mustermann' FROM DUAL WHERE 1 = 1");
-  exec_ok(a.c, "SET SESSION optimizer_trace = DEFAULT");
+  pooltest_exec(a.c, "SET SESSION profiling = 1");
+  pooltest_exec(a.c, "SELECT 'Erika Mustermann' FROM DUAL");
+  pooltest_exec(a.c, "SET SESSION optimizer_trace = 'enabled=on'");
+  pooltest_exec(a.c, "SELECT 'Erika Mustermann' FROM DUAL WHERE 1 = 1");
+  pooltest_exec(a.c, "SET SESSION optimizer_trace = DEFAULT");
   ck_assert_int_ge(num(a.c, "SELECT count(*) FROM information_schema.PROFILING "
                             "WHERE STATE IS NOT NULL"),
                    1);
@@ -975,7 +942,7 @@ END_TEST
 START_TEST(test_failing_reset_closes_the_connection) {
   odbcpool_set *set = open_set();
   struct session a = borrow_on(set, fail_dsn);
-  exec_ok(a.c, "SELECT 1");
+  pooltest_exec(a.c, "SELECT 1");
   give_back(set, &a);
   odbcpool_stats st = testenv_stats(set, fail_dsn);
   ck_assert_uint_eq(st.reset_failures, 1);
@@ -1044,7 +1011,7 @@ static void *load_thread(void *arg) {
         SQL_SUCCEEDED(SQLGetData(st, 1, SQL_C_SLONG, &v, 0, &ind)) && v == 1;
     if (!ok) {
       char why[1024];
-      diag_text(SQL_HANDLE_STMT, st, why, sizeof why);
+      odbctest_diag(SQL_HANDLE_STMT, st, NULL, why, sizeof why);
       load_fail(l, "SELECT 1: %s", why);
     }
     odbcpool_stmt_free(c, st);
@@ -1253,9 +1220,5 @@ int main(void) {
          dsn, db, fail_dsn, config, max_connections, iterations);
   fflush(stdout);
 
-  SRunner *sr = srunner_create(drivers_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(drivers_suite());
 }

@@ -51,158 +51,26 @@
 #include <sql.h>
 #include <sqlext.h>
 
-#include "testenv.h"
+#include "pooltest.h"
 
 #define DATUM "Erika Mustermann"
 
 /* ---------------------------------------------------------- helpers */
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  ck_assert_msg(v != NULL && *v != '\0', "%s is not set", name);
-  return v;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
-/* Copies every diagnostic record of `h` into buf as "[SQLSTATE] text";
- * the first SQLSTATE into state (may be NULL). */
-static void diag_text(SQLSMALLINT type, SQLHANDLE h, char *state, char *buf,
-                      size_t len) {
-  size_t used = 0;
-  buf[0] = '\0';
-  if (state != NULL)
-    state[0] = '\0';
-  for (SQLSMALLINT i = 1; used + 1 < len; i++) {
-    SQLCHAR st[6] = "", msg[512] = "";
-    SQLINTEGER native = 0;
-    SQLSMALLINT mlen = 0;
-    if (!SQL_SUCCEEDED(
-            SQLGetDiagRec(type, h, i, st, &native, msg, sizeof msg, &mlen)))
-      break;
-    if (i == 1 && state != NULL)
-      memcpy(state, st, 6);
-    /* Messages end in a newline; keep them on one line. */
-    for (char *p = (char *)msg; *p; p++)
-      if (*p == '\n' || *p == '\t')
-        *p = ' ';
-    int n = snprintf(buf + used, len - used, "%s[%s] %s", used ? "; " : "",
-                     (char *)st, (char *)msg);
-    if (n < 0)
-      break;
-    used += (size_t)n;
-  }
-  if (buf[0] == '\0')
-    snprintf(buf, len, "(no diagnostics)");
-}
-
-/* The ODBC environment of the direct (unpooled) connections: one per
- * test process (Check forks each test). */
-static SQLHENV direct_env(void) {
-  static SQLHENV henv = SQL_NULL_HENV;
-  static pid_t owner;
-  if (henv == SQL_NULL_HENV || owner != getpid()) {
-    henv = SQL_NULL_HENV;
-    ck_assert(
-        SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &henv)));
-    ck_assert(SQL_SUCCEEDED(SQLSetEnvAttr(henv, SQL_ATTR_ODBC_VERSION,
-                                          (SQLPOINTER)SQL_OV_ODBC3, 0)));
-    owner = getpid();
-  }
-  return henv;
-}
-
-/* Connects a direct connection with `cs`; NULL (and why) on failure. */
-static SQLHDBC direct_connect(const char *cs, char *why, size_t len) {
-  SQLHDBC dbc = SQL_NULL_HDBC;
-  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, direct_env(), &dbc))) {
-    snprintf(why, len, "cannot allocate a connection handle");
-    return NULL;
-  }
-  SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0,
-                                  NULL, SQL_DRIVER_NOPROMPT);
-  if (!SQL_SUCCEEDED(rc)) {
-    diag_text(SQL_HANDLE_DBC, dbc, NULL, why, len);
-    SQLFreeHandle(SQL_HANDLE_DBC, dbc);
-    return NULL;
-  }
-  return dbc;
-}
-
-static void direct_disconnect(SQLHDBC dbc) {
-  SQLDisconnect(dbc);
-  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
-}
-
-/* Runs `sql` on `dbc` and reads the first column of the first row as a
- * number into *out (may be NULL). */
-static bool hdbc_long(SQLHDBC dbc, const char *sql, long *out, char *state,
-                      char *why, size_t len) {
-  SQLHSTMT st = SQL_NULL_HSTMT;
-  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st))) {
-    diag_text(SQL_HANDLE_DBC, dbc, state, why, len);
-    return false;
-  }
-  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-  if (out != NULL && SQL_SUCCEEDED(rc))
-    rc = SQLFetch(st);
-  SQLBIGINT v = 0;
-  SQLLEN ind = 0;
-  if (out != NULL && SQL_SUCCEEDED(rc))
-    rc = SQLGetData(st, 1, SQL_C_SBIGINT, &v, 0, &ind);
-  bool ok = SQL_SUCCEEDED(rc) || (out == NULL && rc == SQL_NO_DATA);
-  if (!ok)
-    diag_text(SQL_HANDLE_STMT, st, state, why, len);
-  else if (out != NULL)
-    *out = ind == SQL_NULL_DATA ? 0 : (long)v;
-  SQLFreeHandle(SQL_HANDLE_STMT, st);
-  return ok;
-}
-
-/* Runs a query on a fresh superuser connection; false (and why) if the
- * connect or the query fails. */
-static bool super_try(const char *sql, long *out, char *why, size_t len) {
-  SQLHDBC dbc = direct_connect(env("ODBCPOOL_TEST_SUPER"), why, len);
-  if (dbc == NULL)
-    return false;
-  bool ok = hdbc_long(dbc, sql, out, NULL, why, len);
-  direct_disconnect(dbc);
-  return ok;
-}
-
-/* The same, failing the test on error. */
-static long super_num(const char *sql) {
-  long v = -1;
-  char why[1024];
-  ck_assert_msg(super_try(sql, &v, why, sizeof why), "superuser: %s: %s", sql,
-                why);
-  return v;
-}
 
 /* Backends of the pooled DSNs' login role. */
 static long user_backends(void) {
   char sql[256];
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM pg_stat_activity WHERE usename = '%s'",
-           env("ODBCPOOL_TEST_USER"));
-  return super_num(sql);
+           pooltest_env("ODBCPOOL_TEST_USER"));
+  return pooltest_super_num(sql);
 }
 
 static bool backend_alive(long pid) {
   char sql[128];
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM pg_stat_activity WHERE pid = %ld", pid);
-  return super_num(sql) > 0;
+  return pooltest_super_num(sql) > 0;
 }
 
 /* Kills backend `pid` from a superuser connection and waits (up to 5 s)
@@ -210,7 +78,7 @@ static bool backend_alive(long pid) {
 static void kill_backend(long pid) {
   char sql[128];
   snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%ld, 5000)::int", pid);
-  ck_assert_int_eq(super_num(sql), 1);
+  ck_assert_int_eq(pooltest_super_num(sql), 1);
   ck_assert_eventually(!backend_alive(pid));
 }
 
@@ -219,106 +87,29 @@ static void kill_backend(long pid) {
 static double server_ctl(const char *action) {
   char cmd[2048];
   snprintf(cmd, sizeof cmd, "'%s' server-%s '%s'",
-           env("ODBCPOOL_TEST_SERVER_CTL"), action,
-           env("ODBCPOOL_TEST_PG_DIR"));
-  double t0 = now_s();
+           pooltest_env("ODBCPOOL_TEST_SERVER_CTL"), action,
+           pooltest_env("ODBCPOOL_TEST_PG_DIR"));
+  double t0 = odbctest_now();
   int rc = system(cmd);
   ck_assert_msg(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
                 "%s failed (status %d)", cmd, rc);
-  return now_s() - t0;
+  return odbctest_now() - t0;
 }
 
 /* Checked setup: the server runs (a failed test may have left it
  * stopped). */
 static void ensure_server(void) {
   char why[1024];
-  if (super_try("SELECT 1", NULL, why, sizeof why))
+  if (pooltest_super_try("SELECT 1", NULL, why, sizeof why))
     return;
   printf("faults: the server is not answering (%s): starting it\n", why);
   server_ctl("start");
-  ck_assert_msg(super_try("SELECT 1", NULL, why, sizeof why),
+  ck_assert_msg(pooltest_super_try("SELECT 1", NULL, why, sizeof why),
                 "the server does not answer after a start: %s", why);
 }
 
-/* Sockets this process has open. */
-static int count_sockets(void) {
-  DIR *d = opendir("/proc/self/fd");
-  ck_assert_ptr_nonnull(d);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    char path[300], target[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-    ssize_t len = readlink(path, target, sizeof target - 1);
-    if (len > 0) {
-      target[len] = '\0';
-      n += strncmp(target, "socket:", 7) == 0;
-    }
-  }
-  closedir(d);
-  return n;
-}
-
-static odbcpool_set *open_set(void) {
-  odbcpool_set *set = NULL;
-  odbcpool_error err;
-  int rc = odbcpool_open(env("ODBCPOOL_TEST_CONFIG"), &set, &err);
-  ck_assert_msg(rc == ODBCPOOL_OK, "odbcpool_open: %s", err.message);
-  return set;
-}
-
-/* Runs `sql` on a tracked statement of borrowed `c`; with `out`, reads
- * the first column of the first row. */
-static bool pooled_long(odbcpool_conn *c, const char *sql, long *out,
-                        char *state, char *why, size_t len) {
-  SQLHSTMT st;
-  if (odbcpool_stmt_alloc(c, &st) != ODBCPOOL_OK) {
-    if (state != NULL)
-      snprintf(state, 6, "%s", odbcpool_sqlstate(c));
-    snprintf(why, len, "stmt_alloc: %s", odbcpool_errmsg(c));
-    return false;
-  }
-  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-  if (out != NULL && SQL_SUCCEEDED(rc))
-    rc = SQLFetch(st);
-  SQLBIGINT v = 0;
-  SQLLEN ind = 0;
-  if (out != NULL && SQL_SUCCEEDED(rc))
-    rc = SQLGetData(st, 1, SQL_C_SBIGINT, &v, 0, &ind);
-  bool ok = SQL_SUCCEEDED(rc) || (out == NULL && rc == SQL_NO_DATA);
-  if (!ok)
-    diag_text(SQL_HANDLE_STMT, st, state, why, len);
-  else if (out != NULL)
-    *out = ind == SQL_NULL_DATA ? 0 : (long)v;
-  odbcpool_stmt_free(c, st);
-  return ok;
-}
-
-static long pooled_num(odbcpool_conn *c, const char *sql) {
-  long v = -1;
-  char why[1024];
-  ck_assert_msg(pooled_long(c, sql, &v, NULL, why, sizeof why), "%s: %s", sql,
-                why);
-  return v;
-}
-
-static void pooled_exec(odbcpool_conn *c, const char *sql) {
-  char why[1024];
-  ck_assert_msg(pooled_long(c, sql, NULL, NULL, why, sizeof why), "%s: %s", sql,
-                why);
-}
-
-static odbcpool_conn *borrow_ok(odbcpool_set *set, const char *dsn) {
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  int rc = odbcpool_borrow(set, dsn, NULL, &c, &err);
-  ck_assert_msg(rc == ODBCPOOL_OK, "borrow %s: %s [%s] %s", dsn,
-                odbcpool_strerror(rc), err.sqlstate, err.message);
-  return c;
-}
-
 static long backend_pid(odbcpool_conn *c) {
-  return pooled_num(c, "SELECT pg_backend_pid()");
+  return pooltest_num(c, "SELECT pg_backend_pid()");
 }
 
 /* Temp relations this session can see in its own temp schema. */
@@ -326,40 +117,18 @@ static long backend_pid(odbcpool_conn *c) {
   "SELECT count(*) FROM pg_class WHERE relpersistence = 't' "                  \
   "AND relnamespace = pg_my_temp_schema()"
 
-static void print_stats(const char *what, const odbcpool_stats *st) {
-  printf("faults: %s: open %u idle %u in_use %u resetting %u waiting %u | "
-         "borrows %" PRIu64 " timeouts %" PRIu64 " connects %" PRIu64
-         " connect_failures %" PRIu64 " resets %" PRIu64
-         " reset_failures %" PRIu64 " validations_failed %" PRIu64
-         " | closes broken %" PRIu64 " reset_failed %" PRIu64 "\n",
-         what, st->open, st->idle, st->in_use, st->resetting, st->waiting,
-         st->borrows, st->timeouts, st->connects, st->connect_failures,
-         st->resets, st->reset_failures, st->validations_failed,
-         st->closes[ODBCPOOL_CLOSE_BROKEN],
-         st->closes[ODBCPOOL_CLOSE_RESET_FAILED]);
-  fflush(stdout);
-}
-
-/* After quiesce: nothing borrowed, waiting or being reset, every open
- * connection idle, and no more than max. Returns the stats. */
-static odbcpool_stats assert_balanced(odbcpool_set *set, const char *dsn,
-                                      unsigned max) {
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
-  odbcpool_stats st = testenv_stats(set, dsn);
-  ck_assert_uint_eq(st.in_use, 0);
-  ck_assert_uint_eq(st.waiting, 0);
-  ck_assert_uint_eq(st.resetting, 0);
-  ck_assert_uint_eq(st.open, st.idle);
-  ck_assert_uint_le(st.open, max);
-  return st;
-}
-
-/* Closes the set and checks that the process is back to `sockets`
- * sockets: every physical connection the pool closed, for whatever
- * reason, really went away. */
-static void close_and_count(odbcpool_set *set, int sockets) {
-  odbcpool_close(set);
-  ck_assert_eventually(count_sockets() == sockets);
+/* Borrows a connection of `dsn`, returns it and kills its backend while
+ * it sits idle; its id and backend pid into *id and *pid. Returns the
+ * stats from before the kill. */
+static odbcpool_stats kill_idle_one(odbcpool_set *set, const char *dsn,
+                                    uint64_t *id, long *pid) {
+  odbcpool_conn *c = pooltest_borrow(set, dsn);
+  *pid = backend_pid(c);
+  *id = odbcpool_conn_id(c);
+  odbcpool_return(c);
+  odbcpool_stats st0 = pooltest_balanced(set, dsn, 2);
+  kill_backend(*pid);
+  return st0;
 }
 
 /* ------------------------------------------- 1. killed idle backends */
@@ -372,19 +141,19 @@ static void close_and_count(odbcpool_set *set, int sockets) {
 START_TEST(test_killed_idle_connections_are_replaced_by_validation) {
   const char *dsn = "pg_val";
   enum { N = 4, KILLED = 3 };
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
   odbcpool_conn *c[N];
   long pid[N];
   uint64_t id[N];
   for (int i = 0; i < N; i++) {
-    c[i] = borrow_ok(set, dsn);
+    c[i] = pooltest_borrow(set, dsn);
     pid[i] = backend_pid(c[i]);
     id[i] = odbcpool_conn_id(c[i]);
   }
   for (int i = 0; i < N; i++)
     odbcpool_return(c[i]);
-  odbcpool_stats st0 = assert_balanced(set, dsn, N);
+  odbcpool_stats st0 = pooltest_balanced(set, dsn, N);
   ck_assert_uint_eq(st0.idle, N);
 
   for (int i = 0; i < KILLED; i++)
@@ -393,9 +162,9 @@ START_TEST(test_killed_idle_connections_are_replaced_by_validation) {
   /* Held together, so that each borrow takes a different connection. */
   int reused = 0;
   for (int i = 0; i < N; i++) {
-    c[i] = borrow_ok(set, dsn);
+    c[i] = pooltest_borrow(set, dsn);
     long p = backend_pid(c[i]);
-    ck_assert_int_eq(pooled_num(c[i], "SELECT 1"), 1);
+    ck_assert_int_eq(pooltest_num(c[i], "SELECT 1"), 1);
     for (int k = 0; k < N; k++) {
       if (odbcpool_conn_id(c[i]) == id[k]) {
         reused++;
@@ -409,7 +178,7 @@ START_TEST(test_killed_idle_connections_are_replaced_by_validation) {
   }
   ck_assert_int_eq(reused, N - KILLED);
   odbcpool_stats st1 = testenv_stats(set, dsn);
-  print_stats("killed idle, validated", &st1);
+  pooltest_print_stats("faults", "killed idle, validated", &st1);
   ck_assert_uint_ge(st1.validations_failed - st0.validations_failed, KILLED);
   ck_assert_uint_eq(st1.closes[ODBCPOOL_CLOSE_BROKEN] -
                         st0.closes[ODBCPOOL_CLOSE_BROKEN],
@@ -419,10 +188,10 @@ START_TEST(test_killed_idle_connections_are_replaced_by_validation) {
   ck_assert_uint_eq(st1.in_use, N);
   for (int i = 0; i < N; i++)
     odbcpool_return(c[i]);
-  odbcpool_stats st2 = assert_balanced(set, dsn, N);
+  odbcpool_stats st2 = pooltest_balanced(set, dsn, N);
   ck_assert_uint_eq(st2.idle, N);
   ck_assert_uint_eq(st2.reset_failures, 0);
-  close_and_count(set, sockets);
+  pooltest_close(set, sockets);
 }
 END_TEST
 
@@ -436,20 +205,17 @@ END_TEST
  * gets a new, working connection. */
 START_TEST(test_killed_connection_without_validation_query) {
   const char *dsn = "pg_noval";
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
-  odbcpool_conn *c = borrow_ok(set, dsn);
-  long pid = backend_pid(c);
-  uint64_t id = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_stats st0 = assert_balanced(set, dsn, 2);
-  kill_backend(pid);
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
+  uint64_t id;
+  long pid;
+  odbcpool_stats st0 = kill_idle_one(set, dsn, &id, &pid);
 
-  c = borrow_ok(set, dsn);
+  odbcpool_conn *c = pooltest_borrow(set, dsn);
   ck_assert_uint_eq(odbcpool_conn_id(c), id); /* the dead one, handed out */
   char state[6], why[1024];
   long v;
-  ck_assert(!pooled_long(c, "SELECT 1", &v, state, why, sizeof why));
+  ck_assert(!pooltest_query(c, "SELECT 1", &v, state, why, sizeof why));
   printf("faults: first query on a killed connection: %s\n", why);
   ck_assert_msg(strcmp(state, "57P01") == 0 || strncmp(state, "08", 2) == 0,
                 "expected a communication error, got %s", why);
@@ -458,21 +224,15 @@ START_TEST(test_killed_connection_without_validation_query) {
       odbcpool_hdbc(c), SQL_ATTR_CONNECTION_DEAD, &dead, 0, NULL)));
   ck_assert_uint_eq(dead, SQL_CD_TRUE); /* now the driver knows */
   odbcpool_return(c);
-  odbcpool_stats st1 = assert_balanced(set, dsn, 2);
-  print_stats("killed in use, no validation_query", &st1);
-  ck_assert_uint_eq(st1.reset_failures - st0.reset_failures, 1);
-  ck_assert_uint_eq(st1.closes[ODBCPOOL_CLOSE_RESET_FAILED] -
-                        st0.closes[ODBCPOOL_CLOSE_RESET_FAILED],
-                    1);
-  ck_assert_uint_eq(st1.open, 0);
+  odbcpool_stats st1 = pooltest_balanced(set, dsn, 2);
+  pooltest_print_stats("faults", "killed in use, no validation_query", &st1);
+  pooltest_assert_reset_closed(&st0, &st1);
 
-  c = borrow_ok(set, dsn);
-  ck_assert_uint_ne(odbcpool_conn_id(c), id);
+  c = pooltest_borrow_new(set, dsn, id);
   ck_assert_int_ne(backend_pid(c), pid);
-  ck_assert_int_eq(pooled_num(c, "SELECT 1"), 1);
   odbcpool_return(c);
-  assert_balanced(set, dsn, 2);
-  close_and_count(set, sockets);
+  pooltest_balanced(set, dsn, 2);
+  pooltest_close(set, sockets);
 }
 END_TEST
 
@@ -484,37 +244,34 @@ END_TEST
  * opens a new one. */
 START_TEST(test_killed_connection_without_reset_script) {
   const char *dsn = "pg_bare";
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
-  odbcpool_conn *c = borrow_ok(set, dsn);
-  long pid = backend_pid(c);
-  uint64_t id = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_stats st0 = assert_balanced(set, dsn, 2);
-  kill_backend(pid);
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
+  uint64_t id;
+  long pid;
+  odbcpool_stats st0 = kill_idle_one(set, dsn, &id, &pid);
 
-  c = borrow_ok(set, dsn);
+  odbcpool_conn *c = pooltest_borrow(set, dsn);
   ck_assert_uint_eq(odbcpool_conn_id(c), id);
   char why[1024];
   long v;
-  ck_assert(!pooled_long(c, "SELECT 1", &v, NULL, why, sizeof why));
+  ck_assert(!pooltest_query(c, "SELECT 1", &v, NULL, why, sizeof why));
   odbcpool_return(c);
-  odbcpool_stats st1 = assert_balanced(set, dsn, 2);
-  print_stats("killed in use, no reset script, after return", &st1);
+  odbcpool_stats st1 = pooltest_balanced(set, dsn, 2);
+  pooltest_print_stats("faults", "killed in use, no reset script, after return",
+                       &st1);
   ck_assert_uint_eq(st1.reset_failures - st0.reset_failures, 0);
   ck_assert_uint_eq(st1.idle, 1); /* the dead connection, idle */
 
-  c = borrow_ok(set, dsn);
-  ck_assert_uint_ne(odbcpool_conn_id(c), id);
-  ck_assert_int_eq(pooled_num(c, "SELECT 1"), 1);
+  c = pooltest_borrow_new(set, dsn, id);
   odbcpool_stats st2 = testenv_stats(set, dsn);
-  print_stats("killed in use, no reset script, next borrow", &st2);
+  pooltest_print_stats("faults", "killed in use, no reset script, next borrow",
+                       &st2);
   ck_assert_uint_eq(st2.validations_failed - st1.validations_failed, 1);
   ck_assert_uint_eq(
       st2.closes[ODBCPOOL_CLOSE_BROKEN] - st1.closes[ODBCPOOL_CLOSE_BROKEN], 1);
   odbcpool_return(c);
-  assert_balanced(set, dsn, 2);
-  close_and_count(set, sockets);
+  pooltest_balanced(set, dsn, 2);
+  pooltest_close(set, sockets);
 }
 END_TEST
 
@@ -556,7 +313,7 @@ static void load_record(struct load_shared *sh, double start, int code,
   if (sh->nerrors < MAX_ERRORS) {
     struct load_error *e = &sh->errors[sh->nerrors++];
     e->start = start;
-    e->end = now_s() - sh->t0;
+    e->end = odbctest_now() - sh->t0;
     e->code = code;
     snprintf(e->state, sizeof e->state, "%s", state ? state : "");
     snprintf(e->message, sizeof e->message, "%s", message ? message : "");
@@ -571,7 +328,7 @@ static void load_record(struct load_shared *sh, double start, int code,
 static bool load_request(struct load_thread *t, odbcpool_conn *c, long n,
                          char *state, char *why, size_t len) {
   long v = -1;
-  if (!pooled_long(c, OWN_TEMP_SQL, &v, state, why, len))
+  if (!pooltest_query(c, OWN_TEMP_SQL, &v, state, why, len))
     return false;
   if (v != 0) {
     pthread_mutex_lock(&t->sh->lock);
@@ -582,18 +339,18 @@ static bool load_request(struct load_thread *t, odbcpool_conn *c, long n,
     pthread_mutex_unlock(&t->sh->lock);
   }
   char sql[256];
-  if (!pooled_long(c,
-                   "CREATE TEMP TABLE fault_probe (name text NOT NULL, "
-                   "thread int NOT NULL, n int NOT NULL)",
-                   NULL, state, why, len))
+  if (!pooltest_query(c,
+                      "CREATE TEMP TABLE fault_probe (name text NOT NULL, "
+                      "thread int NOT NULL, n int NOT NULL)",
+                      NULL, state, why, len))
     return false;
   snprintf(sql, sizeof sql,
            "INSERT INTO fault_probe VALUES ('" DATUM "', %d, %ld)", t->tid, n);
-  if (!pooled_long(c, sql, NULL, state, why, len))
+  if (!pooltest_query(c, sql, NULL, state, why, len))
     return false;
   snprintf(sql, sizeof sql,
            "SELECT count(*) * 1000 + sum(thread) FROM fault_probe");
-  if (!pooled_long(c, sql, &v, state, why, len))
+  if (!pooltest_query(c, sql, &v, state, why, len))
     return false;
   if (v != 1000 + t->tid) {
     pthread_mutex_lock(&t->sh->lock);
@@ -609,7 +366,7 @@ static void *load_main(void *arg) {
   struct load_thread *t = arg;
   struct load_shared *sh = t->sh;
   for (long n = 0; !sh->stop; n++) {
-    double start = now_s() - sh->t0;
+    double start = odbctest_now() - sh->t0;
     double rend = sh->restart_end;
     odbcpool_conn *c = NULL;
     odbcpool_error err;
@@ -625,7 +382,7 @@ static void *load_main(void *arg) {
         load_record(sh, start, -1, state, why);
       odbcpool_return(c);
     }
-    double end = now_s() - sh->t0;
+    double end = odbctest_now() - sh->t0;
     if (end - start > t->longest)
       t->longest = end - start;
     if (ok) {
@@ -638,7 +395,7 @@ static void *load_main(void *arg) {
       double rb = sh->restart_begin;
       if (rb == 0 || end < rb || (rend > 0 && start > rend))
         t->failed_after_window++;
-      sleep_ms(20);
+      odbctest_sleep_ms(20);
     }
   }
   pthread_mutex_lock(&sh->lock);
@@ -671,37 +428,37 @@ static bool wait_done(struct load_shared *sh, int n, double seconds) {
  * datum was left on a connection borrowed across the restart). */
 START_TEST(test_restart_under_load) {
   const char *dsn = "pg_load";
-  int sockets = count_sockets();
+  int sockets = pooltest_sockets();
   static struct load_shared sh;
   memset(&sh, 0, sizeof sh);
   pthread_mutex_init(&sh.lock, NULL);
   pthread_cond_init(&sh.done_cv, NULL);
-  sh.set = open_set();
+  sh.set = pooltest_open_set();
   sh.dsn = dsn;
 
   /* Held across the restart, with a personal datum in a temp table. */
-  odbcpool_conn *held = borrow_ok(sh.set, dsn);
+  odbcpool_conn *held = pooltest_borrow(sh.set, dsn);
   long held_pid = backend_pid(held);
-  pooled_exec(held, "CREATE TEMP TABLE fault_before (name text)");
-  pooled_exec(held, "INSERT INTO fault_before VALUES ('" DATUM "')");
-  ck_assert_int_eq(super_num("SELECT count(*) FROM pg_class "
-                             "WHERE relname = 'fault_before'"),
+  pooltest_exec(held, "CREATE TEMP TABLE fault_before (name text)");
+  pooltest_exec(held, "INSERT INTO fault_before VALUES ('" DATUM "')");
+  ck_assert_int_eq(pooltest_super_num("SELECT count(*) FROM pg_class "
+                                      "WHERE relname = 'fault_before'"),
                    1);
 
   struct load_thread th[LOAD_THREADS];
   pthread_t tid[LOAD_THREADS];
-  sh.t0 = now_s();
+  sh.t0 = odbctest_now();
   for (int i = 0; i < LOAD_THREADS; i++) {
     th[i] = (struct load_thread){.sh = &sh, .tid = i + 1};
     ck_assert_int_eq(pthread_create(&tid[i], NULL, load_main, &th[i]), 0);
   }
-  sleep_ms(1500);
+  odbctest_sleep_ms(1500);
   long before_restart = 0;
   for (int i = 0; i < LOAD_THREADS; i++)
     before_restart += th[i].ok;
-  sh.restart_begin = now_s() - sh.t0;
+  sh.restart_begin = odbctest_now() - sh.t0;
   double took = server_ctl("restart");
-  sh.restart_end = now_s() - sh.t0;
+  sh.restart_end = odbctest_now() - sh.t0;
   printf("faults: restart took %.2f s (%.2f .. %.2f s into the load); "
          "%ld requests before it\n",
          took, sh.restart_begin, sh.restart_end, before_restart);
@@ -709,12 +466,12 @@ START_TEST(test_restart_under_load) {
   /* The held connection lost its backend with the restart. */
   char state[6], why[1024];
   long v;
-  ck_assert(!pooled_long(held, "SELECT count(*) FROM fault_before", &v, state,
-                         why, sizeof why));
+  ck_assert(!pooltest_query(held, "SELECT count(*) FROM fault_before", &v,
+                            state, why, sizeof why));
   printf("faults: connection held across the restart: %s\n", why);
   odbcpool_return(held);
 
-  sleep_ms(2500);
+  odbctest_sleep_ms(2500);
   sh.stop = 1;
   /* Bounded: a thread stuck in a borrow or a statement fails here. */
   ck_assert_msg(wait_done(&sh, LOAD_THREADS, 20),
@@ -722,7 +479,7 @@ START_TEST(test_restart_under_load) {
                 LOAD_THREADS);
   for (int i = 0; i < LOAD_THREADS; i++)
     pthread_join(tid[i], NULL);
-  double total = now_s() - sh.t0;
+  double total = odbctest_now() - sh.t0;
 
   long ok = 0, ok_after = 0, failed = 0;
   double longest = 0;
@@ -790,31 +547,32 @@ START_TEST(test_restart_under_load) {
   }
   ck_assert_msg(longest < 15, "a request took %.1f s", longest);
 
-  odbcpool_stats st = assert_balanced(sh.set, dsn, LOAD_MAX);
-  print_stats("restart under load, end", &st);
+  odbcpool_stats st = pooltest_balanced(sh.set, dsn, LOAD_MAX);
+  pooltest_print_stats("faults", "restart under load, end", &st);
   ck_assert_uint_ge(st.reset_failures + st.validations_failed, 1);
 
   /* Every pooled connection, held together: a new backend, no temp
    * relation, nothing of fault_before. */
   odbcpool_conn *c[LOAD_MAX];
   for (int i = 0; i < LOAD_MAX; i++) {
-    c[i] = borrow_ok(sh.set, dsn);
+    c[i] = pooltest_borrow(sh.set, dsn);
     ck_assert_int_ne(backend_pid(c[i]), held_pid);
-    ck_assert_int_eq(pooled_num(c[i], OWN_TEMP_SQL), 0);
+    ck_assert_int_eq(pooltest_num(c[i], OWN_TEMP_SQL), 0);
     ck_assert_int_eq(
-        pooled_num(c[i], "SELECT (to_regclass('pg_temp.fault_before') IS "
-                         "NULL AND to_regclass('pg_temp.fault_probe') IS "
-                         "NULL)::int"),
+        pooltest_num(c[i], "SELECT (to_regclass('pg_temp.fault_before') IS "
+                           "NULL AND to_regclass('pg_temp.fault_probe') IS "
+                           "NULL)::int"),
         1);
   }
   for (int i = 0; i < LOAD_MAX; i++)
     odbcpool_return(c[i]);
-  assert_balanced(sh.set, dsn, LOAD_MAX);
+  pooltest_balanced(sh.set, dsn, LOAD_MAX);
   /* Server-wide: no session anywhere holds either table. */
-  ck_assert_int_eq(super_num("SELECT count(*) FROM pg_class WHERE relname "
-                             "IN ('fault_before', 'fault_probe')"),
-                   0);
-  close_and_count(sh.set, sockets);
+  ck_assert_int_eq(
+      pooltest_super_num("SELECT count(*) FROM pg_class WHERE relname "
+                         "IN ('fault_before', 'fault_probe')"),
+      0);
+  pooltest_close(sh.set, sockets);
 }
 END_TEST
 
@@ -827,44 +585,44 @@ END_TEST
 START_TEST(test_restart_without_validation_fails_each_idle_once) {
   const char *dsn = "pg_noval";
   enum { N = 2 };
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
   odbcpool_conn *c[N];
   for (int i = 0; i < N; i++)
-    c[i] = borrow_ok(set, dsn);
+    c[i] = pooltest_borrow(set, dsn);
   for (int i = 0; i < N; i++)
     odbcpool_return(c[i]);
-  odbcpool_stats st0 = assert_balanced(set, dsn, N);
+  odbcpool_stats st0 = pooltest_balanced(set, dsn, N);
   ck_assert_uint_eq(st0.idle, N);
   server_ctl("restart");
 
   int failed = 0;
   char state[6] = "", why[1024] = "";
   for (int i = 0; i < N; i++) {
-    c[i] = borrow_ok(set, dsn);
+    c[i] = pooltest_borrow(set, dsn);
     long v;
-    if (!pooled_long(c[i], "SELECT 1", &v, state, why, sizeof why))
+    if (!pooltest_query(c[i], "SELECT 1", &v, state, why, sizeof why))
       failed++;
   }
   for (int i = 0; i < N; i++)
     odbcpool_return(c[i]);
-  odbcpool_stats st1 = assert_balanced(set, dsn, N);
+  odbcpool_stats st1 = pooltest_balanced(set, dsn, N);
   printf("faults: restart without validation_query: %d of %d idle "
          "connections failed their first statement (%s)\n",
          failed, N, why);
-  print_stats("restart without validation_query", &st1);
+  pooltest_print_stats("faults", "restart without validation_query", &st1);
   ck_assert_int_eq(failed, N);
   ck_assert_uint_eq(st1.reset_failures - st0.reset_failures, N);
   ck_assert_uint_eq(st1.open, 0);
 
   for (int i = 0; i < N; i++) {
-    c[i] = borrow_ok(set, dsn);
-    ck_assert_int_eq(pooled_num(c[i], "SELECT 1"), 1);
+    c[i] = pooltest_borrow(set, dsn);
+    ck_assert_int_eq(pooltest_num(c[i], "SELECT 1"), 1);
   }
   for (int i = 0; i < N; i++)
     odbcpool_return(c[i]);
-  assert_balanced(set, dsn, N);
-  close_and_count(set, sockets);
+  pooltest_balanced(set, dsn, N);
+  pooltest_close(set, sockets);
 }
 END_TEST
 
@@ -883,9 +641,9 @@ static void *down_borrow(void *arg) {
   struct down_thread *t = arg;
   odbcpool_conn *c = NULL;
   odbcpool_error err;
-  double t0 = now_s();
+  double t0 = odbctest_now();
   t->rc = odbcpool_borrow(t->set, "pg_down", NULL, &c, &err);
-  t->seconds = now_s() - t0;
+  t->seconds = odbctest_now() - t0;
   snprintf(t->state, sizeof t->state, "%s", err.sqlstate);
   snprintf(t->message, sizeof t->message, "%s", err.message);
   if (c != NULL)
@@ -900,20 +658,20 @@ static void *down_borrow(void *arg) {
  * borrows. Once the server is back, the next borrow works. */
 START_TEST(test_server_down_borrow_fails_fast) {
   const char *dsn = "pg_down";
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
-  odbcpool_conn *a = borrow_ok(set, dsn), *b = borrow_ok(set, dsn);
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
+  odbcpool_conn *a = pooltest_borrow(set, dsn), *b = pooltest_borrow(set, dsn);
   odbcpool_return(a);
   odbcpool_return(b);
-  odbcpool_stats st0 = assert_balanced(set, dsn, 2);
+  odbcpool_stats st0 = pooltest_balanced(set, dsn, 2);
   ck_assert_uint_eq(st0.idle, 2);
 
   double took = server_ctl("stop");
   odbcpool_conn *c = NULL;
   odbcpool_error err;
-  double t0 = now_s();
+  double t0 = odbctest_now();
   int rc = odbcpool_borrow(set, dsn, NULL, &c, &err);
-  double t1 = now_s() - t0;
+  double t1 = odbctest_now() - t0;
   printf("faults: server stopped (%.2f s); borrow: %s in %.3f s: [%s] %s\n",
          took, odbcpool_strerror(rc), t1, err.sqlstate, err.message);
   ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
@@ -925,7 +683,7 @@ START_TEST(test_server_down_borrow_fails_fast) {
                 "the message does not name the DSN: %s", err.message);
   ck_assert_double_lt(t1, 5.0);
   odbcpool_stats st1 = testenv_stats(set, dsn);
-  print_stats("server down", &st1);
+  pooltest_print_stats("faults", "server down", &st1);
   ck_assert_uint_eq(st1.validations_failed - st0.validations_failed, 2);
   ck_assert_uint_eq(
       st1.closes[ODBCPOOL_CLOSE_BROKEN] - st0.closes[ODBCPOOL_CLOSE_BROKEN], 2);
@@ -946,7 +704,7 @@ START_TEST(test_server_down_borrow_fails_fast) {
       fin += dt[k].finished;
     if (fin == NT)
       break;
-    sleep_ms(10);
+    odbctest_sleep_ms(10);
   }
   for (int i = 0; i < NT; i++) {
     ck_assert_msg(dt[i].finished, "borrower %d still stuck after 5 s", i);
@@ -961,13 +719,13 @@ START_TEST(test_server_down_borrow_fails_fast) {
   ck_assert_uint_eq(st2.connect_failures - st1.connect_failures, NT);
 
   took = server_ctl("start");
-  c = borrow_ok(set, dsn);
-  ck_assert_int_eq(pooled_num(c, "SELECT 1"), 1);
+  c = pooltest_borrow(set, dsn);
+  ck_assert_int_eq(pooltest_num(c, "SELECT 1"), 1);
   odbcpool_return(c);
-  odbcpool_stats st3 = assert_balanced(set, dsn, 2);
+  odbcpool_stats st3 = pooltest_balanced(set, dsn, 2);
   printf("faults: server started again (%.2f s); borrow works\n", took);
-  print_stats("server back", &st3);
-  close_and_count(set, sockets);
+  pooltest_print_stats("faults", "server back", &st3);
+  pooltest_close(set, sockets);
 }
 END_TEST
 
@@ -988,13 +746,13 @@ static int silent_listener(int *fd) {
 /* Appends DSN `name` (psqlODBC, the test database) on `port` to
  * $ODBCINI, with `extra` lines. */
 static void add_dsn(const char *name, int port, const char *extra) {
-  FILE *f = fopen(env("ODBCINI"), "a");
+  FILE *f = fopen(pooltest_env("ODBCINI"), "a");
   ck_assert_ptr_nonnull(f);
   fprintf(f,
           "\n[%s]\nDriver = PostgreSQL Unicode\nServername = 127.0.0.1\n"
           "Port = %d\nDatabase = odbcpool\nUsername = %s\n"
           "Password = odbcpool-secret\nSSLmode = disable\n%s\n",
-          name, port, env("ODBCPOOL_TEST_USER"), extra);
+          name, port, pooltest_env("ODBCPOOL_TEST_USER"), extra);
   ck_assert_int_eq(fclose(f), 0);
 }
 
@@ -1014,9 +772,9 @@ static void *hung_borrow(void *arg) {
   odbcpool_conn *c = NULL;
   odbcpool_error err;
   odbcpool_borrow_opts o = {.timeout_ms = t->timeout_ms};
-  double t0 = now_s();
+  double t0 = odbctest_now();
   t->rc = odbcpool_borrow(t->set, t->dsn, &o, &c, &err);
-  t->seconds = now_s() - t0;
+  t->seconds = odbctest_now() - t0;
   snprintf(t->state, sizeof t->state, "%s", err.sqlstate);
   snprintf(t->message, sizeof t->message, "%s", err.message);
   if (c != NULL)
@@ -1026,9 +784,9 @@ static void *hung_borrow(void *arg) {
 }
 
 static bool wait_finished(volatile int *flag, double seconds) {
-  double end = now_s() + seconds;
-  while (!*flag && now_s() < end)
-    sleep_ms(10);
+  double end = odbctest_now() + seconds;
+  while (!*flag && odbctest_now() < end)
+    odbctest_sleep_ms(10);
   return *flag;
 }
 
@@ -1045,13 +803,13 @@ START_TEST(test_hung_server_connect_is_bounded_by_driver_timeout) {
   int port = silent_listener(&lfd);
   add_dsn("pg_hung", port, "pqopt = connect_timeout=2");
   add_dsn("pg_hung_nt", port, "");
-  odbcpool_set *set = open_set();
+  odbcpool_set *set = pooltest_open_set();
 
   struct hung_thread a = {.set = set, .dsn = "pg_hung", .timeout_ms = -1};
   struct hung_thread b = {.set = set, .dsn = "pg_hung", .timeout_ms = 500};
   pthread_t ta, tb;
   ck_assert_int_eq(pthread_create(&ta, NULL, hung_borrow, &a), 0);
-  sleep_ms(200);
+  odbctest_sleep_ms(200);
   ck_assert_int_eq(pthread_create(&tb, NULL, hung_borrow, &b), 0);
   ck_assert_msg(wait_finished(&b.finished, 3), "second borrower stuck");
   ck_assert_msg(wait_finished(&a.finished, 6), "first borrower stuck");
@@ -1118,24 +876,24 @@ struct fair_thread {
 
 static void *fair_main(void *arg) {
   struct fair_thread *t = arg;
-  while (now_s() < t->sh->end) {
+  while (odbctest_now() < t->sh->end) {
     odbcpool_conn *c = NULL;
     odbcpool_error err;
-    double t0 = now_s();
+    double t0 = odbctest_now();
     int rc = odbcpool_borrow(t->sh->set, "pg_fair", NULL, &c, &err);
-    double waited = now_s() - t0;
+    double waited = odbctest_now() - t0;
     if (waited > t->max_wait)
       t->max_wait = waited;
     if (rc == ODBCPOOL_OK) {
       char why[256];
       long v;
-      if (pooled_long(c, "SELECT 1", &v, NULL, why, sizeof why) && v == 1) {
+      if (pooltest_query(c, "SELECT 1", &v, NULL, why, sizeof why) && v == 1) {
         t->ok++;
       } else {
         t->other++;
         snprintf(t->other_msg, sizeof t->other_msg, "SELECT 1: %s", why);
       }
-      sleep_ms(t->sh->hold_ms);
+      odbctest_sleep_ms(t->sh->hold_ms);
       odbcpool_return(c);
     } else if (rc == ODBCPOOL_ETIMEDOUT && strcmp(err.sqlstate, "HYT00") == 0) {
       t->timeouts++;
@@ -1158,7 +916,7 @@ static long fairness_run(odbcpool_set *set, long hold_ms, double seconds) {
   struct fair_shared sh = {.set = set, .hold_ms = hold_ms};
   struct fair_thread th[FAIR_THREADS];
   pthread_t tid[FAIR_THREADS];
-  sh.end = now_s() + seconds;
+  sh.end = odbctest_now() + seconds;
   for (int i = 0; i < FAIR_THREADS; i++) {
     th[i] = (struct fair_thread){.sh = &sh};
     ck_assert_int_eq(pthread_create(&tid[i], NULL, fair_main, &th[i]), 0);
@@ -1180,7 +938,7 @@ static long fairness_run(odbcpool_set *set, long hold_ms, double seconds) {
     if (th[i].max_wait > max_wait)
       max_wait = th[i].max_wait;
   }
-  odbcpool_stats st = assert_balanced(set, "pg_fair", FAIR_MAX);
+  odbcpool_stats st = pooltest_balanced(set, "pg_fair", FAIR_MAX);
   printf("; total %ld ok, %ld HYT00; longest borrow %.0f ms; pool: "
          "timeouts +%" PRIu64 ", wait max %.0f ms\n",
          ok, timeouts, max_wait * 1000, st.timeouts - st0.timeouts,
@@ -1214,12 +972,13 @@ static long fairness_run(odbcpool_set *set, long hold_ms, double seconds) {
  * it cannot, and borrows time out. Either way no thread starves and the
  * timeout count matches. */
 START_TEST(test_exhaustion_is_fair_and_counted) {
-  odbcpool_set *set = open_set();
+  odbcpool_set *set = pooltest_open_set();
   /* Open both connections first, so the runs measure waiting only. */
-  odbcpool_conn *a = borrow_ok(set, "pg_fair"), *b = borrow_ok(set, "pg_fair");
+  odbcpool_conn *a = pooltest_borrow(set, "pg_fair"),
+                *b = pooltest_borrow(set, "pg_fair");
   odbcpool_return(a);
   odbcpool_return(b);
-  assert_balanced(set, "pg_fair", FAIR_MAX);
+  pooltest_balanced(set, "pg_fair", FAIR_MAX);
   fairness_run(set, 50, 3);
   long timeouts = fairness_run(set, 150, 3);
   ck_assert_int_gt(timeouts, 0);
@@ -1240,14 +999,16 @@ static void crash_child(odbcpool_set *inherited, int wfd) {
   long p1 = -1, p2 = -1, locked = -1;
   char why[512];
   if (odbcpool_borrow(inherited, "pg_fork", NULL, &c1, &err) != ODBCPOOL_OK ||
-      !pooled_long(c1, "SELECT pg_backend_pid()", &p1, NULL, why, sizeof why))
+      !pooltest_query(c1, "SELECT pg_backend_pid()", &p1, NULL, why,
+                      sizeof why))
     _exit(10);
   if (odbcpool_open(getenv("ODBCPOOL_TEST_CONFIG"), &own, &err) !=
           ODBCPOOL_OK ||
       odbcpool_borrow(own, "pg_fork", NULL, &c2, &err) != ODBCPOOL_OK ||
-      !pooled_long(c2, "SELECT pg_backend_pid()", &p2, NULL, why, sizeof why) ||
-      !pooled_long(c2, "SELECT pg_try_advisory_lock(4242)::int", &locked, NULL,
-                   why, sizeof why))
+      !pooltest_query(c2, "SELECT pg_backend_pid()", &p2, NULL, why,
+                      sizeof why) ||
+      !pooltest_query(c2, "SELECT pg_try_advisory_lock(4242)::int", &locked,
+                      NULL, why, sizeof why))
     _exit(11);
   char line[128];
   int n = snprintf(line, sizeof line, "%ld %ld %ld\n", p1, p2, locked);
@@ -1264,13 +1025,13 @@ static void crash_child(odbcpool_set *inherited, int wfd) {
  * working, nothing closed. */
 START_TEST(test_crashed_client_releases_its_backends) {
   const char *dsn = "pg_fork";
-  odbcpool_set *set = open_set();
-  odbcpool_conn *a = borrow_ok(set, dsn), *b = borrow_ok(set, dsn);
+  odbcpool_set *set = pooltest_open_set();
+  odbcpool_conn *a = pooltest_borrow(set, dsn), *b = pooltest_borrow(set, dsn);
   long pa = backend_pid(a), pb = backend_pid(b);
   uint64_t ia = odbcpool_conn_id(a), ib = odbcpool_conn_id(b);
   odbcpool_return(a);
   odbcpool_return(b);
-  odbcpool_stats st0 = assert_balanced(set, dsn, 4);
+  odbcpool_stats st0 = pooltest_balanced(set, dsn, 4);
   long base = user_backends();
 
   int fds[2];
@@ -1299,9 +1060,9 @@ START_TEST(test_crashed_client_releases_its_backends) {
   /* The child did not use the parent's connections. */
   ck_assert_int_ne(p1, pa);
   ck_assert_int_ne(p1, pb);
-  double t0 = now_s();
+  double t0 = odbctest_now();
   ck_assert_eventually(!backend_alive(p1) && !backend_alive(p2));
-  double gone = now_s() - t0;
+  double gone = odbctest_now() - t0;
   ck_assert_eventually(user_backends() == base);
   printf("faults: crashed client: backends %ld and %ld gone %.2f s after "
          "its exit; %ld backends of the user before and after\n",
@@ -1309,18 +1070,19 @@ START_TEST(test_crashed_client_releases_its_backends) {
   ck_assert_double_lt(gone, 5.0);
 
   /* The parent's pool: the same two connections on the same backends. */
-  a = borrow_ok(set, dsn);
-  b = borrow_ok(set, dsn);
+  a = pooltest_borrow(set, dsn);
+  b = pooltest_borrow(set, dsn);
   uint64_t ids[2] = {odbcpool_conn_id(a), odbcpool_conn_id(b)};
   long pids[2] = {backend_pid(a), backend_pid(b)};
   ck_assert((ids[0] == ia && ids[1] == ib) || (ids[0] == ib && ids[1] == ia));
   ck_assert((pids[0] == pa && pids[1] == pb) ||
             (pids[0] == pb && pids[1] == pa));
   /* The dead client's session lock went with its backend. */
-  ck_assert_int_eq(pooled_num(a, "SELECT pg_try_advisory_lock(4242)::int"), 1);
+  ck_assert_int_eq(pooltest_num(a, "SELECT pg_try_advisory_lock(4242)::int"),
+                   1);
   odbcpool_return(a);
   odbcpool_return(b);
-  odbcpool_stats st1 = assert_balanced(set, dsn, 4);
+  odbcpool_stats st1 = pooltest_balanced(set, dsn, 4);
   ck_assert_uint_eq(st1.idle, 2);
   ck_assert_uint_eq(st1.connects, st0.connects);
   ck_assert_uint_eq(st1.validations_failed, st0.validations_failed);
@@ -1356,15 +1118,15 @@ static void cont_backend(long pid) {
  * that DSN's borrowers time out (HYT00) although its own server is
  * healthy. Expected: a healthy pool keeps working. */
 START_TEST(test_bug_hung_reset_stalls_every_pool_of_the_set) {
-  odbcpool_set *set = open_set();
+  odbcpool_set *set = pooltest_open_set();
   odbcpool_conn *h[2];
   long pid[2];
   for (int i = 0; i < 2; i++) {
-    h[i] = borrow_ok(set, "pg_stall");
+    h[i] = pooltest_borrow(set, "pg_stall");
     pid[i] = backend_pid(h[i]);
   }
-  odbcpool_conn *v = borrow_ok(set, "pg_victim");
-  pooled_exec(v, "SELECT 1");
+  odbcpool_conn *v = pooltest_borrow(set, "pg_victim");
+  pooltest_exec(v, "SELECT 1");
   odbcpool_return(v);
   ck_assert_int_eq(odbcpool_quiesce(set, 5000), ODBCPOOL_OK);
 
@@ -1373,7 +1135,7 @@ START_TEST(test_bug_hung_reset_stalls_every_pool_of_the_set) {
   /* From here to cont_backend: no assertion. */
   odbcpool_return(h[0]);
   odbcpool_return(h[1]);
-  sleep_ms(300); /* both reset workers are now waiting on them */
+  odbctest_sleep_ms(300); /* both reset workers are now waiting on them */
   odbcpool_borrow_opts o = {.timeout_ms = 1000};
   odbcpool_error e1, e2;
   v = NULL;
@@ -1381,9 +1143,9 @@ START_TEST(test_bug_hung_reset_stalls_every_pool_of_the_set) {
   if (rc1 == ODBCPOOL_OK)
     odbcpool_return(v);
   v = NULL;
-  double t0 = now_s();
+  double t0 = odbctest_now();
   int rc2 = odbcpool_borrow(set, "pg_victim", &o, &v, &e2);
-  double took = now_s() - t0;
+  double took = odbctest_now() - t0;
   if (rc2 == ODBCPOOL_OK)
     odbcpool_return(v);
   odbcpool_stats sv = testenv_stats(set, "pg_victim");
@@ -1418,9 +1180,9 @@ static void *stall_borrow(void *arg) {
   odbcpool_conn *c = NULL;
   odbcpool_error err;
   odbcpool_borrow_opts o = {.timeout_ms = 1000};
-  double t0 = now_s();
+  double t0 = odbctest_now();
   t->rc = odbcpool_borrow(t->set, "pg_stallval", &o, &c, &err);
-  t->seconds = now_s() - t0;
+  t->seconds = odbctest_now() - t0;
   if (c != NULL)
     odbcpool_return(c);
   t->finished = 1;
@@ -1435,8 +1197,8 @@ static void *stall_borrow(void *arg) {
  * validation_timeout, its slot free), and once the backend answers
  * again the pool works. */
 START_TEST(test_hung_validation_is_bounded_by_borrow_timeout) {
-  odbcpool_set *set = open_set();
-  odbcpool_conn *c = borrow_ok(set, "pg_stallval");
+  odbcpool_set *set = pooltest_open_set();
+  odbcpool_conn *c = pooltest_borrow(set, "pg_stallval");
   long pid = backend_pid(c);
   odbcpool_return(c);
   ck_assert_int_eq(odbcpool_quiesce(set, 5000), ODBCPOOL_OK);
@@ -1467,7 +1229,7 @@ START_TEST(test_hung_validation_is_bounded_by_borrow_timeout) {
   /* The hung connection holds no slot (max_connections = 1). */
   ck_assert_uint_eq(during.open, 0);
   ck_assert_uint_eq(during.closes[ODBCPOOL_CLOSE_VALIDATION_TIMEOUT], 1);
-  c = borrow_ok(set, "pg_stallval");
+  c = pooltest_borrow(set, "pg_stallval");
   ck_assert_int_ne(backend_pid(c), pid);
   odbcpool_return(c);
   ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
@@ -1487,16 +1249,17 @@ static void *login_connect(void *arg) {
   struct login_thread *t = arg;
   SQLHDBC dbc = SQL_NULL_HDBC;
   t->rc = SQL_ERROR;
-  if (SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, direct_env(), &dbc))) {
+  if (SQL_SUCCEEDED(
+          SQLAllocHandle(SQL_HANDLE_DBC, pooltest_direct_env(), &dbc))) {
     SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)2, 0);
-    double t0 = now_s();
+    double t0 = odbctest_now();
     t->rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)t->cs, SQL_NTS, NULL, 0,
                              NULL, SQL_DRIVER_NOPROMPT);
-    t->seconds = now_s() - t0;
+    t->seconds = odbctest_now() - t0;
     if (SQL_SUCCEEDED(t->rc))
       SQLDisconnect(dbc);
     else
-      diag_text(SQL_HANDLE_DBC, dbc, NULL, t->why, sizeof t->why);
+      odbctest_diag(SQL_HANDLE_DBC, dbc, NULL, t->why, sizeof t->why);
     SQLFreeHandle(SQL_HANDLE_DBC, dbc);
   }
   t->finished = 1;
@@ -1513,12 +1276,12 @@ START_TEST(test_bug_driver_ignores_login_timeout) {
   int lfd;
   int port = silent_listener(&lfd);
   add_dsn("pg_hung_drv", port, "");
-  FILE *f = fopen(env("ODBCINI"), "a");
+  FILE *f = fopen(pooltest_env("ODBCINI"), "a");
   ck_assert_ptr_nonnull(f);
   fprintf(f,
           "\n[pooled_hung]\nDriver = ODBCPool\nTargetDSN = pg_hung_drv\n"
           "PoolConfig = %s\n\n",
-          env("ODBCPOOL_TEST_CONFIG"));
+          pooltest_env("ODBCPOOL_TEST_CONFIG"));
   ck_assert_int_eq(fclose(f), 0);
 
   struct login_thread direct = {.cs = "DSN=pg_hung_drv"};
@@ -1552,7 +1315,7 @@ END_TEST
 
 /* Counts the lines of the audit log that hold both `w1` and `w2`. */
 static int audit_lines_with(const char *w1, const char *w2) {
-  FILE *f = fopen(env("ODBCPOOL_TEST_AUDIT_LOG"), "r");
+  FILE *f = fopen(pooltest_env("ODBCPOOL_TEST_AUDIT_LOG"), "r");
   if (f == NULL)
     return 0;
   char line[4096];
@@ -1568,7 +1331,7 @@ static void terminate_backend(long pid) {
   char sql[128], why[256];
   long n = 0;
   snprintf(sql, sizeof sql, "SELECT count(pg_terminate_backend(%ld))", pid);
-  super_try(sql, &n, why, sizeof why);
+  pooltest_super_try(sql, &n, why, sizeof why);
 }
 
 /* A borrower's connection whose reset does not finish (`dsn`'s reset_sql
@@ -1579,25 +1342,26 @@ static void terminate_backend(long pid) {
 static void check_reset_given_up(const char *dsn) {
   odbcpool_set *set = NULL;
   odbcpool_error err;
-  int rc = odbcpool_open(env("ODBCPOOL_TEST_RESET_CONFIG"), &set, &err);
+  int rc =
+      odbcpool_open(pooltest_env("ODBCPOOL_TEST_RESET_CONFIG"), &set, &err);
   ck_assert_msg(rc == ODBCPOOL_OK, "odbcpool_open: %s", err.message);
   const char *reason = "\"reason\":\"reset_timeout\"";
   int audited = audit_lines_with(reason, "\"event\":\"close\"");
 
-  odbcpool_conn *a = borrow_ok(set, dsn);
+  odbcpool_conn *a = pooltest_borrow(set, dsn);
   uint64_t id_a = odbcpool_conn_id(a);
   long pid_a = backend_pid(a);
   odbcpool_return(a); /* its reset hangs */
-  double t0 = now_s();
+  double t0 = odbctest_now();
   odbcpool_conn *b = NULL;
   rc = odbcpool_borrow(set, dsn, NULL, &b, &err);
-  double took = now_s() - t0;
+  double took = odbctest_now() - t0;
   ck_assert_msg(rc == ODBCPOOL_OK,
                 "%s: the borrow after a hung reset failed: %s [%s] %s", dsn,
                 odbcpool_strerror(rc), err.sqlstate, err.message);
   long pid_b = backend_pid(b);
   odbcpool_stats st = testenv_stats(set, dsn);
-  print_stats(dsn, &st);
+  pooltest_print_stats("faults", dsn, &st);
   printf("faults: %s: hung reset of connection %" PRIu64 " (backend %ld); "
          "next borrow served after %.2f s by connection %" PRIu64
          " (backend %ld)\n",
@@ -1624,9 +1388,10 @@ static void check_reset_given_up(const char *dsn) {
    * brings the workers back, and they close the connections. */
   terminate_backend(pid_a);
   terminate_backend(pid_b);
-  double until = now_s() + 15;
-  while ((backend_alive(pid_a) || backend_alive(pid_b)) && now_s() < until)
-    sleep_ms(100);
+  double until = odbctest_now() + 15;
+  while ((backend_alive(pid_a) || backend_alive(pid_b)) &&
+         odbctest_now() < until)
+    odbctest_sleep_ms(100);
   ck_assert_msg(!backend_alive(pid_a) && !backend_alive(pid_b),
                 "backends %ld/%ld of the given-up connections still alive",
                 pid_a, pid_b);
@@ -1642,15 +1407,18 @@ END_TEST
  * for the whole test. */
 START_TEST(test_reset_waiting_for_a_lock_is_given_up) {
   char why[512];
-  SQLHDBC holder = direct_connect(env("ODBCPOOL_TEST_SUPER"), why, sizeof why);
+  SQLHDBC holder =
+      odbctest_connect(pooltest_direct_env(),
+                       pooltest_env("ODBCPOOL_TEST_SUPER"), why, sizeof why);
   ck_assert_msg(holder != SQL_NULL_HDBC, "%s", why);
   long got = 0;
-  ck_assert_msg(hdbc_long(holder,
-                          "SELECT 1 FROM (SELECT pg_advisory_lock(4711)) AS l",
-                          &got, NULL, why, sizeof why),
-                "%s", why);
+  ck_assert_msg(
+      odbctest_query(holder,
+                     "SELECT 1 FROM (SELECT pg_advisory_lock(4711)) AS l", &got,
+                     1, NULL, why, sizeof why),
+      "%s", why);
   check_reset_given_up("pg_lockreset");
-  direct_disconnect(holder);
+  odbctest_disconnect(holder);
 }
 END_TEST
 
@@ -1697,9 +1465,5 @@ static Suite *faults_suite(void) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  SRunner *sr = srunner_create(faults_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(faults_suite());
 }

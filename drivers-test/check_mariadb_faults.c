@@ -64,158 +64,11 @@
 #include <sql.h>
 #include <sqlext.h>
 
-#include "testenv.h"
+#include "pooltest.h"
 
 #define DATUM "Erika Mustermann"
 
 /* ---------------------------------------------------------- helpers */
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  ck_assert_msg(v != NULL && *v != '\0', "%s is not set", name);
-  return v;
-}
-
-static long env_long(const char *name, long def) {
-  const char *v = getenv(name);
-  return v && *v ? strtol(v, NULL, 10) : def;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
-/* Copies every diagnostic record of `h` into buf as "[SQLSTATE] text"
- * (native error in parentheses); the first SQLSTATE into state (may be
- * NULL). */
-static void diag_text(SQLSMALLINT type, SQLHANDLE h, char *state, char *buf,
-                      size_t len) {
-  size_t used = 0;
-  buf[0] = '\0';
-  if (state != NULL)
-    state[0] = '\0';
-  for (SQLSMALLINT i = 1; used + 1 < len; i++) {
-    SQLCHAR st[6] = "", msg[512] = "";
-    SQLINTEGER native = 0;
-    SQLSMALLINT mlen = 0;
-    if (!SQL_SUCCEEDED(
-            SQLGetDiagRec(type, h, i, st, &native, msg, sizeof msg, &mlen)))
-      break;
-    if (i == 1 && state != NULL)
-      memcpy(state, st, 6);
-    for (char *p = (char *)msg; *p; p++)
-      if (*p == '\n' || *p == '\t')
-        *p = ' ';
-    int n = snprintf(buf + used, len - used, "%s[%s] (%ld) %s",
-                     used ? "; " : "", (char *)st, (long)native, (char *)msg);
-    if (n < 0)
-      break;
-    used += (size_t)n;
-  }
-  if (buf[0] == '\0')
-    snprintf(buf, len, "(no diagnostics)");
-}
-
-/* The ODBC environment of the direct (unpooled) connections and of the
- * load's application side: one per test process (Check forks each
- * test). */
-static SQLHENV direct_env(void) {
-  static SQLHENV henv = SQL_NULL_HENV;
-  static pid_t owner;
-  if (henv == SQL_NULL_HENV || owner != getpid()) {
-    henv = SQL_NULL_HENV;
-    ck_assert(
-        SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &henv)));
-    ck_assert(SQL_SUCCEEDED(SQLSetEnvAttr(henv, SQL_ATTR_ODBC_VERSION,
-                                          (SQLPOINTER)SQL_OV_ODBC3, 0)));
-    owner = getpid();
-  }
-  return henv;
-}
-
-/* Connects with `cs` (through the driver manager: a direct connection,
- * or one through the ODBCPool driver); NULL (and why) on failure. */
-static SQLHDBC direct_connect(SQLHENV henv, const char *cs, char *why,
-                              size_t len) {
-  SQLHDBC dbc = SQL_NULL_HDBC;
-  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, henv, &dbc))) {
-    snprintf(why, len, "cannot allocate a connection handle");
-    return NULL;
-  }
-  SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0,
-                                  NULL, SQL_DRIVER_NOPROMPT);
-  if (!SQL_SUCCEEDED(rc)) {
-    diag_text(SQL_HANDLE_DBC, dbc, NULL, why, len);
-    SQLFreeHandle(SQL_HANDLE_DBC, dbc);
-    return NULL;
-  }
-  return dbc;
-}
-
-static void direct_disconnect(SQLHDBC dbc) {
-  SQLDisconnect(dbc);
-  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
-}
-
-/* Runs `sql` on `st`; with n > 0 reads up to n integer columns of the
- * first row into out (NULL reads as -1). */
-static bool stmt_run(SQLHSTMT st, const char *sql, long *out, int n,
-                     char *state, char *why, size_t len) {
-  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-  if (n > 0 && SQL_SUCCEEDED(rc))
-    rc = SQLFetch(st);
-  for (int i = 0; i < n && SQL_SUCCEEDED(rc); i++) {
-    SQLBIGINT v = 0;
-    SQLLEN ind = 0;
-    rc = SQLGetData(st, (SQLUSMALLINT)(i + 1), SQL_C_SBIGINT, &v, 0, &ind);
-    out[i] = ind == SQL_NULL_DATA ? -1 : (long)v;
-  }
-  bool ok = SQL_SUCCEEDED(rc) || (n == 0 && rc == SQL_NO_DATA);
-  if (!ok)
-    diag_text(SQL_HANDLE_STMT, st, state, why, len);
-  return ok;
-}
-
-/* The same on a statement allocated (and freed) on `dbc`. */
-static bool hdbc_query(SQLHDBC dbc, const char *sql, long *out, int n,
-                       char *state, char *why, size_t len) {
-  SQLHSTMT st = SQL_NULL_HSTMT;
-  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st))) {
-    diag_text(SQL_HANDLE_DBC, dbc, state, why, len);
-    return false;
-  }
-  bool ok = stmt_run(st, sql, out, n, state, why, len);
-  SQLFreeHandle(SQL_HANDLE_STMT, st);
-  return ok;
-}
-
-/* Runs a query on a fresh superuser connection; false (and why) if the
- * connect or the query fails. */
-static bool super_try(const char *sql, long *out, char *why, size_t len) {
-  SQLHDBC dbc =
-      direct_connect(direct_env(), env("ODBCPOOL_TEST_SUPER"), why, len);
-  if (dbc == NULL)
-    return false;
-  bool ok = hdbc_query(dbc, sql, out, out != NULL, NULL, why, len);
-  direct_disconnect(dbc);
-  return ok;
-}
-
-static long super_num(const char *sql) {
-  long v = -1;
-  char why[1024];
-  ck_assert_msg(super_try(sql, &v, why, sizeof why), "superuser: %s: %s", sql,
-                why);
-  return v;
-}
 
 /* Sessions of the pooled DSNs' login on the server. */
 static long user_sessions(void) {
@@ -223,8 +76,8 @@ static long user_sessions(void) {
   snprintf(sql, sizeof sql,
            "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
            "WHERE USER = '%s'",
-           env("ODBCPOOL_TEST_USER"));
-  return super_num(sql);
+           pooltest_env("ODBCPOOL_TEST_USER"));
+  return pooltest_super_num(sql);
 }
 
 /* The ids of the login's sessions, from PROCESSLIST (sorted); returns
@@ -234,9 +87,10 @@ static int user_session_ids(long *ids, int max) {
   snprintf(sql, sizeof sql,
            "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '%s' "
            "ORDER BY ID",
-           env("ODBCPOOL_TEST_USER"));
+           pooltest_env("ODBCPOOL_TEST_USER"));
   SQLHDBC dbc =
-      direct_connect(direct_env(), env("ODBCPOOL_TEST_SUPER"), why, sizeof why);
+      odbctest_connect(pooltest_direct_env(),
+                       pooltest_env("ODBCPOOL_TEST_SUPER"), why, sizeof why);
   ck_assert_msg(dbc != NULL, "superuser connect: %s", why);
   SQLHSTMT st;
   ck_assert(SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st)));
@@ -249,7 +103,7 @@ static int user_session_ids(long *ids, int max) {
     ids[n++] = (long)v;
   }
   SQLFreeHandle(SQL_HANDLE_STMT, st);
-  direct_disconnect(dbc);
+  odbctest_disconnect(dbc);
   return n;
 }
 
@@ -258,7 +112,7 @@ static bool session_alive(long id) {
   snprintf(sql, sizeof sql,
            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %ld",
            id);
-  return super_num(sql) > 0;
+  return pooltest_super_num(sql) > 0;
 }
 
 /* KILLs session `id` from a superuser connection and waits (up to 10 s)
@@ -266,114 +120,26 @@ static bool session_alive(long id) {
 static void kill_session(long id) {
   char sql[64], why[1024];
   snprintf(sql, sizeof sql, "KILL %ld", id);
-  ck_assert_msg(super_try(sql, NULL, why, sizeof why), "%s: %s", sql, why);
+  ck_assert_msg(pooltest_super_try(sql, NULL, why, sizeof why), "%s: %s", sql,
+                why);
   ck_assert_eventually(!session_alive(id));
 }
 
 /* Checked setup: the server answers. */
 static void ensure_server(void) {
   char why[1024];
-  ck_assert_msg(super_try("SELECT 1", NULL, why, sizeof why),
+  ck_assert_msg(pooltest_super_try("SELECT 1", NULL, why, sizeof why),
                 "the server does not answer: %s", why);
 }
 
-/* Sockets this process has open. */
-static int count_sockets(void) {
-  DIR *d = opendir("/proc/self/fd");
-  ck_assert_ptr_nonnull(d);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    char path[300], target[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-    ssize_t len = readlink(path, target, sizeof target - 1);
-    if (len > 0) {
-      target[len] = '\0';
-      n += strncmp(target, "socket:", 7) == 0;
-    }
-  }
-  closedir(d);
-  return n;
-}
-
-static odbcpool_set *open_set(void) {
-  odbcpool_set *set = NULL;
-  odbcpool_error err;
-  int rc = odbcpool_open(env("ODBCPOOL_TEST_CONFIG"), &set, &err);
-  ck_assert_msg(rc == ODBCPOOL_OK, "odbcpool_open: %s", err.message);
-  return set;
-}
-
-/* Runs `sql` on a tracked statement of borrowed `c`; with `out`, reads
- * the first column of the first row. */
-static bool pooled_long(odbcpool_conn *c, const char *sql, long *out,
-                        char *state, char *why, size_t len) {
-  SQLHSTMT st;
-  if (odbcpool_stmt_alloc(c, &st) != ODBCPOOL_OK) {
-    if (state != NULL)
-      snprintf(state, 6, "%s", odbcpool_sqlstate(c));
-    snprintf(why, len, "stmt_alloc: %s", odbcpool_errmsg(c));
-    return false;
-  }
-  bool ok = stmt_run(st, sql, out, out != NULL, state, why, len);
-  odbcpool_stmt_free(c, st);
-  return ok;
-}
-
-static long pooled_num(odbcpool_conn *c, const char *sql) {
-  long v = -1;
-  char why[1024];
-  ck_assert_msg(pooled_long(c, sql, &v, NULL, why, sizeof why), "%s: %s", sql,
-                why);
-  return v;
-}
-
-static odbcpool_conn *borrow_ok(odbcpool_set *set, const char *dsn) {
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  int rc = odbcpool_borrow(set, dsn, NULL, &c, &err);
-  ck_assert_msg(rc == ODBCPOOL_OK, "borrow %s: %s [%s] %s", dsn,
-                odbcpool_strerror(rc), err.sqlstate, err.message);
-  return c;
-}
-
 static long session_id(odbcpool_conn *c) {
-  return pooled_num(c, "SELECT CONNECTION_ID()");
-}
-
-static void print_stats(const char *what, const odbcpool_stats *st) {
-  printf("mariadb_faults: %s: open %u idle %u in_use %u resetting %u "
-         "waiting %u | borrows %" PRIu64 " timeouts %" PRIu64
-         " connects %" PRIu64 " connect_failures %" PRIu64 " resets %" PRIu64
-         " reset_failures %" PRIu64 " validations_failed %" PRIu64
-         " | closes broken %" PRIu64 " reset_failed %" PRIu64 "\n",
-         what, st->open, st->idle, st->in_use, st->resetting, st->waiting,
-         st->borrows, st->timeouts, st->connects, st->connect_failures,
-         st->resets, st->reset_failures, st->validations_failed,
-         st->closes[ODBCPOOL_CLOSE_BROKEN],
-         st->closes[ODBCPOOL_CLOSE_RESET_FAILED]);
-  fflush(stdout);
-}
-
-/* After quiesce: nothing borrowed, waiting or being reset, every open
- * connection idle, and no more than max. Returns the stats. */
-static odbcpool_stats assert_balanced(odbcpool_set *set, const char *dsn,
-                                      unsigned max) {
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
-  odbcpool_stats st = testenv_stats(set, dsn);
-  ck_assert_uint_eq(st.in_use, 0);
-  ck_assert_uint_eq(st.waiting, 0);
-  ck_assert_uint_eq(st.resetting, 0);
-  ck_assert_uint_eq(st.open, st.idle);
-  ck_assert_uint_le(st.open, max);
-  return st;
+  return pooltest_num(c, "SELECT CONNECTION_ID()");
 }
 
 /* Closes the set and checks that the process is back to `sockets`
  * sockets and the server to no session of the login. */
 static void close_and_count(odbcpool_set *set, int sockets) {
-  odbcpool_close(set);
-  ck_assert_eventually(count_sockets() == sockets);
+  pooltest_close(set, sockets);
   ck_assert_eventually(user_sessions() == 0);
 }
 
@@ -383,6 +149,15 @@ static void close_and_count(odbcpool_set *set, int sockets) {
 static void kill_setup(void) {
   ensure_server();
   ck_assert_eventually(user_sessions() == 0);
+}
+
+/* Checks that `sid` is the login's only session on the server, then
+ * KILLs it. */
+static void kill_the_only_session(long sid) {
+  long listed[4];
+  ck_assert_int_eq(user_session_ids(listed, 4), 1);
+  ck_assert_int_eq(listed[0], sid);
+  kill_session(sid);
 }
 
 /* ------------------------------------------- 1. KILLed idle sessions */
@@ -395,19 +170,19 @@ static void kill_setup(void) {
 START_TEST(test_killed_idle_sessions_are_replaced_by_validation) {
   const char *dsn = "maria_val";
   enum { N = 4 };
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
   odbcpool_conn *c[N];
   long sid[N];
   uint64_t id[N];
   for (int i = 0; i < N; i++) {
-    c[i] = borrow_ok(set, dsn);
+    c[i] = pooltest_borrow(set, dsn);
     sid[i] = session_id(c[i]);
     id[i] = odbcpool_conn_id(c[i]);
   }
   for (int i = 0; i < N; i++)
     odbcpool_return(c[i]);
-  odbcpool_stats st0 = assert_balanced(set, dsn, N);
+  odbcpool_stats st0 = pooltest_balanced(set, dsn, N);
   ck_assert_uint_eq(st0.idle, N);
 
   /* The superuser's view: exactly the pool's N sessions. */
@@ -426,16 +201,16 @@ START_TEST(test_killed_idle_sessions_are_replaced_by_validation) {
 
   /* Held together, so that each borrow takes a different connection. */
   for (int i = 0; i < N; i++) {
-    c[i] = borrow_ok(set, dsn);
+    c[i] = pooltest_borrow(set, dsn);
     long s = session_id(c[i]);
-    ck_assert_int_eq(pooled_num(c[i], "SELECT 1"), 1);
+    ck_assert_int_eq(pooltest_num(c[i], "SELECT 1"), 1);
     for (int k = 0; k < N; k++) {
       ck_assert_uint_ne(odbcpool_conn_id(c[i]), id[k]);
       ck_assert_int_ne(s, sid[k]);
     }
   }
   odbcpool_stats st1 = testenv_stats(set, dsn);
-  print_stats("KILLed idle, validated", &st1);
+  pooltest_print_stats("mariadb_faults", "KILLed idle, validated", &st1);
   ck_assert_uint_eq(st1.validations_failed - st0.validations_failed, N);
   ck_assert_uint_eq(
       st1.closes[ODBCPOOL_CLOSE_BROKEN] - st0.closes[ODBCPOOL_CLOSE_BROKEN], N);
@@ -446,7 +221,7 @@ START_TEST(test_killed_idle_sessions_are_replaced_by_validation) {
   ck_assert_int_eq(user_sessions(), N);
   for (int i = 0; i < N; i++)
     odbcpool_return(c[i]);
-  odbcpool_stats st2 = assert_balanced(set, dsn, N);
+  odbcpool_stats st2 = pooltest_balanced(set, dsn, N);
   ck_assert_uint_eq(st2.idle, N);
   ck_assert_uint_eq(st2.reset_failures, 0);
   ck_assert_uint_eq(st2.closes[ODBCPOOL_CLOSE_RESET_FAILED], 0);
@@ -463,24 +238,22 @@ END_TEST
  * broken and opens a new one; nothing fails and no reset fails. */
 START_TEST(test_killed_idle_session_without_validation_query) {
   const char *dsn = "maria_noval";
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
-  odbcpool_conn *c = borrow_ok(set, dsn);
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
+  odbcpool_conn *c = pooltest_borrow(set, dsn);
   long sid = session_id(c);
   uint64_t id = odbcpool_conn_id(c);
   odbcpool_return(c);
-  odbcpool_stats st0 = assert_balanced(set, dsn, 2);
-  long listed[4];
-  ck_assert_int_eq(user_session_ids(listed, 4), 1);
-  ck_assert_int_eq(listed[0], sid);
-  kill_session(sid);
+  odbcpool_stats st0 = pooltest_balanced(set, dsn, 2);
+  kill_the_only_session(sid);
 
-  c = borrow_ok(set, dsn);
+  c = pooltest_borrow(set, dsn);
   uint64_t id2 = odbcpool_conn_id(c);
   long sid2 = session_id(c);
-  ck_assert_int_eq(pooled_num(c, "SELECT 1"), 1);
+  ck_assert_int_eq(pooltest_num(c, "SELECT 1"), 1);
   odbcpool_stats st1 = testenv_stats(set, dsn);
-  print_stats("KILLed idle, no validation_query, next borrow", &st1);
+  pooltest_print_stats("mariadb_faults",
+                       "KILLed idle, no validation_query, next borrow", &st1);
   printf("mariadb_faults: no validation_query: the borrow after the KILL "
          "got %s connection (session %ld, was %ld)\n",
          id2 == id ? "the killed" : "a new", sid2, sid);
@@ -492,7 +265,7 @@ START_TEST(test_killed_idle_session_without_validation_query) {
   ck_assert_uint_eq(st1.connects - st0.connects, 1);
   ck_assert_uint_eq(st1.reset_failures, st0.reset_failures);
   odbcpool_return(c);
-  odbcpool_stats st2 = assert_balanced(set, dsn, 2);
+  odbcpool_stats st2 = pooltest_balanced(set, dsn, 2);
   ck_assert_uint_eq(st2.idle, 1);
   ck_assert_uint_eq(st2.reset_failures, st0.reset_failures);
   close_and_count(set, sockets);
@@ -509,20 +282,17 @@ END_TEST
  * working connection. */
 START_TEST(test_killed_borrowed_session_fails_its_reset) {
   const char *dsn = "maria_noval";
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
-  odbcpool_conn *c = borrow_ok(set, dsn);
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
+  odbcpool_conn *c = pooltest_borrow(set, dsn);
   long sid = session_id(c);
   uint64_t id = odbcpool_conn_id(c);
   odbcpool_stats st0 = testenv_stats(set, dsn);
-  long listed[4];
-  ck_assert_int_eq(user_session_ids(listed, 4), 1);
-  ck_assert_int_eq(listed[0], sid);
-  kill_session(sid);
+  kill_the_only_session(sid);
 
   char state[6], why[1024];
   long v;
-  ck_assert(!pooled_long(c, "SELECT 1", &v, state, why, sizeof why));
+  ck_assert(!pooltest_query(c, "SELECT 1", &v, state, why, sizeof why));
   printf("mariadb_faults: first statement on a KILLed session: %s\n", why);
   ck_assert_msg(strncmp(state, "08", 2) == 0 || strcmp(state, "HY000") == 0,
                 "expected a communication error, got %s", why);
@@ -533,22 +303,17 @@ START_TEST(test_killed_borrowed_session_fails_its_reset) {
       odbcpool_hdbc(c), SQL_ATTR_CONNECTION_DEAD, &dead, 0, NULL)));
   ck_assert_uint_eq(dead, SQL_CD_TRUE); /* now the driver knows */
   odbcpool_return(c);
-  odbcpool_stats st1 = assert_balanced(set, dsn, 2);
-  print_stats("KILLed while borrowed, no validation_query, after the return",
-              &st1);
-  ck_assert_uint_eq(st1.reset_failures - st0.reset_failures, 1);
-  ck_assert_uint_eq(st1.closes[ODBCPOOL_CLOSE_RESET_FAILED] -
-                        st0.closes[ODBCPOOL_CLOSE_RESET_FAILED],
-                    1);
+  odbcpool_stats st1 = pooltest_balanced(set, dsn, 2);
+  pooltest_print_stats(
+      "mariadb_faults",
+      "KILLed while borrowed, no validation_query, after the return", &st1);
+  pooltest_assert_reset_closed(&st0, &st1);
   ck_assert_uint_eq(st1.validations_failed, st0.validations_failed);
-  ck_assert_uint_eq(st1.open, 0);
 
-  c = borrow_ok(set, dsn);
-  ck_assert_uint_ne(odbcpool_conn_id(c), id);
+  c = pooltest_borrow_new(set, dsn, id);
   ck_assert_int_ne(session_id(c), sid);
-  ck_assert_int_eq(pooled_num(c, "SELECT 1"), 1);
   odbcpool_return(c);
-  odbcpool_stats st2 = assert_balanced(set, dsn, 2);
+  odbcpool_stats st2 = pooltest_balanced(set, dsn, 2);
   ck_assert_uint_eq(st2.idle, 1);
   ck_assert_uint_eq(st2.reset_failures, st1.reset_failures);
   close_and_count(set, sockets);
@@ -564,9 +329,9 @@ END_TEST
  * working connection. */
 START_TEST(test_killed_borrowed_session_without_reset_script) {
   const char *dsn = "maria_bare";
-  int sockets = count_sockets();
-  odbcpool_set *set = open_set();
-  odbcpool_conn *c = borrow_ok(set, dsn);
+  int sockets = pooltest_sockets();
+  odbcpool_set *set = pooltest_open_set();
+  odbcpool_conn *c = pooltest_borrow(set, dsn);
   long sid = session_id(c);
   uint64_t id = odbcpool_conn_id(c);
   odbcpool_stats st0 = testenv_stats(set, dsn);
@@ -574,26 +339,24 @@ START_TEST(test_killed_borrowed_session_without_reset_script) {
 
   char why[1024];
   long v;
-  ck_assert(!pooled_long(c, "SELECT 1", &v, NULL, why, sizeof why));
+  ck_assert(!pooltest_query(c, "SELECT 1", &v, NULL, why, sizeof why));
   odbcpool_return(c);
-  odbcpool_stats st1 = assert_balanced(set, dsn, 2);
-  print_stats("KILLed while borrowed, no reset script, after the return", &st1);
+  odbcpool_stats st1 = pooltest_balanced(set, dsn, 2);
+  pooltest_print_stats(
+      "mariadb_faults",
+      "KILLed while borrowed, no reset script, after the return", &st1);
 
-  c = borrow_ok(set, dsn);
-  ck_assert_uint_ne(odbcpool_conn_id(c), id);
+  c = pooltest_borrow_new(set, dsn, id);
   ck_assert_int_ne(session_id(c), sid);
-  ck_assert_int_eq(pooled_num(c, "SELECT 1"), 1);
   odbcpool_stats st2 = testenv_stats(set, dsn);
-  print_stats("KILLed while borrowed, no reset script, next borrow", &st2);
-  ck_assert_uint_eq(st1.reset_failures - st0.reset_failures, 1);
-  ck_assert_uint_eq(st1.closes[ODBCPOOL_CLOSE_RESET_FAILED] -
-                        st0.closes[ODBCPOOL_CLOSE_RESET_FAILED],
-                    1);
-  ck_assert_uint_eq(st1.open, 0);
+  pooltest_print_stats("mariadb_faults",
+                       "KILLed while borrowed, no reset script, next borrow",
+                       &st2);
+  pooltest_assert_reset_closed(&st0, &st1);
   ck_assert_uint_eq(st2.validations_failed, st0.validations_failed);
   ck_assert_uint_eq(st2.connects - st0.connects, 1);
   odbcpool_return(c);
-  assert_balanced(set, dsn, 2);
+  pooltest_balanced(set, dsn, 2);
   close_and_count(set, sockets);
 }
 END_TEST
@@ -666,14 +429,14 @@ static void load_residue(struct load *L) {
 /* One request; false (after reporting) if anything failed. */
 static bool load_request(struct load *L, int tid, long n) {
   char why[1024], state[6], sql[256];
-  SQLHDBC dbc = direct_connect(L->henv, L->cs, why, sizeof why);
+  SQLHDBC dbc = odbctest_connect(L->henv, L->cs, why, sizeof why);
   if (dbc == NULL) {
     load_failf(L, "thread %d request %ld: connect: %s", tid, n, why);
     return false;
   }
   bool ok = false;
   long v[4];
-  if (!hdbc_query(dbc, PROBE_SQL, v, 4, state, why, sizeof why)) {
+  if (!odbctest_query(dbc, PROBE_SQL, v, 4, state, why, sizeof why)) {
     load_failf(L, "thread %d request %ld: residue check: %s", tid, n, why);
     goto out;
   }
@@ -688,10 +451,10 @@ static bool load_request(struct load *L, int tid, long n) {
   }
   if (L->kind == LOAD_TEMP) {
     /* Fails (42S01) if a temporary load_probe is still there. */
-    if (!hdbc_query(dbc,
-                    "CREATE TEMPORARY TABLE load_probe (name VARCHAR(64) "
-                    "NOT NULL, thread INT NOT NULL, req INT NOT NULL)",
-                    NULL, 0, state, why, sizeof why)) {
+    if (!odbctest_query(dbc,
+                        "CREATE TEMPORARY TABLE load_probe (name VARCHAR(64) "
+                        "NOT NULL, thread INT NOT NULL, req INT NOT NULL)",
+                        NULL, 0, state, why, sizeof why)) {
       if (strcmp(state, "42S01") == 0)
         load_residue(L);
       load_failf(L, "thread %d request %ld: create: %s", tid, n, why);
@@ -699,14 +462,15 @@ static bool load_request(struct load *L, int tid, long n) {
     }
     snprintf(sql, sizeof sql,
              "INSERT INTO load_probe VALUES ('" DATUM "', %d, %ld)", tid, n);
-    if (!hdbc_query(dbc, sql, NULL, 0, state, why, sizeof why)) {
+    if (!odbctest_query(dbc, sql, NULL, 0, state, why, sizeof why)) {
       load_failf(L, "thread %d request %ld: insert: %s", tid, n, why);
       goto out;
     }
-    if (!hdbc_query(dbc,
-                    "SELECT COUNT(*), MIN(thread), MIN(req) FROM load_probe "
-                    "WHERE name = '" DATUM "'",
-                    v, 3, state, why, sizeof why)) {
+    if (!odbctest_query(
+            dbc,
+            "SELECT COUNT(*), MIN(thread), MIN(req) FROM load_probe "
+            "WHERE name = '" DATUM "'",
+            v, 3, state, why, sizeof why)) {
       load_failf(L, "thread %d request %ld: select: %s", tid, n, why);
       goto out;
     }
@@ -714,13 +478,13 @@ static bool load_request(struct load *L, int tid, long n) {
     snprintf(sql, sizeof sql,
              "SET @who = '" DATUM " %d', @thread = %d, @req = %ld", tid, tid,
              n);
-    if (!hdbc_query(dbc, sql, NULL, 0, state, why, sizeof why)) {
+    if (!odbctest_query(dbc, sql, NULL, 0, state, why, sizeof why)) {
       load_failf(L, "thread %d request %ld: set: %s", tid, n, why);
       goto out;
     }
     snprintf(sql, sizeof sql, "SELECT @who = '" DATUM " %d', @thread, @req",
              tid);
-    if (!hdbc_query(dbc, sql, v, 3, state, why, sizeof why)) {
+    if (!odbctest_query(dbc, sql, v, 3, state, why, sizeof why)) {
       load_failf(L, "thread %d request %ld: select: %s", tid, n, why);
       goto out;
     }
@@ -736,7 +500,7 @@ static bool load_request(struct load *L, int tid, long n) {
   ok = true;
 out:
   if (!SQL_SUCCEEDED(SQLDisconnect(dbc))) {
-    diag_text(SQL_HANDLE_DBC, dbc, NULL, why, sizeof why);
+    odbctest_diag(SQL_HANDLE_DBC, dbc, NULL, why, sizeof why);
     load_failf(L, "thread %d request %ld: disconnect: %s", tid, n, why);
     ok = false;
   }
@@ -753,7 +517,7 @@ static void *load_thread(void *arg) {
   struct load_arg *a = arg;
   struct load *L = a->L;
   long n = 0, ok = 0, bad = 0;
-  while (now_s() < L->deadline) {
+  while (odbctest_now() < L->deadline) {
     if (load_request(L, a->tid, n++))
       ok++;
     else
@@ -772,7 +536,7 @@ static const char *sample_sql(void) {
   snprintf(sql, sizeof sql,
            "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
            "WHERE USER = '%s'",
-           env("ODBCPOOL_TEST_USER"));
+           pooltest_env("ODBCPOOL_TEST_USER"));
   return sql;
 }
 
@@ -786,7 +550,7 @@ static const char *sample_sql(void) {
  * enough for a closed and a newly opened connection to be counted
  * together often. */
 static int client_ports(unsigned *ports, int max) {
-  uint16_t server = (uint16_t)env_long("ODBCPOOL_TEST_PORT", 0);
+  uint16_t server = (uint16_t)odbctest_env_long("ODBCPOOL_TEST_PORT", 0);
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0)
     return -1;
@@ -862,9 +626,9 @@ static void *sampler_thread(void *arg) {
   snprintf(sql, sizeof sql,
            "SELECT HOST, ID, COMMAND, IFNULL(STATE, ''), TIME_MS "
            "FROM information_schema.PROCESSLIST WHERE USER = '%s'",
-           env("ODBCPOOL_TEST_USER"));
-  SQLHDBC dbc =
-      direct_connect(L->henv, env("ODBCPOOL_TEST_SUPER"), why, sizeof why);
+           pooltest_env("ODBCPOOL_TEST_USER"));
+  SQLHDBC dbc = odbctest_connect(L->henv, pooltest_env("ODBCPOOL_TEST_SUPER"),
+                                 why, sizeof why);
   if (dbc == NULL) {
     load_failf(L, "sampler: connect: %s", why);
     return NULL;
@@ -902,14 +666,14 @@ static void *sampler_thread(void *arg) {
     }
     ok = ok && rc == SQL_NO_DATA;
     if (!ok)
-      diag_text(SQL_HANDLE_STMT, st, NULL, why, sizeof why);
+      odbctest_diag(SQL_HANDLE_STMT, st, NULL, why, sizeof why);
     if (st != SQL_NULL_HSTMT)
       SQLFreeHandle(SQL_HANDLE_STMT, st);
     int na = client_ports(after, MAX_PORTS);
     if (!ok || nb < 0 || na < 0) {
       load_failf(L, "sampler: %s", ok ? "sock_diag dump failed" : why);
       L->sample_errors++;
-      sleep_ms(100);
+      odbctest_sleep_ms(100);
       continue;
     }
     for (long i = 0; i < raw && i < 256; i++) {
@@ -951,12 +715,12 @@ static void *sampler_thread(void *arg) {
                  "sampler: %ld live sessions of the login (%ld in all), %ld "
                  "client connections: more than max_connections %ld",
                  live, raw, client, L->max);
-    sleep_ms(100);
+    odbctest_sleep_ms(100);
   }
   if (closing_first[0] != '\0')
     printf("mariadb_faults: first sample over max_connections: %s\n",
            closing_first);
-  direct_disconnect(dbc);
+  odbctest_disconnect(dbc);
   return NULL;
 }
 
@@ -981,20 +745,6 @@ static long stat_of(const char *path, const char *name, const char *section,
   return v;
 }
 
-static void stats_path(char *path, size_t plen) {
-  const char *pattern = env("LOAD_STATS");
-  size_t o = 0;
-  for (const char *c = pattern; *c && o + 24 < plen; c++) {
-    if (c[0] == '%' && c[1] == 'p') {
-      o += (size_t)snprintf(path + o, plen - o, "%ld", (long)getpid());
-      c++;
-    } else {
-      path[o++] = *c;
-    }
-  }
-  path[o] = '\0';
-}
-
 static int cmp_long(const void *a, const void *b) {
   long x = *(const long *)a, y = *(const long *)b;
   return (x > y) - (x < y);
@@ -1013,14 +763,16 @@ struct load_figures {
 static struct load_figures run_load(enum load_kind kind) {
   struct load L = {.kind = kind};
   pthread_mutex_init(&L.lock, NULL);
-  L.cs = env(kind == LOAD_TEMP ? "LOAD_TEMP_CONNSTR" : "LOAD_VAR_CONNSTR");
-  L.section = env(kind == LOAD_TEMP ? "LOAD_TEMP_SECTION" : "LOAD_VAR_SECTION");
-  L.nthreads = env_long("LOAD_THREADS", 64);
-  L.seconds = env_long("LOAD_SECONDS", 10);
-  L.max = env_long("LOAD_MAX_CONNECTIONS", 16);
+  L.cs = pooltest_env(kind == LOAD_TEMP ? "LOAD_TEMP_CONNSTR"
+                                        : "LOAD_VAR_CONNSTR");
+  L.section = pooltest_env(kind == LOAD_TEMP ? "LOAD_TEMP_SECTION"
+                                             : "LOAD_VAR_SECTION");
+  L.nthreads = odbctest_env_long("LOAD_THREADS", 64);
+  L.seconds = odbctest_env_long("LOAD_SECONDS", 10);
+  L.max = odbctest_env_long("LOAD_MAX_CONNECTIONS", 16);
   ck_assert(L.nthreads >= 1 && L.nthreads <= 1024 && L.seconds >= 1 &&
             L.max >= 1);
-  L.henv = direct_env();
+  L.henv = pooltest_direct_env();
   const char *what = kind == LOAD_TEMP ? "temporary table" : "user variable";
 
   pthread_t sampler;
@@ -1028,7 +780,7 @@ static struct load_figures run_load(enum load_kind kind) {
   pthread_t *th = calloc((size_t)L.nthreads, sizeof *th);
   struct load_arg *args = calloc((size_t)L.nthreads, sizeof *args);
   ck_assert(th != NULL && args != NULL);
-  double t0 = now_s();
+  double t0 = odbctest_now();
   L.deadline = t0 + (double)L.seconds;
   long started = 0;
   for (; started < L.nthreads; started++) {
@@ -1040,32 +792,32 @@ static struct load_figures run_load(enum load_kind kind) {
   }
   for (long t = 0; t < started; t++)
     pthread_join(th[t], NULL);
-  double elapsed = now_s() - t0;
+  double elapsed = odbctest_now() - t0;
 
   /* The pool at rest: nothing borrowed or being reset (the stats_file is
    * written about once a second), and the server's sessions of the login
    * down to the pool's open connections. */
   char path[1100];
-  stats_path(path, sizeof path);
+  odbctest_stats_path(pooltest_env("LOAD_STATS"), path, sizeof path);
   struct load_figures F = {0};
   long in_use = -1, resetting = -1;
-  double t_rest = now_s();
+  double t_rest = odbctest_now();
   for (int tries = 0; tries < 150; tries++) {
     F.borrows = stat_of(path, "borrows_total", L.section, NULL);
     in_use = stat_of(path, "in_use", L.section, NULL);
     resetting = stat_of(path, "resetting", L.section, NULL);
     F.open = stat_of(path, "connections", L.section, NULL);
     if (F.borrows >= L.requests - L.errors && in_use == 0 && resetting == 0) {
-      long s = super_num(sample_sql());
+      long s = pooltest_super_num(sample_sql());
       if (s == F.open) {
         F.at_rest = s;
         break;
       }
     }
-    sleep_ms(100);
+    odbctest_sleep_ms(100);
   }
-  double rest_s = now_s() - t_rest;
-  sleep_ms(300); /* a few samples of the pool at rest */
+  double rest_s = odbctest_now() - t_rest;
+  odbctest_sleep_ms(300); /* a few samples of the pool at rest */
   L.stop_sampler = 1;
   pthread_join(sampler, NULL);
   free(th);
@@ -1119,7 +871,7 @@ static struct load_figures run_load(enum load_kind kind) {
   ck_assert_msg(in_use == 0 && resetting == 0 && F.at_rest == F.open,
                 "the pool never came to rest: in_use %ld resetting %ld, "
                 "connections %ld, server sessions %ld",
-                in_use, resetting, F.open, super_num(sample_sql()));
+                in_use, resetting, F.open, pooltest_super_num(sample_sql()));
   ck_assert_int_eq(F.timeouts, 0);
   ck_assert_int_le(F.open, L.max);
   ck_assert_int_eq(F.open, F.idle);
@@ -1168,7 +920,7 @@ END_TEST
  * lists more than max_connections sessions of the login. */
 START_TEST(test_load_user_variables_reuse_connections) {
   struct load_figures F = run_load(LOAD_VAR);
-  long max = env_long("LOAD_MAX_CONNECTIONS", 16);
+  long max = odbctest_env_long("LOAD_MAX_CONNECTIONS", 16);
   ck_assert_int_eq(F.reset_failures, 0);
   ck_assert_int_eq(F.closes_reset_failed, 0);
   ck_assert_int_ge(F.connects, 1);
@@ -1207,9 +959,6 @@ static Suite *mariadb_faults_suite(void) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  SRunner *sr = srunner_create(mariadb_faults_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  odbctest_diag_flags |= ODBCTEST_DIAG_NATIVE;
+  return testenv_run_suite(mariadb_faults_suite());
 }

@@ -20,13 +20,7 @@
 #include <sqlext.h>
 
 #include "secret.h"
-#include "testenv.h"
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  ck_assert_msg(v != NULL && *v != '\0', "%s is not set", name);
-  return v;
-}
+#include "pooltest.h"
 
 static odbcpool_set *open_config(const char *path) {
   odbcpool_set *set = NULL;
@@ -37,7 +31,7 @@ static odbcpool_set *open_config(const char *path) {
 }
 
 START_TEST(test_tls_session_is_accepted_and_really_encrypted) {
-  odbcpool_set *set = open_config(env("ODBCPOOL_TEST_CONFIG"));
+  odbcpool_set *set = open_config(pooltest_env("ODBCPOOL_TEST_CONFIG"));
   odbcpool_conn *c = testenv_borrow(set, "pg_tls");
   bool ok;
   long ssl = testenv_query_long(
@@ -50,33 +44,29 @@ START_TEST(test_tls_session_is_accepted_and_really_encrypted) {
 }
 END_TEST
 
-START_TEST(test_plain_session_is_refused_before_connecting) {
-  odbcpool_set *set = open_config(env("ODBCPOOL_TEST_CONFIG"));
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  ck_assert_int_eq(odbcpool_borrow(set, "pg_plain", NULL, &c, &err),
-                   ODBCPOOL_EPOLICY);
-  ck_assert_ptr_null(c);
-  ck_assert_str_eq(err.sqlstate, "08004");
-  ck_assert_msg(strstr(err.message, "does not ask its driver for TLS"),
-                "message: %s", err.message);
-  odbcpool_stats st = testenv_stats(set, "pg_plain");
-  ck_assert_uint_eq(st.connects, 0);
+/* Borrowing from `dsn` is refused by the encryption policy: 08004 with
+ * `why` in the message, no connection handed out or left open. Returns
+ * the DSN's stats. */
+static odbcpool_stats assert_policy_refusal(odbcpool_set *set, const char *dsn,
+                                            const char *why) {
+  testenv_borrow_fails(set, dsn, NULL, ODBCPOOL_EPOLICY, "08004", why);
+  odbcpool_stats st = testenv_stats(set, dsn);
   ck_assert_uint_eq(st.open, 0);
+  return st;
+}
+
+START_TEST(test_plain_session_is_refused_before_connecting) {
+  odbcpool_set *set = open_config(pooltest_env("ODBCPOOL_TEST_CONFIG"));
+  odbcpool_stats st =
+      assert_policy_refusal(set, "pg_plain", "does not ask its driver for TLS");
+  ck_assert_uint_eq(st.connects, 0);
   odbcpool_close(set);
 }
 END_TEST
 
 START_TEST(test_failed_encryption_check_closes_the_session) {
-  odbcpool_set *set = open_config(env("ODBCPOOL_TEST_CONFIG"));
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  ck_assert_int_eq(odbcpool_borrow(set, "pg_badcheck", NULL, &c, &err),
-                   ODBCPOOL_EPOLICY);
-  ck_assert_str_eq(err.sqlstate, "08004");
-  ck_assert_msg(strstr(err.message, "encryption_check did not confirm"),
-                "message: %s", err.message);
-  ck_assert_uint_eq(testenv_stats(set, "pg_badcheck").open, 0);
+  odbcpool_set *set = open_config(pooltest_env("ODBCPOOL_TEST_CONFIG"));
+  assert_policy_refusal(set, "pg_badcheck", "encryption_check did not confirm");
   odbcpool_close(set);
 }
 END_TEST
@@ -98,7 +88,7 @@ static const char *cred_config(const char *dir, const char *cred,
 }
 
 START_TEST(test_encrypted_credentials_open_connections_on_their_own) {
-  const char *dir = env("ODBCPOOL_TEST_DIR");
+  const char *dir = pooltest_env("ODBCPOOL_TEST_DIR");
   char cred[600], key[600];
   snprintf(cred, sizeof cred, "%s/pg.cred", dir);
   snprintf(key, sizeof key, "%s/pg.key", dir);
@@ -107,8 +97,8 @@ START_TEST(test_encrypted_credentials_open_connections_on_their_own) {
   odbcpool_error err;
   ck_assert_msg(odbcpool__secret_new_key(key, &err) == ODBCPOOL_OK, "%s",
                 err.message);
-  ck_assert_msg(odbcpool__cred_write(cred, key, env("PG_TEST_USER"),
-                                     env("PG_TEST_PASSWORD"),
+  ck_assert_msg(odbcpool__cred_write(cred, key, pooltest_env("PG_TEST_USER"),
+                                     pooltest_env("PG_TEST_PASSWORD"),
                                      &err) == ODBCPOOL_OK,
                 "%s", err.message);
   odbcpool_set *set = open_config(cred_config(dir, cred, key));
@@ -129,13 +119,13 @@ START_TEST(test_encrypted_credentials_open_connections_on_their_own) {
   char buf[4096];
   size_t n = fread(buf, 1, sizeof buf, f);
   fclose(f);
-  ck_assert_ptr_null(
-      memmem(buf, n, env("PG_TEST_PASSWORD"), strlen(env("PG_TEST_PASSWORD"))));
+  ck_assert_ptr_null(memmem(buf, n, pooltest_env("PG_TEST_PASSWORD"),
+                            strlen(pooltest_env("PG_TEST_PASSWORD"))));
 }
 END_TEST
 
 START_TEST(test_readable_credentials_file_stops_the_pool) {
-  const char *dir = env("ODBCPOOL_TEST_DIR");
+  const char *dir = pooltest_env("ODBCPOOL_TEST_DIR");
   char cred[600], key[600];
   snprintf(cred, sizeof cred, "%s/pg2.cred", dir);
   snprintf(key, sizeof key, "%s/pg2.key", dir);
@@ -170,9 +160,5 @@ static Suite *privacy_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(privacy_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(privacy_suite());
 }

@@ -33,6 +33,8 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include "odbctest.h"
+
 static SQLHENV env;
 static int failures;
 
@@ -48,49 +50,29 @@ static void fail(const char *fmt, ...) {
   failures++;
 }
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Every diagnostic record of `h` as "[STATE] text; ...", and the
- * SQLSTATEs alone in `states` (may be NULL). */
-static void diag(SQLSMALLINT type, SQLHANDLE h, char *buf, size_t len,
-                 char *states, size_t slen) {
-  size_t used = 0, sused = 0;
-  buf[0] = '\0';
-  if (states != NULL)
-    states[0] = '\0';
-  for (SQLSMALLINT i = 1; used + 1 < len; i++) {
-    SQLCHAR st[6] = "", msg[512] = "";
+/* The SQLSTATEs of every diagnostic record of `dbc`, separated by
+ * spaces, into states. */
+static void diag_states(SQLHDBC dbc, char *states, size_t slen) {
+  size_t used = 0;
+  states[0] = '\0';
+  for (SQLSMALLINT i = 1; used + 7 < slen; i++) {
+    SQLCHAR st[6] = "";
     SQLINTEGER native = 0;
     SQLSMALLINT mlen = 0;
     if (!SQL_SUCCEEDED(
-            SQLGetDiagRec(type, h, i, st, &native, msg, sizeof msg, &mlen)))
+            SQLGetDiagRec(SQL_HANDLE_DBC, dbc, i, st, &native, NULL, 0, &mlen)))
       break;
-    for (char *p = (char *)msg; *p; p++)
-      if (*p == '\n')
-        *p = ' ';
-    int n = snprintf(buf + used, len - used, "%s[%s] %s", used ? "; " : "",
-                     (char *)st, (char *)msg);
-    if (n < 0)
-      break;
-    used += (size_t)n;
-    if (used >= len)
-      used = len - 1;
-    if (states != NULL && sused + 7 < slen) {
-      n = snprintf(states + sused, slen - sused, "%s%s", sused ? " " : "",
-                   (char *)st);
-      if (n > 0)
-        sused += (size_t)n;
-    }
+    int n = snprintf(states + used, slen - used, "%s%s", used ? " " : "",
+                     (char *)st);
+    if (n > 0)
+      used += (size_t)n;
   }
+}
+
+/* Runs `sql`; with `out`, reads the first column of the first row. */
+static bool run(SQLHDBC dbc, const char *sql, long *out, char *why,
+                size_t len) {
+  return odbctest_query(dbc, sql, out, out != NULL, NULL, why, len);
 }
 
 /* Connects with `cs` plus UID and PWD (either may be NULL). Returns the
@@ -100,43 +82,11 @@ static SQLHDBC connect_cs(const char *cs, const char *uid, const char *pwd,
   char full[2048];
   snprintf(full, sizeof full, "%s%s%s%s%s%s", cs, uid ? ";UID=" : "",
            uid ? uid : "", pwd ? ";PWD={" : "", pwd ? pwd : "", pwd ? "}" : "");
-  SQLHDBC dbc = SQL_NULL_HDBC;
-  SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
-  SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)full, SQL_NTS, NULL, 0,
-                                  NULL, SQL_DRIVER_NOPROMPT);
-  if (!SQL_SUCCEEDED(rc)) {
-    diag(SQL_HANDLE_DBC, dbc, why, len, NULL, 0);
-    SQLFreeHandle(SQL_HANDLE_DBC, dbc);
+  SQLHDBC dbc = odbctest_connect(env, full, why, len);
+  if (dbc == NULL)
     return NULL;
-  }
   why[0] = '\0';
   return dbc;
-}
-
-static void disconnect(SQLHDBC dbc) {
-  SQLDisconnect(dbc);
-  SQLFreeHandle(SQL_HANDLE_DBC, dbc);
-}
-
-/* Runs `sql`; with `out`, reads the first column of the first row. */
-static bool run(SQLHDBC dbc, const char *sql, long *out, char *why,
-                size_t len) {
-  SQLHSTMT st = SQL_NULL_HSTMT;
-  SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st);
-  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-  if (out != NULL && SQL_SUCCEEDED(rc))
-    rc = SQLFetch(st);
-  SQLBIGINT v = 0;
-  SQLLEN ind = 0;
-  if (out != NULL && SQL_SUCCEEDED(rc))
-    rc = SQLGetData(st, 1, SQL_C_SBIGINT, &v, 0, &ind);
-  bool ok = SQL_SUCCEEDED(rc) || (out == NULL && rc == SQL_NO_DATA);
-  if (!ok)
-    diag(SQL_HANDLE_STMT, st, why, len, NULL, 0);
-  else if (out != NULL)
-    *out = (long)v;
-  SQLFreeHandle(SQL_HANDLE_STMT, st);
-  return ok;
 }
 
 /* Runs `sql` on a new ADMIN connection; -1 on error (printed). */
@@ -152,7 +102,7 @@ static long admin(const char *cs, const char *sql, bool want_number) {
     fail("admin: %s: %s", sql, why);
     v = -1;
   }
-  disconnect(dbc);
+  odbctest_disconnect(dbc);
   return v;
 }
 
@@ -173,7 +123,7 @@ static bool reaches_data(const char *cs, const char *uid, const char *pwd,
     return false;
   long v = 0;
   bool ok = run(dbc, "SELECT 42", &v, why, len) && v == 42;
-  disconnect(dbc);
+  odbctest_disconnect(dbc);
   return ok;
 }
 
@@ -227,21 +177,21 @@ static int run_reauth(char **a) {
     fail("pooled login with the new password: %s", why);
   long before = admin(adm, sessions, true);
   admin(adm, lock, false);
-  double t_lock = now_s();
+  double t_lock = odbctest_now();
   double refused_after = -1;
   int served_after_interval = 0;
-  while (now_s() - t_lock < (double)interval / 1000.0 * 3 + 2) {
+  while (odbctest_now() - t_lock < (double)interval / 1000.0 * 3 + 2) {
     bool ok = reaches_data(pooled, uid, pw2, why, sizeof why);
-    double t = now_s() - t_lock;
+    double t = odbctest_now() - t_lock;
     if (!ok) {
       refused_after = t;
       break;
     }
     if (t * 1000.0 > (double)interval + 200)
       served_after_interval++;
-    sleep_ms(50);
+    odbctest_sleep_ms(50);
   }
-  sleep_ms(300);
+  odbctest_sleep_ms(300);
   long after = admin(adm, sessions, true);
   printf("login revoked: pooled sessions %ld; first refusal through "
          "odbcpool after %.2f s (reauth_interval %.2f s): %s; sessions of "
@@ -249,7 +199,7 @@ static int run_reauth(char **a) {
          before, refused_after, (double)interval / 1000.0, why, after);
   if (refused_after < 0)
     fail("the revoked login still reached data %.1f s after the revocation",
-         now_s() - t_lock);
+         odbctest_now() - t_lock);
   else if (refused_after * 1000.0 > (double)interval + 1000)
     fail("the revoked login reached data for %.2f s, expected at most "
          "reauth_interval (%.2f s) and a second",
@@ -277,13 +227,13 @@ static bool sqlconnect(const char *dsn, const char *uid, const char *pwd,
   SQLRETURN rc = SQLConnect(dbc, (SQLCHAR *)dsn, SQL_NTS, (SQLCHAR *)uid,
                             SQL_NTS, (SQLCHAR *)pwd, SQL_NTS);
   if (!SQL_SUCCEEDED(rc)) {
-    diag(SQL_HANDLE_DBC, dbc, why, len, NULL, 0);
+    odbctest_diag(SQL_HANDLE_DBC, dbc, NULL, why, len);
     SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     return false;
   }
   long v = 0;
   bool ok = run(dbc, "SELECT 42", &v, why, len) && v == 42;
-  disconnect(dbc);
+  odbctest_disconnect(dbc);
   return ok;
 }
 
@@ -332,13 +282,14 @@ static bool attr_after_connect(const char *cs, const struct attr_case *ac,
   SQLRETURN rc =
       SQLSetConnectAttr(dbc, ac->attr, (SQLPOINTER)(uintptr_t)ac->value, 0);
   if (!SQL_SUCCEEDED(rc)) {
-    diag(SQL_HANDLE_DBC, dbc, why, len, NULL, 0);
+    odbctest_diag(SQL_HANDLE_DBC, dbc, NULL, why, len);
     SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     return false;
   }
   *connect_rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0,
                                  NULL, SQL_DRIVER_NOPROMPT);
-  diag(SQL_HANDLE_DBC, dbc, why, len, states, slen);
+  odbctest_diag(SQL_HANDLE_DBC, dbc, NULL, why, len);
+  diag_states(dbc, states, slen);
   if (!SQL_SUCCEEDED(*connect_rc)) {
     SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     return false;
@@ -346,7 +297,7 @@ static bool attr_after_connect(const char *cs, const struct attr_case *ac,
   SQLULEN v = 0;
   rc = SQLGetConnectAttr(dbc, ac->attr, &v, sizeof v, NULL);
   *got = SQL_SUCCEEDED(rc) ? v : (SQLULEN)-1;
-  disconnect(dbc);
+  odbctest_disconnect(dbc);
   return true;
 }
 
@@ -363,7 +314,7 @@ static int run_preattrs(char **a) {
   if (plain == NULL)
     fail("plain connect through odbcpool: %s", why);
   else
-    disconnect(plain);
+    odbctest_disconnect(plain);
   const struct attr_case cases[] = {
       {"SQL_ATTR_LOGIN_TIMEOUT", SQL_ATTR_LOGIN_TIMEOUT, 7},
       {"SQL_ATTR_PACKET_SIZE", SQL_ATTR_PACKET_SIZE, 65536},
@@ -413,8 +364,8 @@ static int run_preattrs(char **a) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env);
-  SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+  env = odbctest_alloc_env();
+  odbctest_diag_flags = 0; /* an empty `why` when there is no record */
   int rc = 2;
   if (argc == 9 && strcmp(argv[1], "reauth") == 0)
     rc = run_reauth(argv + 2);

@@ -56,6 +56,8 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include "odbctest.h"
+
 #define PROG "client_threads"
 #define UNI "Zo\xc3\xab M\xc3\xbcller \xe5\x8c\x97\xe4\xba\xac \xf0\x9f\x98\x80"
 /* sqlite3odbc 0.9998 mangles characters outside the BMP in SQL text
@@ -101,34 +103,6 @@ static void failf(const char *fmt, ...) {
   pthread_mutex_unlock(&out_lock);
 }
 
-/* "[SQLSTATE] message; ..." of every diagnostic record of a handle, with
- * the driver manager's "[unixODBC]" left out. */
-static void diag(SQLSMALLINT type, SQLHANDLE h, char *buf, size_t len) {
-  size_t used = 0;
-  buf[0] = '\0';
-  for (SQLSMALLINT i = 1; used + 1 < len; i++) {
-    SQLCHAR state[6] = "", msg[1024] = "";
-    SQLINTEGER native = 0;
-    SQLSMALLINT mlen = 0;
-    if (!SQL_SUCCEEDED(
-            SQLGetDiagRec(type, h, i, state, &native, msg, sizeof msg, &mlen)))
-      break;
-    char *m = (char *)msg, *p;
-    while ((p = strstr(m, "[unixODBC]")) != NULL)
-      memmove(p, p + 10, strlen(p + 10) + 1);
-    for (p = m; *p; p++) /* one failure a line */
-      if (*p == '\n')
-        *p = ' ';
-    int n = snprintf(buf + used, len - used, "%s[%s] %s", used ? "; " : "",
-                     (char *)state, m);
-    if (n < 0)
-      break;
-    used += (size_t)n;
-  }
-  if (buf[0] == '\0')
-    snprintf(buf, len, "(no diagnostic record)");
-}
-
 /* What one request is doing, for failure messages. */
 struct req {
   const char *mode; /* "direct" or "pooled" */
@@ -158,7 +132,7 @@ static bool ok(struct req *r, SQLRETURN rc, SQLSMALLINT type, SQLHANDLE h,
   if (SQL_SUCCEEDED(rc))
     return true;
   char d[2048];
-  diag(type, h, d, sizeof d);
+  odbctest_diag(type, h, NULL, d, sizeof d);
   req_fail(r, "%s: expected success, got rc %d: %s", what, (int)rc, d);
   return false;
 }
@@ -410,7 +384,7 @@ static void error_of(struct req *r, const char *sql, char *state, size_t slen,
     SQLGetDiagRec(SQL_HANDLE_STMT, st, 1, s, &native, NULL, 0, &l);
     snprintf(state, slen, "%s", (char *)s);
     if (msg)
-      diag(SQL_HANDLE_STMT, st, msg, mlen);
+      odbctest_diag(SQL_HANDLE_STMT, st, NULL, msg, mlen);
   }
   stmt_free(st);
 }
@@ -419,7 +393,7 @@ static SQLRETURN connect_cs(struct req *r, const char *cs) {
   SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_DBC, env, &r->dbc);
   if (!SQL_SUCCEEDED(rc)) {
     char d[1024];
-    diag(SQL_HANDLE_ENV, env, d, sizeof d);
+    odbctest_diag(SQL_HANDLE_ENV, env, NULL, d, sizeof d);
     req_fail(r, "SQLAllocHandle(DBC): %s", d);
     r->dbc = SQL_NULL_HDBC;
     return rc;
@@ -428,7 +402,7 @@ static SQLRETURN connect_cs(struct req *r, const char *cs) {
                         SQL_DRIVER_NOPROMPT);
   if (!SQL_SUCCEEDED(rc)) {
     char d[2048];
-    diag(SQL_HANDLE_DBC, r->dbc, d, sizeof d);
+    odbctest_diag(SQL_HANDLE_DBC, r->dbc, NULL, d, sizeof d);
     req_fail(r, "SQLDriverConnect(%s): %s", cs, d);
     SQLFreeHandle(SQL_HANDLE_DBC, r->dbc);
     r->dbc = SQL_NULL_HDBC;
@@ -1139,55 +1113,18 @@ static void *thread_main(void *arg) {
  * counts min_borrows borrows (written at most once a second). */
 static void read_stats(long min_borrows, long *borrows, long *connects,
                        long *reset_failures, char *path, size_t plen) {
-  size_t o = 0;
-  for (const char *c = stats_pattern; *c && o + 24 < plen; c++) {
-    if (c[0] == '%' && c[1] == 'p') {
-      o += (size_t)snprintf(path + o, plen - o, "%ld", (long)getpid());
-      c++;
-    } else {
-      path[o++] = *c;
-    }
-  }
-  path[o] = '\0';
+  odbctest_stats_path(stats_pattern, path, plen);
   for (int tries = 0; tries < 31; tries++) {
-    *borrows = *connects = *reset_failures = -1;
-    FILE *f = fopen(path, "r");
-    if (f != NULL) {
-      char line[512];
-      *borrows = *connects = *reset_failures = 0;
-      while (fgets(line, sizeof line, f)) {
-        char *sp = strrchr(line, ' ');
-        if (line[0] == '#' || sp == NULL)
-          continue;
-        long v = strtol(sp + 1, NULL, 10);
-        if (strncmp(line, "odbcpool_borrows_total{", 23) == 0)
-          *borrows += v;
-        else if (strncmp(line, "odbcpool_connects_total{", 24) == 0)
-          *connects += v;
-        else if (strncmp(line, "odbcpool_reset_failures_total{", 30) == 0)
-          *reset_failures += v;
-      }
-      fclose(f);
-    }
+    *borrows = odbctest_stats_sum(path, "odbcpool_borrows_total");
+    *connects = odbctest_stats_sum(path, "odbcpool_connects_total");
+    *reset_failures = odbctest_stats_sum(path, "odbcpool_reset_failures_total");
     if (*borrows >= min_borrows)
       return;
-    struct timespec ts = {0, 100 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    odbctest_sleep_ms(100);
   }
 }
 
 /* ------------------------------------------------------------ main */
-
-static long env_long(const char *name, long def) {
-  const char *v = getenv(name);
-  return v && *v ? strtol(v, NULL, 10) : def;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv) {
   if (argc != 5 ||
@@ -1197,14 +1134,15 @@ int main(int argc, char **argv) {
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
+  odbctest_diag_flags |= ODBCTEST_DIAG_NO_DM;
   is_pg = strcmp(argv[1], "pg") == 0;
   direct_cs = argv[2];
   pooled_cs = argv[3];
   stats_pattern = argv[4];
-  nthreads = env_long("CLIENT_THREADS", nthreads);
-  iterations = env_long("CLIENT_ITERATIONS", iterations);
-  quick = env_long("CLIENT_QUICK", quick);
-  max_connects = env_long("CLIENT_MAX_CONNECTS", max_connects);
+  nthreads = odbctest_env_long("CLIENT_THREADS", nthreads);
+  iterations = odbctest_env_long("CLIENT_ITERATIONS", iterations);
+  quick = odbctest_env_long("CLIENT_QUICK", quick);
+  max_connects = odbctest_env_long("CLIENT_MAX_CONNECTS", max_connects);
   if (nthreads < 1 || nthreads > 256 || iterations < 1 || quick < 0) {
     fprintf(stderr, PROG ": bad CLIENT_THREADS/ITERATIONS/QUICK\n");
     return 2;
@@ -1223,9 +1161,7 @@ int main(int argc, char **argv) {
   for (size_t k = 0; k < long_blob_len; k++)
     long_blob[k] = (unsigned char)(k * 7 % 256);
 
-  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)) ||
-      !SQL_SUCCEEDED(SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
-                                   (SQLPOINTER)SQL_OV_ODBC3, 0))) {
+  if ((env = odbctest_alloc_env()) == SQL_NULL_HENV) {
     fprintf(stderr, PROG ": cannot allocate the ODBC environment\n");
     return 1;
   }
@@ -1246,7 +1182,7 @@ int main(int argc, char **argv) {
 
   /* The reference: the suite through the direct DSN, then the SQLSTATE of
    * reading a temp table that does not exist. */
-  double t0 = now_s();
+  double t0 = odbctest_now();
   struct req ref = {.mode = "direct"};
   if (SQL_SUCCEEDED(connect_cs(&ref, direct_cs))) {
     suite(&ref);
@@ -1260,8 +1196,8 @@ int main(int argc, char **argv) {
     disconnect(&probe);
   }
   reference = ref.rec ? ref.rec : strdup("");
-  double t_direct = now_s() - t0;
-  if (env_long("CLIENT_VERBOSE", 0))
+  double t_direct = odbctest_now() - t0;
+  if (odbctest_env_long("CLIENT_VERBOSE", 0))
     printf("%ssession=%s\n", reference, session_reference);
   if (ref.failed || probe.failed || strcmp(probe_error, "no error") == 0) {
     failf("the direct reference run failed (probe: %s); not going on",
@@ -1270,7 +1206,7 @@ int main(int argc, char **argv) {
   }
 
   /* The pooled requests, nthreads at a time. */
-  t0 = now_s();
+  t0 = odbctest_now();
   pthread_t *th = calloc((size_t)nthreads, sizeof *th);
   if (th == NULL)
     return 1;
@@ -1282,7 +1218,7 @@ int main(int argc, char **argv) {
   for (long t = 0; t < nthreads; t++)
     pthread_join(th[t], NULL);
   free(th);
-  double t_pooled = now_s() - t0;
+  double t_pooled = odbctest_now() - t0;
 
   long borrows, connects, reset_failures;
   char path[1100];

@@ -37,25 +37,17 @@
 # leaks and memory errors fail; CLIENT_VALGRIND_ITERATIONS, default 2).
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 module=$top_builddir/.libs/odbcpool_driver.so
-[ -f "$module" ] || fail "$module not built (make builds it)"
+need_built "$module"
 for f in data/reset/sqlite.sql data/reset/postgresql.sql; do
 	[ -r "$top_srcdir/$f" ] || fail "$top_srcdir/$f not found"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-cl.XXXXXX") || fail "mktemp failed"
-if [ -n "${ODBCPOOL_CLIENTS_KEEP:-}" ]; then
-	echo "clients.sh: keeping $tmp"
-else
-	at_exit "rm -rf '$tmp'"
-fi
+test_tmpdir cl ODBCPOOL_CLIENTS_KEEP
 # As root the server runs as another user, who must reach $tmp/pg.
 chmod 0711 "$tmp"
 mkdir -p "$tmp/stats" "$tmp/log" || fail "cannot create $tmp/stats"
@@ -69,14 +61,7 @@ export LC_ALL=C.UTF-8
 unset LANGUAGE
 
 odbc_env_init "$tmp/odbc"
-{
-	echo "[ODBCPool]"
-	echo "Description = odbcpool pooling driver (build tree)"
-	echo "Driver = $module"
-	echo "; levels 3 deadlock when the driver calls back into the DM"
-	echo "Threading = 0"
-	echo
-} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+odbc_add_pool_driver "$module"
 
 # ------------------------------------------------------------ results
 
@@ -115,41 +100,19 @@ if [[ " $want_dbs " == *" sqlite "* ]]; then
 		absent all sqlite "SQLite ODBC driver (libsqlite3odbc.so) not found"
 	else
 		odbc_add_sqlite_dsn real_sqlite "$tmp/clients.db"
-		odbc_add_dsn pooled_sqlite ODBCPool TargetDSN=real_sqlite \
-			"PoolConfig=$tmp/pool.ini"
+		odbc_add_pooled_dsn pooled_sqlite real_sqlite "$tmp/pool.ini"
 		dbs+=(sqlite)
 	fi
 fi
-
-# pg_missing: why PostgreSQL cannot be used (empty: it can).
-pg_missing() {
-	if [ -z "$PSQLODBCW" ] || [ ! -f "$PSQLODBCW" ]; then
-		echo "psqlODBC (psqlodbcw.so) not found${PSQLODBCW:+: $PSQLODBCW}"
-	elif [ -n "${PG_BINDIR:-}" ] && [ ! -x "$PG_BINDIR/initdb" ]; then
-		echo "no initdb in PG_BINDIR=$PG_BINDIR"
-	elif [ -z "${PG_BINDIR:-}" ] &&
-		! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null &&
-		! command -v initdb >/dev/null 2>&1; then
-		echo "PostgreSQL server (initdb) not installed"
-	elif ! command -v openssl >/dev/null 2>&1; then
-		echo "openssl not found (the test server makes a certificate)"
-	elif [ "$(id -u)" -eq 0 ] && ! command -v runuser >/dev/null 2>&1; then
-		echo "runuser not found (as root the server runs as another user)"
-	fi
-}
 
 if [[ " $want_dbs " == *" pg "* ]]; then
 	why=$(pg_missing)
 	if [ -n "$why" ]; then
 		absent all pg "$why"
 	else
-		start=$SECONDS
 		pg_start "$tmp/pg" # stopped (by pid) at exit
-		echo "clients.sh: PostgreSQL on 127.0.0.1:$PG_PORT (started in" \
-			"$((SECONDS - start)) s)"
 		odbc_add_pg_dsn real_pg "$PG_PORT"
-		odbc_add_dsn pooled_pg ODBCPool TargetDSN=real_pg \
-			"PoolConfig=$tmp/pool.ini"
+		odbc_add_pooled_dsn pooled_pg real_pg "$tmp/pool.ini"
 		dbs+=(pg)
 	fi
 fi
@@ -157,17 +120,8 @@ fi
 # ------------------------------------------------------------ pool config
 
 # Residue the resets must have erased (as in sqlite.sh, postgresql.sh).
-verify_sqlite="SELECT name FROM sqlite_temp_master"
-verify_sqlite+=" UNION ALL SELECT name FROM pragma_database_list"
-verify_sqlite+=" WHERE name NOT IN ('main', 'temp')"
-verify_pg="SELECT 'temp' FROM pg_class WHERE relpersistence = 't'"
-verify_pg+=" AND relnamespace = pg_my_temp_schema()"
-verify_pg+=" UNION ALL SELECT 'cursor' FROM pg_cursors"
-verify_pg+=" UNION ALL SELECT 'prepared' FROM pg_prepared_statements"
-verify_pg+=" UNION ALL SELECT 'listen' FROM pg_listening_channels()"
-verify_pg+=" UNION ALL SELECT 'lock' FROM pg_locks WHERE locktype = 'advisory'"
-verify_pg+=" AND pid = pg_backend_pid()"
-verify_pg+=" UNION ALL SELECT 'role' WHERE current_user <> session_user"
+verify_sqlite=$(sqlite_verify_query)
+verify_pg=$(pg_verify_query)
 
 # write_pool_config FILE MAX_CONNECTIONS STATS_FILE
 write_pool_config() {

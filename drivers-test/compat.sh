@@ -36,21 +36,15 @@
 # (default "sqlite pg mariadb"), ODBCPOOL_REQUIRE_ALL.
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 module=$top_builddir/.libs/odbcpool_driver.so
 client=$top_builddir/drivers-test/client_module
-for f in "$module" "$client"; do
-	[ -f "$f" ] || fail "$f not built (make check builds it)"
-done
+need_built "$module" "$client"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-co.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir co
 # As root the servers run as another user, who must reach $tmp/pg.
 chmod 0711 "$tmp"
 mkdir -m 0700 "$tmp/log" || fail "cannot create $tmp/log"
@@ -58,12 +52,7 @@ mkdir -m 0700 "$tmp/log" || fail "cannot create $tmp/log"
 unset ODBCPOOL_LOG
 
 odbc_env_init "$tmp/odbc"
-{
-	echo "[ODBCPool]"
-	echo "Driver = $module"
-	echo "Threading = 0"
-	echo
-} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+odbc_add_pool_driver "$module"
 
 nfail=0
 nskip=0
@@ -84,7 +73,7 @@ absent() { # absent NAME REASON
 
 # pooled NAME TARGET [POOL_CONFIG]: an odbcpool DSN in front of TARGET.
 pooled() {
-	odbc_add_dsn "$1" ODBCPool "TargetDSN=$2" "PoolConfig=${3:-$tmp/pool.ini}"
+	odbc_add_pooled_dsn "$1" "$2" "${3:-$tmp/pool.ini}"
 }
 
 cat >"$tmp/pool.ini" <<EOF || fail "cannot write pool.ini"
@@ -109,11 +98,9 @@ if [[ " $want " == *" sqlite "* ]]; then
 	fi
 fi
 if [[ " $want " == *" pg "* ]]; then
-	if [ -z "$PSQLODBCW" ]; then
-		absent pg "psqlODBC (psqlodbcw.so) not found"
-	elif ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null &&
-		[ -z "${PG_BINDIR:-}" ] && ! command -v initdb >/dev/null 2>&1; then
-		absent pg "PostgreSQL server (initdb) not installed"
+	why=$(pg_missing)
+	if [ -n "$why" ]; then
+		absent pg "$why"
 	else
 		pg_start "$tmp/pg"
 		odbc_add_pg_dsn real_pg "$PG_PORT"
@@ -122,11 +109,9 @@ if [[ " $want " == *" pg "* ]]; then
 	fi
 fi
 if [[ " $want " == *" mariadb "* ]]; then
-	if [ -z "$MAODBC" ]; then
-		absent mariadb "MariaDB Connector/ODBC (libmaodbc.so) not found"
-	elif ! command -v mariadbd >/dev/null 2>&1 &&
-		[ ! -x /usr/sbin/mariadbd ] && [ -z "${MARIADBD:-}" ]; then
-		absent mariadb "MariaDB server (mariadbd) not installed"
+	why=$(mariadb_missing)
+	if [ -n "$why" ]; then
+		absent mariadb "$why"
 	else
 		mariadb_start "$tmp/my"
 		odbc_add_mariadb_dsn real_mariadb "$MARIADB_PORT"

@@ -26,11 +26,8 @@
 # directory and print its path).
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 # ------------------------------------------------------ server control
 
@@ -125,38 +122,20 @@ esac
 prog=$top_builddir/drivers-test/check_faults
 load=$top_builddir/drivers-test/load_driver
 module=$top_builddir/.libs/odbcpool_driver.so
-for f in "$prog" "$load"; do
-	[ -x "$f" ] || fail "$f not built (make check builds it)"
-done
-[ -f "$module" ] || fail "$module not built (make builds it)"
+need_built "$prog" "$load" "$module"
 need_cmd timeout
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-flt.XXXXXX") || fail "mktemp failed"
-if [ -n "${ODBCPOOL_FAULTS_KEEP:-}" ]; then
-	echo "faults.sh: keeping $tmp"
-else
-	at_exit "rm -rf '$tmp'"
-fi
+test_tmpdir flt ODBCPOOL_FAULTS_KEEP
 # As root the server runs as another user, who must reach $tmp/pg.
 chmod 0711 "$tmp"
 mkdir -p "$tmp/stats" || fail "cannot create $tmp/stats"
 
 odbc_env_init "$tmp/odbc"
-[ -n "$PSQLODBCW" ] || skip "psqlODBC (psqlodbcw.so) not found"
-{
-	echo "[ODBCPool]"
-	echo "Description = odbcpool pooling driver (build tree)"
-	echo "Driver = $module"
-	echo "; levels 3 deadlock when the driver calls back into the DM"
-	echo "Threading = 0"
-	echo
-} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+need_drivers pg
+odbc_add_pool_driver "$module"
 
-start=$SECONDS
 pg_start "$tmp/pg" # skips when no server binaries; stopped (by pid) at exit
 at_exit exit_guard # runs before pg_stop (registered later)
-echo "faults.sh: PostgreSQL on 127.0.0.1:$PG_PORT (started in" \
-	"$((SECONDS - start)) s)"
 
 # Every pooled DSN bounds its connects: a hung server must not hold a
 # borrower forever (the pool itself does not bound the connect).
@@ -167,18 +146,10 @@ done
 # The superuser, over TCP (trust for every role but odbcpool).
 odbc_add_pg_dsn pg_super "$PG_PORT" Username=postgres Password= \
 	"pqopt=connect_timeout=5"
-odbc_add_dsn pooled_pg ODBCPool TargetDSN=real_pg \
-	"PoolConfig=$tmp/pool-load.ini"
+odbc_add_pooled_dsn pooled_pg real_pg "$tmp/pool-load.ini"
 
 # Residue the resets must have erased (as in postgresql.sh).
-verify="SELECT 'temp' FROM pg_class WHERE relpersistence = 't'"
-verify+=" AND relnamespace = pg_my_temp_schema()"
-verify+=" UNION ALL SELECT 'cursor' FROM pg_cursors"
-verify+=" UNION ALL SELECT 'prepared' FROM pg_prepared_statements"
-verify+=" UNION ALL SELECT 'listen' FROM pg_listening_channels()"
-verify+=" UNION ALL SELECT 'lock' FROM pg_locks WHERE locktype = 'advisory'"
-verify+=" AND pid = pg_backend_pid()"
-verify+=" UNION ALL SELECT 'role' WHERE current_user <> session_user"
+verify=$(pg_verify_query)
 
 cat >"$tmp/pool.ini" <<EOF || fail "cannot write $tmp/pool.ini"
 ; written by drivers-test/faults.sh

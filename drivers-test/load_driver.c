@@ -39,6 +39,8 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include "odbctest.h"
+
 #define PROG "load_driver"
 #define DATUM "Erika Mustermann"
 
@@ -66,81 +68,6 @@ static void failf(const char *fmt, ...) {
   pthread_mutex_unlock(&lock);
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static void diag_text(SQLSMALLINT type, SQLHANDLE h, char *buf, size_t len) {
-  size_t used = 0;
-  buf[0] = '\0';
-  for (SQLSMALLINT i = 1; used + 1 < len; i++) {
-    SQLCHAR st[6] = "", msg[512] = "";
-    SQLINTEGER native = 0;
-    SQLSMALLINT mlen = 0;
-    if (!SQL_SUCCEEDED(
-            SQLGetDiagRec(type, h, i, st, &native, msg, sizeof msg, &mlen)))
-      break;
-    for (char *p = (char *)msg; *p; p++)
-      if (*p == '\n')
-        *p = ' ';
-    int n = snprintf(buf + used, len - used, "%s[%s] %s", used ? "; " : "",
-                     (char *)st, (char *)msg);
-    if (n < 0)
-      break;
-    used += (size_t)n;
-  }
-  if (buf[0] == '\0')
-    snprintf(buf, len, "(no diagnostics)");
-}
-
-static SQLHDBC connect_cs(const char *cs, char *why, size_t len) {
-  SQLHDBC dbc = SQL_NULL_HDBC;
-  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc))) {
-    snprintf(why, len, "SQLAllocHandle(DBC) failed");
-    return NULL;
-  }
-  SQLRETURN rc = SQLDriverConnect(dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0,
-                                  NULL, SQL_DRIVER_NOPROMPT);
-  if (!SQL_SUCCEEDED(rc)) {
-    diag_text(SQL_HANDLE_DBC, dbc, why, len);
-    SQLFreeHandle(SQL_HANDLE_DBC, dbc);
-    return NULL;
-  }
-  return dbc;
-}
-
-/* Runs `sql`; with `out`, reads up to `n` integer columns of the first
- * row. */
-static bool query(SQLHDBC dbc, const char *sql, long *out, int n, char *why,
-                  size_t len) {
-  SQLHSTMT st = SQL_NULL_HSTMT;
-  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &st))) {
-    diag_text(SQL_HANDLE_DBC, dbc, why, len);
-    return false;
-  }
-  SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
-  if (n > 0 && SQL_SUCCEEDED(rc))
-    rc = SQLFetch(st);
-  for (int i = 0; i < n && SQL_SUCCEEDED(rc); i++) {
-    SQLBIGINT v = 0;
-    SQLLEN ind = 0;
-    rc = SQLGetData(st, (SQLUSMALLINT)(i + 1), SQL_C_SBIGINT, &v, 0, &ind);
-    out[i] = ind == SQL_NULL_DATA ? -1 : (long)v;
-  }
-  bool ok = SQL_SUCCEEDED(rc) || (n == 0 && rc == SQL_NO_DATA);
-  if (!ok)
-    diag_text(SQL_HANDLE_STMT, st, why, len);
-  SQLFreeHandle(SQL_HANDLE_STMT, st);
-  return ok;
-}
-
 /* ------------------------------------------------------------ load */
 
 #define MAX_PIDS 256
@@ -160,7 +87,7 @@ static void note_pid(long pid) {
 /* One request; false (after reporting) if anything failed. */
 static bool request(int tid, long n) {
   char why[1024], sql[256];
-  SQLHDBC dbc = connect_cs(pooled_cs, why, sizeof why);
+  SQLHDBC dbc = odbctest_connect(env, pooled_cs, why, sizeof why);
   if (dbc == NULL) {
     failf("thread %d request %ld: connect: %s", tid, n, why);
     return false;
@@ -168,12 +95,13 @@ static bool request(int tid, long n) {
   bool ok = false;
   long v[3];
   /* Nothing from anyone before: no temp relation, no load_probe. */
-  if (!query(dbc,
-             "SELECT (SELECT count(*) FROM pg_class WHERE relpersistence = "
-             "'t' AND relnamespace = pg_my_temp_schema()), "
-             "(to_regclass('load_probe') IS NOT NULL)::int, "
-             "pg_backend_pid()",
-             v, 3, why, sizeof why)) {
+  if (!odbctest_query(
+          dbc,
+          "SELECT (SELECT count(*) FROM pg_class WHERE relpersistence = "
+          "'t' AND relnamespace = pg_my_temp_schema()), "
+          "(to_regclass('load_probe') IS NOT NULL)::int, "
+          "pg_backend_pid()",
+          v, 3, NULL, why, sizeof why)) {
     failf("thread %d request %ld: residue check: %s", tid, n, why);
     goto out;
   }
@@ -186,23 +114,23 @@ static bool request(int tid, long n) {
           "load_probe %s, backend %ld",
           tid, n, v[0], v[1] ? "visible" : "absent", v[2]);
   }
-  if (!query(dbc,
-             "CREATE TEMP TABLE load_probe (name text NOT NULL, "
-             "thread int NOT NULL, req int NOT NULL)",
-             NULL, 0, why, sizeof why)) {
+  if (!odbctest_query(dbc,
+                      "CREATE TEMP TABLE load_probe (name text NOT NULL, "
+                      "thread int NOT NULL, req int NOT NULL)",
+                      NULL, 0, NULL, why, sizeof why)) {
     failf("thread %d request %ld: create: %s", tid, n, why);
     goto out;
   }
   snprintf(sql, sizeof sql,
            "INSERT INTO load_probe VALUES ('" DATUM "', %d, %ld)", tid, n);
-  if (!query(dbc, sql, NULL, 0, why, sizeof why)) {
+  if (!odbctest_query(dbc, sql, NULL, 0, NULL, why, sizeof why)) {
     failf("thread %d request %ld: insert: %s", tid, n, why);
     goto out;
   }
-  if (!query(dbc,
-             "SELECT count(*), min(thread), min(req) FROM load_probe "
-             "WHERE name = '" DATUM "'",
-             v, 3, why, sizeof why)) {
+  if (!odbctest_query(dbc,
+                      "SELECT count(*), min(thread), min(req) FROM load_probe "
+                      "WHERE name = '" DATUM "'",
+                      v, 3, NULL, why, sizeof why)) {
     failf("thread %d request %ld: select: %s", tid, n, why);
     goto out;
   }
@@ -218,7 +146,7 @@ static bool request(int tid, long n) {
   ok = true;
 out:
   if (!SQL_SUCCEEDED(SQLDisconnect(dbc))) {
-    diag_text(SQL_HANDLE_DBC, dbc, why, sizeof why);
+    odbctest_diag(SQL_HANDLE_DBC, dbc, NULL, why, sizeof why);
     failf("thread %d request %ld: disconnect: %s", tid, n, why);
     ok = false;
   }
@@ -229,7 +157,7 @@ out:
 static void *thread_main(void *arg) {
   int tid = (int)(intptr_t)arg;
   long n = 0, ok = 0, bad = 0;
-  while (!stop_load && now_s() < deadline) {
+  while (!stop_load && odbctest_now() < deadline) {
     if (request(tid, n++))
       ok++;
     else
@@ -248,14 +176,14 @@ static void *sampler_main(void *arg) {
   char why[1024], sql[256];
   snprintf(sql, sizeof sql,
            "SELECT count(*) FROM pg_stat_activity WHERE usename = '%s'", user);
-  SQLHDBC dbc = connect_cs(super_cs, why, sizeof why);
+  SQLHDBC dbc = odbctest_connect(env, super_cs, why, sizeof why);
   if (dbc == NULL) {
     failf("sampler: connect: %s", why);
     return NULL;
   }
   while (!stop_sampler) {
     long v = -1;
-    if (!query(dbc, sql, &v, 1, why, sizeof why)) {
+    if (!odbctest_query(dbc, sql, &v, 1, NULL, why, sizeof why)) {
       failf("sampler: %s", why);
       sample_errors++;
     } else {
@@ -268,7 +196,7 @@ static void *sampler_main(void *arg) {
               user, max_connections);
       }
     }
-    sleep_ms(100);
+    odbctest_sleep_ms(100);
   }
   SQLDisconnect(dbc);
   SQLFreeHandle(SQL_HANDLE_DBC, dbc);
@@ -276,43 +204,6 @@ static void *sampler_main(void *arg) {
 }
 
 /* ------------------------------------------------------------ stats */
-
-/* Sums counter `name` over the stats_file's lines. */
-static long stat_of(const char *path, const char *name) {
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    return -1;
-  char line[512];
-  long sum = 0;
-  size_t len = strlen(name);
-  while (fgets(line, sizeof line, f)) {
-    char *sp = strrchr(line, ' ');
-    if (line[0] == '#' || sp == NULL)
-      continue;
-    if (strncmp(line, name, len) == 0 && line[len] == '{')
-      sum += strtol(sp + 1, NULL, 10);
-  }
-  fclose(f);
-  return sum;
-}
-
-static void stats_path(char *path, size_t plen) {
-  size_t o = 0;
-  for (const char *c = stats_pattern; *c && o + 24 < plen; c++) {
-    if (c[0] == '%' && c[1] == 'p') {
-      o += (size_t)snprintf(path + o, plen - o, "%ld", (long)getpid());
-      c++;
-    } else {
-      path[o++] = *c;
-    }
-  }
-  path[o] = '\0';
-}
-
-static long env_long(const char *name, long def) {
-  const char *v = getenv(name);
-  return v && *v ? strtol(v, NULL, 10) : def;
-}
 
 int main(int argc, char **argv) {
   if (argc != 4) {
@@ -324,18 +215,16 @@ int main(int argc, char **argv) {
   pooled_cs = argv[1];
   super_cs = argv[2];
   stats_pattern = argv[3];
-  nthreads = env_long("LOAD_THREADS", nthreads);
-  seconds = env_long("LOAD_SECONDS", seconds);
-  max_connections = env_long("LOAD_MAX_CONNECTIONS", max_connections);
+  nthreads = odbctest_env_long("LOAD_THREADS", nthreads);
+  seconds = odbctest_env_long("LOAD_SECONDS", seconds);
+  max_connections = odbctest_env_long("LOAD_MAX_CONNECTIONS", max_connections);
   if (getenv("LOAD_USER") && *getenv("LOAD_USER"))
     user = getenv("LOAD_USER");
   if (nthreads < 1 || nthreads > 1024 || seconds < 1 || max_connections < 1) {
     fprintf(stderr, PROG ": bad LOAD_THREADS/SECONDS/MAX_CONNECTIONS\n");
     return 2;
   }
-  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)) ||
-      !SQL_SUCCEEDED(SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
-                                   (SQLPOINTER)SQL_OV_ODBC3, 0))) {
+  if ((env = odbctest_alloc_env()) == SQL_NULL_HENV) {
     fprintf(stderr, PROG ": cannot allocate the ODBC environment\n");
     return 1;
   }
@@ -346,7 +235,7 @@ int main(int argc, char **argv) {
   pthread_t *th = calloc((size_t)nthreads, sizeof *th);
   if (th == NULL)
     return 1;
-  double t0 = now_s();
+  double t0 = odbctest_now();
   deadline = t0 + (double)seconds;
   for (long t = 0; t < nthreads; t++) {
     if (pthread_create(&th[t], NULL, thread_main, (void *)(intptr_t)(t + 1)) !=
@@ -360,25 +249,26 @@ int main(int argc, char **argv) {
   for (long t = 0; t < nthreads; t++)
     pthread_join(th[t], NULL);
   free(th);
-  double elapsed = now_s() - t0;
+  double elapsed = odbctest_now() - t0;
   /* A few samples of the pool at rest. */
-  sleep_ms(300);
+  odbctest_sleep_ms(300);
   stop_sampler = 1;
   pthread_join(sampler, NULL);
 
   /* The pool's own count (written about once a second). */
   char path[1100];
-  stats_path(path, sizeof path);
+  odbctest_stats_path(stats_pattern, path, sizeof path);
   long borrows = -1;
   for (int tries = 0; tries < 40; tries++) {
-    borrows = stat_of(path, "odbcpool_borrows_total");
+    borrows = odbctest_stats_sum(path, "odbcpool_borrows_total");
     if (borrows >= requests - errors)
       break;
-    sleep_ms(100);
+    odbctest_sleep_ms(100);
   }
-  long connects = stat_of(path, "odbcpool_connects_total");
-  long reset_failures = stat_of(path, "odbcpool_reset_failures_total");
-  long timeouts = stat_of(path, "odbcpool_timeouts_total");
+  long connects = odbctest_stats_sum(path, "odbcpool_connects_total");
+  long reset_failures =
+      odbctest_stats_sum(path, "odbcpool_reset_failures_total");
+  long timeouts = odbctest_stats_sum(path, "odbcpool_timeouts_total");
   if (borrows < requests - errors)
     failf("stats %s: borrows_total %ld, expected >= %ld", path, borrows,
           requests - errors);
@@ -400,15 +290,15 @@ int main(int argc, char **argv) {
   long left = -1;
   char why[1024];
   for (int tries = 0; tries < 50; tries++) {
-    SQLHDBC dbc = connect_cs(super_cs, why, sizeof why);
+    SQLHDBC dbc = odbctest_connect(env, super_cs, why, sizeof why);
     if (dbc == NULL) {
       failf("final check: connect: %s", why);
       break;
     }
-    bool ok = query(dbc,
-                    "SELECT count(*) FROM pg_class WHERE relname = "
-                    "'load_probe'",
-                    &left, 1, why, sizeof why);
+    bool ok = odbctest_query(dbc,
+                             "SELECT count(*) FROM pg_class WHERE relname = "
+                             "'load_probe'",
+                             &left, 1, NULL, why, sizeof why);
     SQLDisconnect(dbc);
     SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     if (!ok) {
@@ -417,7 +307,7 @@ int main(int argc, char **argv) {
     }
     if (left == 0)
       break;
-    sleep_ms(100);
+    odbctest_sleep_ms(100);
   }
   if (left != 0)
     failf("%ld load_probe table(s) still on the server after the load", left);

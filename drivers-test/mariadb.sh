@@ -10,27 +10,20 @@
 # thread; default here 500, see below).
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 prog=$top_builddir/drivers-test/check_drivers
-[ -x "$prog" ] || fail "$prog not built (make check builds it)"
+need_built "$prog"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-my.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir my
 # As root the server runs as user mysql, who must reach $tmp/db.
 chmod 0711 "$tmp"
 
 odbc_env_init "$tmp/odbc"
-[ -n "$MAODBC" ] || skip "MariaDB Connector/ODBC (libmaodbc.so) not found"
-start=$SECONDS
+need_drivers mariadb
 mariadb_start "$tmp/db" # skips when no server; stopped (by pid) at exit
-echo "mariadb.sh: MariaDB on 127.0.0.1:$MARIADB_PORT (started in" \
-	"$((SECONDS - start)) s)"
 odbc_add_mariadb_dsn maria "$MARIADB_PORT"
 # Same server; its pool section has a reset that always fails.
 odbc_add_mariadb_dsn maria_fail "$MARIADB_PORT"
@@ -38,47 +31,16 @@ odbc_add_mariadb_dsn maria_fail "$MARIADB_PORT"
 odbc_add_mariadb_dsn maria_tls "$MARIADB_PORT" SSLVERIFY=1 \
 	"SSLCA=$MARIADB_DIR/tls/ca.crt"
 
-# Residue the reset must have erased (the recommended verify query of
-# doc/RESET.md without its system-variable part, which costs 1-5 ms per
-# return): user variables holding a value, temporary tables, prepared
-# statements and HANDLERs (which close the connection), a transaction, a
-# role, LAST_INSERT_ID(), statement history.
-verify="SELECT 'user variable' FROM information_schema.USER_VARIABLES"
-verify+=" WHERE VARIABLE_VALUE IS NOT NULL"
-verify+=" UNION ALL SELECT 'unlisted' FROM information_schema.SESSION_STATUS"
-verify+=" WHERE VARIABLE_NAME IN ('COM_CREATE_TEMPORARY_TABLE',"
-verify+=" 'COM_PREPARE_SQL', 'COM_HA_OPEN') AND VARIABLE_VALUE <> '0'"
-verify+=" UNION ALL SELECT 'transaction' FROM DUAL WHERE @@in_transaction <> 0"
-verify+=" UNION ALL SELECT 'role' FROM DUAL WHERE CURRENT_ROLE() IS NOT NULL"
-verify+=" UNION ALL SELECT 'last_insert_id' FROM DUAL"
-verify+=" WHERE LAST_INSERT_ID() <> 0"
-verify+=" UNION ALL SELECT 'profile' FROM information_schema.PROFILING"
-# An explicit LIMIT overrides a borrower's sql_select_limit (0 would hide
-# every row).
-verify+=" LIMIT 1"
+# Residue the reset must have erased (see lib.sh).
+verify=$(mariadb_verify_query)
 
 tls_check="SELECT VARIABLE_VALUE <> '' FROM information_schema.SESSION_STATUS"
 tls_check+=" WHERE VARIABLE_NAME = 'SSL_CIPHER'"
 
-cat >"$tmp/pool.ini" <<EOF
-; written by drivers-test/mariadb.sh
-[defaults]
-borrow_timeout = 30s
-reset_workers = 2
-
-[maria]
-max_connections = 4
-verify_query = $verify
-
-[maria_fail]
-max_connections = 4
-reset_sql = SELECT * FROM no_such_table
-
-[maria_tls]
+check_drivers_setup mariadb maria "$verify" "[maria_tls]
 max_connections = 2
 require_encryption = yes
-encryption_check = $tls_check
-EOF
+encryption_check = $tls_check"
 
 # The reset of a MariaDB connection costs about 2-4 ms (information_schema
 # scans; doc/RESET.md), against well under 1 ms for PostgreSQL's DISCARD
@@ -86,10 +48,7 @@ EOF
 # here, depending on the machine's load) to keep this script within about
 # two minutes. ODBCPOOL_TEST_ITERATIONS=10000 runs the full load.
 export ODBCPOOL_TEST_ITERATIONS=${ODBCPOOL_TEST_ITERATIONS:-500}
-export ODBCPOOL_TEST_DSN=maria ODBCPOOL_TEST_FAIL_DSN=maria_fail
 export ODBCPOOL_TEST_TLS_DSN=maria_tls
-export ODBCPOOL_TEST_DB=mariadb ODBCPOOL_TEST_CONFIG=$tmp/pool.ini
-export ODBCPOOL_TEST_MAX_CONNECTIONS=4
 
 start=$SECONDS
 "$prog" || fail "check_drivers failed on MariaDB"

@@ -33,44 +33,25 @@
 # (killed_sessions or load: run only those tests).
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 prog=$top_builddir/drivers-test/check_mariadb_faults
 module=$top_builddir/.libs/odbcpool_driver.so
-[ -x "$prog" ] || fail "$prog not built (make check builds it)"
-[ -f "$module" ] || fail "$module not built (make builds it)"
+need_built "$prog" "$module"
 need_cmd timeout
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-myf.XXXXXX") || fail "mktemp failed"
-if [ -n "${ODBCPOOL_FAULTS_KEEP:-}" ]; then
-	echo "mariadb_faults.sh: keeping $tmp"
-else
-	at_exit "rm -rf '$tmp'"
-fi
+test_tmpdir myf ODBCPOOL_FAULTS_KEEP
 # As root the server runs as user mysql, who must reach $tmp/db.
 chmod 0711 "$tmp"
 mkdir -p "$tmp/stats" || fail "cannot create $tmp/stats"
 
 odbc_env_init "$tmp/odbc"
-[ -n "$MAODBC" ] || skip "MariaDB Connector/ODBC (libmaodbc.so) not found"
-{
-	echo "[ODBCPool]"
-	echo "Description = odbcpool pooling driver (build tree)"
-	echo "Driver = $module"
-	echo "; levels 3 deadlock when the driver calls back into the DM"
-	echo "Threading = 0"
-	echo
-} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+need_drivers mariadb
+odbc_add_pool_driver "$module"
 
-start=$SECONDS
 mariadb_start "$tmp/db" # skips when no server; stopped (by pid) at exit
-echo "mariadb_faults.sh: MariaDB on 127.0.0.1:$MARIADB_PORT (started in" \
-	"$((SECONDS - start)) s)"
 
 # The pooled DSNs (TCP, password) and the superuser: root over the unix
 # socket (unix_socket authentication; as another OS user, that user).
@@ -81,26 +62,13 @@ super_user=root
 [ "$(id -u)" -eq 0 ] || super_user=$(id -un)
 odbc_add_dsn maria_super "MariaDB Unicode" "SOCKET=$MARIADB_SOCKET" \
 	"UID=$super_user"
-odbc_add_dsn pooled_maria_tmp ODBCPool TargetDSN=real_maria_tmp \
-	"PoolConfig=$tmp/pool-load.ini"
-odbc_add_dsn pooled_maria_var ODBCPool TargetDSN=real_maria_var \
-	"PoolConfig=$tmp/pool-load.ini"
+odbc_add_pooled_dsn pooled_maria_tmp real_maria_tmp "$tmp/pool-load.ini"
+odbc_add_pooled_dsn pooled_maria_var real_maria_var "$tmp/pool-load.ini"
 mariadb_super -e 'SELECT 1' >/dev/null ||
 	fail "the superuser cannot connect over $MARIADB_SOCKET"
 
-# Residue the reset must have erased (drivers-test/mariadb.sh's subset of
-# the recommended verify query of doc/RESET.md).
-verify="SELECT 'user variable' FROM information_schema.USER_VARIABLES"
-verify+=" WHERE VARIABLE_VALUE IS NOT NULL"
-verify+=" UNION ALL SELECT 'unlisted' FROM information_schema.SESSION_STATUS"
-verify+=" WHERE VARIABLE_NAME IN ('COM_CREATE_TEMPORARY_TABLE',"
-verify+=" 'COM_PREPARE_SQL', 'COM_HA_OPEN') AND VARIABLE_VALUE <> '0'"
-verify+=" UNION ALL SELECT 'transaction' FROM DUAL WHERE @@in_transaction <> 0"
-verify+=" UNION ALL SELECT 'role' FROM DUAL WHERE CURRENT_ROLE() IS NOT NULL"
-verify+=" UNION ALL SELECT 'last_insert_id' FROM DUAL"
-verify+=" WHERE LAST_INSERT_ID() <> 0"
-verify+=" UNION ALL SELECT 'profile' FROM information_schema.PROFILING"
-verify+=" LIMIT 1"
+# Residue the reset must have erased (as in mariadb.sh; see lib.sh).
+verify=$(mariadb_verify_query)
 
 cat >"$tmp/pool.ini" <<EOF || fail "cannot write $tmp/pool.ini"
 ; written by drivers-test/mariadb_faults.sh

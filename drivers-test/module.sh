@@ -19,35 +19,23 @@
 # EXIT_RUNS (100), ODBCPOOL_REQUIRE_ALL (absence fails instead of skips).
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 module=$top_builddir/.libs/odbcpool_driver.so
 client=$top_builddir/drivers-test/client_module
 cli=$top_builddir/odbcpool
-for f in "$module" "$client" "$cli"; do
-	[ -x "$f" ] || [ -f "$f" ] || fail "$f not built (make check builds it)"
-done
+need_built "$module" "$client" "$cli"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-mod.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir mod
 mkdir -m 0700 "$tmp/audit" || fail "cannot create $tmp/audit"
 
 odbc_env_init "$tmp/odbc"
-[ -n "$SQLITE_ODBC" ] || skip "SQLite ODBC driver (libsqlite3odbc.so) not found"
-{
-	echo "[ODBCPool]"
-	echo "Driver = $module"
-	echo "Threading = 0"
-	echo
-} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+need_drivers sqlite
+odbc_add_pool_driver "$module"
 odbc_add_sqlite_dsn real_sqlite "$tmp/module.db"
-odbc_add_dsn pooled_sqlite ODBCPool TargetDSN=real_sqlite \
-	"PoolConfig=$tmp/pool.ini"
+odbc_add_pooled_dsn pooled_sqlite real_sqlite "$tmp/pool.ini"
 
 head -c 32 /dev/urandom >"$tmp/audit.key" && chmod 600 "$tmp/audit.key" ||
 	fail "cannot write the audit key"

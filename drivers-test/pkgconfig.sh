@@ -10,11 +10,8 @@
 # unless ODBCPOOL_REQUIRE_ALL is set.
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
 	skip() {
 		printf 'FAIL: ODBCPOOL_REQUIRE_ALL is set, but: %s\n' "$*" >&2
@@ -23,8 +20,7 @@ if [ -n "${ODBCPOOL_REQUIRE_ALL:-}" ]; then
 fi
 need_cmd pkg-config cc make ldd
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-pc.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir pc
 odbc_env_init "$tmp/odbc"
 odbc_add_sqlite_dsn lite "$tmp/lite.db"
 

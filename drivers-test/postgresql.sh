@@ -10,56 +10,28 @@
 # thread, default 10000).
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 prog=$top_builddir/drivers-test/check_drivers
-[ -x "$prog" ] || fail "$prog not built (make check builds it)"
+need_built "$prog"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-pg.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir pg
 # As root the server runs as another user, who must reach $tmp/pg.
 chmod 0711 "$tmp"
 
 odbc_env_init "$tmp/odbc"
-[ -n "$PSQLODBCW" ] || skip "psqlODBC (psqlodbcw.so) not found"
-start=$SECONDS
+need_drivers pg
 pg_start "$tmp/pg" # skips when no server binaries; stopped (by pid) at exit
-echo "postgresql.sh: PostgreSQL on 127.0.0.1:$PG_PORT (started in" \
-	"$((SECONDS - start)) s)"
 odbc_add_pg_dsn pg "$PG_PORT"
 # Same server; its pool section has a reset that always fails.
 odbc_add_pg_dsn pg_fail "$PG_PORT"
 
-# Residue the reset must have erased: temp tables, cursors, prepared
-# statements, LISTEN channels, advisory locks, a role other than the login.
-verify="SELECT 'temp' FROM pg_class WHERE relpersistence = 't'"
-verify+=" AND relnamespace = pg_my_temp_schema()"
-verify+=" UNION ALL SELECT 'cursor' FROM pg_cursors"
-verify+=" UNION ALL SELECT 'prepared' FROM pg_prepared_statements"
-verify+=" UNION ALL SELECT 'listen' FROM pg_listening_channels()"
-verify+=" UNION ALL SELECT 'lock' FROM pg_locks WHERE locktype = 'advisory'"
-verify+=" AND pid = pg_backend_pid()"
-verify+=" UNION ALL SELECT 'role' WHERE current_user <> session_user"
+# Residue the reset must have erased (see lib.sh).
+verify=$(pg_verify_query)
 
-cat >"$tmp/pool.ini" <<EOF
-; written by drivers-test/postgresql.sh
-[defaults]
-borrow_timeout = 30s
-reset_workers = 2
-
-[pg]
-max_connections = 4
-verify_query = $verify
-
-[pg_fail]
-max_connections = 4
-reset_sql = SELECT * FROM no_such_table
-EOF
+check_drivers_setup postgresql pg "$verify"
 
 # doc/ARCHITECTURE.md warns of a setlocale race in psqlODBC on concurrent
 # connects. The load test opens its 4 connections concurrently without
@@ -67,9 +39,6 @@ EOF
 # (210 runs with 4 to 8 concurrent connects). If it does, the crash is in
 # the driver's connect; warm the pool with sequential borrows before the
 # threads start rather than weakening the test.
-export ODBCPOOL_TEST_DSN=pg ODBCPOOL_TEST_FAIL_DSN=pg_fail
-export ODBCPOOL_TEST_DB=postgresql ODBCPOOL_TEST_CONFIG=$tmp/pool.ini
-export ODBCPOOL_TEST_MAX_CONNECTIONS=4
 
 start=$SECONDS
 "$prog" || fail "check_drivers failed on PostgreSQL"

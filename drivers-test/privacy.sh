@@ -6,25 +6,20 @@
 # ODBCPOOL_REQUIRE_ALL is set.
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 prog=$top_builddir/drivers-test/check_privacy
-[ -x "$prog" ] || fail "$prog not built (make check builds it)"
+need_built "$prog"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-priv.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir priv
 chmod 0711 "$tmp"
 mkdir -m 0700 "$tmp/scratch"
 
 odbc_env_init "$tmp/odbc"
-[ -n "$PSQLODBCW" ] || skip "psqlODBC (psqlodbcw.so) not found"
+need_drivers pg
 pg_start "$tmp/pg"
-echo "privacy.sh: PostgreSQL with TLS on 127.0.0.1:$PG_PORT"
 odbc_add_pg_dsn pg_tls "$PG_PORT" SSLmode=require
 odbc_add_pg_dsn pg_plain "$PG_PORT" SSLmode=disable
 odbc_add_pg_dsn pg_badcheck "$PG_PORT" SSLmode=require

@@ -34,12 +34,9 @@
 # named in doc/PROBES.md; default: git describe of top_srcdir).
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
-export top_srcdir
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
+export top_srcdir
 
 write_doc=
 for arg in "$@"; do
@@ -54,17 +51,12 @@ done
 
 
 module=$top_builddir/.libs/odbcpool_driver.so
-[ -f "$module" ] || fail "$module not built (make builds it)"
+need_built "$module"
 [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 not found"
 /usr/bin/python3 -c 'import pyodbc' 2>/dev/null ||
 	skip "pyodbc not importable by /usr/bin/python3 (python3-pyodbc)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-pr.XXXXXX") || fail "mktemp failed"
-if [ -n "${ODBCPOOL_PROBES_KEEP:-}" ]; then
-	echo "probes.sh: keeping $tmp"
-else
-	at_exit "rm -rf '$tmp'"
-fi
+test_tmpdir pr ODBCPOOL_PROBES_KEEP
 # As root the servers run as other users, who must reach $tmp/pg, $tmp/my.
 chmod 0711 "$tmp"
 mkdir -p "$tmp/work" || fail "cannot create $tmp/work"
@@ -72,14 +64,7 @@ export LC_ALL=C.UTF-8
 unset LANGUAGE
 
 odbc_env_init "$tmp/odbc"
-{
-	echo "[ODBCPool]"
-	echo "Description = odbcpool pooling driver (build tree)"
-	echo "Driver = $module"
-	echo "; levels 3 deadlock when the driver calls back into the DM"
-	echo "Threading = 0"
-	echo
-} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+odbc_add_pool_driver "$module"
 
 nskip=0
 absent() {
@@ -90,42 +75,8 @@ absent() {
 	nskip=$((nskip + 1))
 }
 
-# Each server is started in a subshell-free way (pg_start and
-# mariadb_start register their stop with at_exit), but a missing server
-# must not end the script: check first, as clients.sh does.
-pg_missing() {
-	if [ -z "$PSQLODBCW" ] || [ ! -f "$PSQLODBCW" ]; then
-		echo "psqlODBC (psqlodbcw.so) not found"
-	elif [ -n "${PG_BINDIR:-}" ] && [ ! -x "$PG_BINDIR/initdb" ]; then
-		echo "no initdb in PG_BINDIR=$PG_BINDIR"
-	elif [ -z "${PG_BINDIR:-}" ] &&
-		! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null &&
-		! command -v initdb >/dev/null 2>&1; then
-		echo "PostgreSQL server (initdb) not installed"
-	elif ! command -v openssl >/dev/null 2>&1; then
-		echo "openssl not found (the test server makes a certificate)"
-	elif [ "$(id -u)" -eq 0 ] && ! command -v runuser >/dev/null 2>&1; then
-		echo "runuser not found (as root the server runs as another user)"
-	fi
-}
-
-maria_missing() {
-	if [ -z "$MAODBC" ] || [ ! -f "$MAODBC" ]; then
-		echo "MariaDB Connector/ODBC (libmaodbc.so) not found"
-	elif [ -n "${MARIADBD:-}" ] && [ ! -x "$MARIADBD" ]; then
-		echo "MARIADBD=$MARIADBD is not executable"
-	elif [ -z "${MARIADBD:-}" ] && ! command -v mariadbd >/dev/null 2>&1 &&
-		[ ! -x /usr/sbin/mariadbd ]; then
-		echo "MariaDB server (mariadbd) not installed"
-	elif ! command -v mariadb >/dev/null 2>&1 ||
-		! command -v mariadb-admin >/dev/null 2>&1 ||
-		! command -v openssl >/dev/null 2>&1; then
-		echo "mariadb, mariadb-admin or openssl not found"
-	elif [ "$(id -u)" -eq 0 ] && ! command -v runuser >/dev/null 2>&1; then
-		echo "runuser not found (as root the server runs as another user)"
-	fi
-}
-
+# A missing server must not end the script (pg_start and mariadb_start
+# would skip it): lib.sh's pg_missing and mariadb_missing check first.
 dbs=()
 for db in ${DBS:-sqlite pg mariadb}; do
 	case $db in
@@ -142,10 +93,7 @@ for db in ${DBS:-sqlite pg mariadb}; do
 			absent pg "$why"
 			continue
 		fi
-		start=$SECONDS
 		pg_start "$tmp/pg" # stopped (by pid) at exit
-		echo "probes.sh: PostgreSQL on 127.0.0.1:$PG_PORT (started in" \
-			"$((SECONDS - start)) s)"
 		odbc_add_pg_dsn real_pg "$PG_PORT"
 		# dblink, so that a borrower can open a connection carrying its
 		# credentials (the probe "dblink").
@@ -154,15 +102,12 @@ for db in ${DBS:-sqlite pg mariadb}; do
 		export PROBES_PG_PORT=$PG_PORT
 		;;
 	mariadb)
-		why=$(maria_missing)
+		why=$(mariadb_missing)
 		if [ -n "$why" ]; then
 			absent mariadb "$why"
 			continue
 		fi
-		start=$SECONDS
 		mariadb_start "$tmp/my" # stopped (by pid) at exit
-		echo "probes.sh: MariaDB on 127.0.0.1:$MARIADB_PORT (started in" \
-			"$((SECONDS - start)) s)"
 		odbc_add_mariadb_dsn real_mariadb "$MARIADB_PORT"
 		;;
 	*) fail "unknown database '$db' in DBS (sqlite, pg, mariadb)" ;;

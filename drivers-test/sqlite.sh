@@ -9,50 +9,25 @@
 # ODBCPOOL_VALGRIND=no to skip the valgrind run.
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 prog=$top_builddir/drivers-test/check_drivers
-[ -x "$prog" ] || fail "$prog not built (make check builds it)"
+need_built "$prog"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-sqlite.XXXXXX") ||
-	fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir sqlite
 
 odbc_env_init "$tmp"
-if [ -z "$SQLITE_ODBC" ] || [ ! -f "$SQLITE_ODBC" ]; then
-	skip "SQLite ODBC driver (libsqlite3odbc.so) not found"
-fi
+need_drivers sqlite
 odbc_add_sqlite_dsn sqlite "$tmp/test.db"
 # Same database; its pool section has a reset that always fails.
 odbc_add_sqlite_dsn sqlite_fail "$tmp/test.db"
 
-# The reset leaves no temp object and no attached database behind.
-verify="SELECT name FROM sqlite_temp_master"
-verify+=" UNION ALL SELECT name FROM pragma_database_list"
-verify+=" WHERE name NOT IN ('main', 'temp')"
+# The reset leaves no temp object and no attached database behind
+# (see lib.sh).
+verify=$(sqlite_verify_query)
 
-cat >"$tmp/pool.ini" <<EOF
-; written by drivers-test/sqlite.sh
-[defaults]
-borrow_timeout = 30s
-reset_workers = 2
-
-[sqlite]
-max_connections = 4
-verify_query = $verify
-
-[sqlite_fail]
-max_connections = 4
-reset_sql = SELECT * FROM no_such_table
-EOF
-
-export ODBCPOOL_TEST_DSN=sqlite ODBCPOOL_TEST_FAIL_DSN=sqlite_fail
-export ODBCPOOL_TEST_DB=sqlite ODBCPOOL_TEST_CONFIG=$tmp/pool.ini
-export ODBCPOOL_TEST_MAX_CONNECTIONS=4
+check_drivers_setup sqlite sqlite "$verify"
 
 # `odbcpool check` says which reset runs per DSN, and warns where session
 # state is not erased (reset = none) or would not be reused (a driver

@@ -13,34 +13,24 @@
 # ODBCPOOL_REQUIRE_ALL is set, which makes that a failure.
 set -u -o pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$(cd "$here/.." && pwd)}
-top_builddir=${top_builddir:-$(pwd)}
 # shellcheck source=drivers-test/lib.sh
-. "$top_srcdir/drivers-test/lib.sh"
+. "$(dirname "$0")/lib.sh" # sets here, top_srcdir, top_builddir
 
 
 odbcpool=$top_builddir/odbcpool
 module=$top_builddir/.libs/odbcpool_driver.so
 [ -x "$odbcpool" ] || fail "$odbcpool not built"
-[ -f "$module" ] || fail "$module not built (make builds it)"
+need_built "$module"
 /usr/bin/python3 -c 'import pyodbc' 2>/dev/null ||
 	skip "pyodbc not importable by /usr/bin/python3 (python3-pyodbc)"
 command -v isql >/dev/null 2>&1 || skip "isql not found (unixodbc)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/odbcpool-stats.XXXXXX") ||
-	fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+test_tmpdir stats
 odbc_env_init "$tmp/odbc"
-[ -n "$SQLITE_ODBC" ] || skip "SQLite ODBC driver (libsqlite3odbc.so) not found"
-{
-	echo "[ODBCPool]"
-	echo "Driver = $module"
-	echo "Threading = 0"
-	echo
-} >>"$ODBCSYSINI/odbcinst.ini" || fail "cannot write odbcinst.ini"
+need_drivers sqlite
+odbc_add_pool_driver "$module"
 odbc_add_sqlite_dsn real_sqlite "$tmp/stats.db"
-odbc_add_dsn pooled ODBCPool TargetDSN=real_sqlite "PoolConfig=$tmp/pool.ini"
+odbc_add_pooled_dsn pooled real_sqlite "$tmp/pool.ini"
 mkdir -p "$tmp/stats" && chmod 0700 "$tmp/stats" || fail "mkdir failed"
 cat >"$tmp/pool.ini" <<EOF || fail "cannot write $tmp/pool.ini"
 [defaults]

@@ -56,15 +56,8 @@ DATABASE=odbcpool
 OTHER_DATABASE=odbcpool_other
 ROLE=odbcpool_role
 
-die() {
-	printf '%s: %s\n' "$PROG" "$*" >&2
-	exit 1
-}
-
-usage() {
-	printf 'usage: %s start|stop|env DIR\n' "$PROG" >&2
-	exit 2
-}
+# shellcheck source=scripts/server-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/server-common.sh"
 
 # find_mariadbd: print the server binary, or exit 77.
 find_mariadbd() {
@@ -111,57 +104,9 @@ find_tool() {
 	return 1
 }
 
-# port_in_use PORT: true if something listens on PORT.
-port_in_use() {
-	local p=$1
-	if command -v ss >/dev/null 2>&1; then
-		[ -n "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && return 0
-	fi
-	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-		return 0
-	fi
-	return 1
-}
-
-pick_port() {
-	local tries=0 p
-	while [ "$tries" -lt 200 ]; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 20001))
-		if ! port_in_use "$p"; then
-			printf '%s\n' "$p"
-			return 0
-		fi
-		tries=$((tries + 1))
-	done
-	die "no free TCP port found in 20000-40000"
-}
-
 # pid_alive: true if DIR/pid names a live mariadbd of DIR.
 pid_alive() {
-	local pid
-	[ -f "$DIR/pid" ] || return 1
-	pid=$(cat "$DIR/pid" 2>/dev/null) || return 1
-	case $pid in '' | *[!0-9]*) return 1 ;; esac
-	[ -d "/proc/$pid" ] || kill -0 "$pid" 2>/dev/null || return 1
-	# Guard against a recycled pid: it must be the server of DIR.
-	if [ -r "/proc/$pid/cmdline" ]; then
-		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$DIR/my.cnf" ||
-			return 1
-		# A zombie is as good as dead.
-		if [ -r "/proc/$pid/stat" ]; then
-			case $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) in
-			Z | X) return 1 ;;
-			esac
-		fi
-	fi
-	return 0
-}
-
-show_log() {
-	if [ -f "$DIR/server.log" ]; then
-		printf -- '--- %s ---\n' "$DIR/server.log" >&2
-		tail -n 60 "$DIR/server.log" >&2
-	fi
+	server_pid_alive "$DIR/my.cnf"
 }
 
 # The server options that mariadb-install-db's bootstrap must share with
@@ -389,7 +334,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local pid i
+	local pid
 	[ -f "$DIR/pid" ] || return 0
 	pid=$(cat "$DIR/pid" 2>/dev/null)
 	if pid_alive; then
@@ -399,15 +344,7 @@ cmd_stop() {
 				-S "$DIR/mysqld.sock" -u "$SUPERUSER" \
 				--connect-timeout=5 shutdown >/dev/null 2>&1
 		fi
-		for i in $(seq 1 150); do
-			pid_alive || break
-			[ "$i" -eq 50 ] && kill -TERM "$pid" 2>/dev/null
-			[ "$i" -eq 120 ] && kill -KILL "$pid" 2>/dev/null
-			sleep 0.1
-		done
-		if pid_alive; then
-			die "mariadbd $pid still running"
-		fi
+		server_wait_gone "$pid" 150 50 120
 	fi
 	rm -f "$DIR/pid" "$DIR/port"
 	return 0
@@ -419,31 +356,11 @@ cmd_env() {
 		"$(cat "$DIR/port")" "$DIR/mysqld.sock"
 }
 
-[ $# -eq 2 ] || usage
-CMD=$1
-DIR=$2
-case $DIR in
-/*) ;;
-*) DIR=$(pwd)/$DIR ;;
-esac
-DIR=${DIR%/}
 # The unix socket path (DIR/mysqld.sock) must fit in sun_path.
-[ "${#DIR}" -le 80 ] || die "DIR too long for a unix socket path: $DIR"
-
-RUNAS=
+server_parse_args "$@"
+server_runas "${MARIADB_SERVER_USER:-}" mysql
 SUPERUSER=$(id -un)
-if [ "$(id -u)" -eq 0 ]; then
-	SUPERUSER=root
-	RUNAS=${MARIADB_SERVER_USER:-}
-	if [ -z "$RUNAS" ]; then
-		if id -u mysql >/dev/null 2>&1; then
-			RUNAS=mysql
-		else
-			RUNAS=nobody
-		fi
-	fi
-	command -v runuser >/dev/null 2>&1 || die "runuser not found"
-fi
+[ "$(id -u)" -ne 0 ] || SUPERUSER=root
 
 case $CMD in
 start)

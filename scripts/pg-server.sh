@@ -43,15 +43,8 @@ ROLE_PASSWORD=odbcpool-secret
 DATABASE=odbcpool
 OTHER_ROLE=odbcpool_other
 
-die() {
-	printf '%s: %s\n' "$PROG" "$*" >&2
-	exit 1
-}
-
-usage() {
-	printf 'usage: %s start|stop|env DIR\n' "$PROG" >&2
-	exit 2
-}
+# shellcheck source=scripts/server-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/server-common.sh"
 
 # find_bindir: print the PostgreSQL bin dir ($PG_BINDIR, else 15, else the
 # highest installed version).
@@ -95,53 +88,9 @@ as_server() {
 	fi
 }
 
-# port_in_use PORT: true if something listens on 127.0.0.1:PORT (or any
-# address on that port).
-port_in_use() {
-	local p=$1
-	if command -v ss >/dev/null 2>&1; then
-		[ -n "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && return 0
-	fi
-	# Fallback and double check: try to connect.
-	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-		return 0
-	fi
-	return 1
-}
-
-pick_port() {
-	local tries=0 p
-	while [ "$tries" -lt 200 ]; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 20001))
-		if ! port_in_use "$p"; then
-			printf '%s\n' "$p"
-			return 0
-		fi
-		tries=$((tries + 1))
-	done
-	die "no free TCP port found in 20000-40000"
-}
-
 # pid_alive: true if DIR/pid names a live postmaster of DIR/data.
 pid_alive() {
-	local pid
-	[ -f "$DIR/pid" ] || return 1
-	pid=$(cat "$DIR/pid" 2>/dev/null) || return 1
-	case $pid in '' | *[!0-9]*) return 1 ;; esac
-	kill -0 "$pid" 2>/dev/null || [ -d "/proc/$pid" ] || return 1
-	# Guard against a recycled pid: it must be the postmaster of DIR/data.
-	if [ -r "/proc/$pid/cmdline" ]; then
-		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$DIR/data" ||
-			return 1
-	fi
-	return 0
-}
-
-show_log() {
-	if [ -f "$DIR/server.log" ]; then
-		printf -- '--- %s ---\n' "$DIR/server.log" >&2
-		tail -n 60 "$DIR/server.log" >&2
-	fi
+	server_pid_alive "$DIR/data"
 }
 
 write_config() {
@@ -283,7 +232,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local pid i
+	local pid
 	[ -f "$DIR/pid" ] || return 0
 	pid=$(cat "$DIR/pid" 2>/dev/null)
 	if pid_alive; then
@@ -292,15 +241,7 @@ cmd_stop() {
 			as_server "$BINDIR/pg_ctl" -D "$DIR/data" -m immediate \
 				-w -t 20 stop >/dev/null 2>&1
 		fi
-		for i in $(seq 1 50); do
-			pid_alive || break
-			[ "$i" -eq 10 ] && kill -TERM "$pid" 2>/dev/null
-			[ "$i" -eq 30 ] && kill -KILL "$pid" 2>/dev/null
-			sleep 0.1
-		done
-		if pid_alive; then
-			die "postmaster $pid still running"
-		fi
+		server_wait_gone "$pid" 50 10 30
 	fi
 	rm -f "$DIR/pid" "$DIR/port"
 	return 0
@@ -311,29 +252,9 @@ cmd_env() {
 	printf 'PGPORT=%s\nPGHOST=127.0.0.1\n' "$(cat "$DIR/port")"
 }
 
-[ $# -eq 2 ] || usage
-CMD=$1
-DIR=$2
-case $DIR in
-/*) ;;
-*) DIR=$(pwd)/$DIR ;;
-esac
-DIR=${DIR%/}
 # The unix socket path (DIR/sock/.s.PGSQL.NNNNN) must fit in sun_path.
-[ "${#DIR}" -le 80 ] || die "DIR too long for a unix socket path: $DIR"
-
-RUNAS=
-if [ "$(id -u)" -eq 0 ]; then
-	RUNAS=${PG_SERVER_USER:-}
-	if [ -z "$RUNAS" ]; then
-		if id -u postgres >/dev/null 2>&1; then
-			RUNAS=postgres
-		else
-			RUNAS=nobody
-		fi
-	fi
-	command -v runuser >/dev/null 2>&1 || die "runuser not found"
-fi
+server_parse_args "$@"
+server_runas "${PG_SERVER_USER:-}" postgres
 
 case $CMD in
 start) cmd_start ;;

@@ -387,9 +387,5 @@ static Suite *dbreset_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(dbreset_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(dbreset_suite());
 }

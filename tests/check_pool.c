@@ -50,8 +50,7 @@ static uint64_t use_and_return(odbcpool_set *set, const char *sql) {
   if (sql != NULL)
     ck_assert_msg(testenv_exec(c, sql), "%s failed: %s", sql,
                   odbcpool_errmsg(c));
-  odbcpool_return(c);
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  testenv_give_back(set, c);
   return id;
 }
 
@@ -100,8 +99,7 @@ START_TEST(test_reset_frees_statements_left_open) {
       SQL_NEED_DATA);
   ck_assert(!SQL_SUCCEEDED(
       SQLEndTran(SQL_HANDLE_DBC, odbcpool_hdbc(c), SQL_ROLLBACK)));
-  odbcpool_return(c);
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  testenv_give_back(set, c);
   odbcpool_stats stats = testenv_stats(set, "sqlite");
   ck_assert_uint_eq(stats.reset_failures, 0);
   ck_assert_uint_eq(stats.resets, 2);
@@ -150,8 +148,7 @@ START_TEST(test_reset_rolls_back_transaction_begun_in_sql) {
   /* Autocommit stays on; the transaction is opened by SQL text. */
   ck_assert(testenv_exec(c, "BEGIN"));
   ck_assert(testenv_exec(c, "INSERT INTO money VALUES (1000)"));
-  odbcpool_return(c);
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  testenv_give_back(set, c);
   /* sqlite3odbc's SQLEndTran leaves a transaction begun in SQL open; the
    * script's BEGIN; ROLLBACK; then fails and the connection is closed:
    * fail closed, never reused with the uncommitted row. */
@@ -173,8 +170,7 @@ START_TEST(test_reset_script_drops_temp_table_with_personal_datum) {
   uint64_t id = odbcpool_conn_id(c);
   ck_assert(testenv_exec(c, "CREATE TEMP TABLE note (name TEXT)"));
   ck_assert(testenv_exec(c, "INSERT INTO note VALUES ('Erika Mustermann')"));
-  odbcpool_return(c);
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  testenv_give_back(set, c);
 
   c = testenv_borrow(set, "sqlite");
   ck_assert_uint_eq(odbcpool_conn_id(c), id);
@@ -215,8 +211,7 @@ START_TEST(test_prepared_reset_statements_erase_every_time) {
     ck_assert(testenv_exec(c, "INSERT INTO note VALUES ('Erika Mustermann')"));
     ck_assert(testenv_exec(c, "ATTACH DATABASE ':memory:' AS side"));
     ck_assert(testenv_exec(c, "PRAGMA query_only = ON"));
-    odbcpool_return(c);
-    ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+    testenv_give_back(set, c);
   }
   odbcpool_stats st = testenv_stats(set, "sqlite");
   ck_assert_uint_eq(st.resets, 4);
@@ -267,21 +262,14 @@ START_TEST(test_borrow_for_a_purpose_not_listed_is_refused) {
       NULL, "", "marketing", "Billing", "billing,support", "billing\n"};
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     odbcpool_borrow_opts o = {.purpose = refused[i], .timeout_ms = -1};
-    odbcpool_conn *c = (odbcpool_conn *)&o;
-    odbcpool_error err;
-    ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, &err),
-                     ODBCPOOL_EPURPOSE);
-    ck_assert_ptr_null(c);
-    ck_assert_str_eq(err.sqlstate, "28000");
-    ck_assert_msg(strstr(err.message, "DSN 'sqlite'") != NULL, "%s",
-                  err.message);
+    testenv_borrow_fails(set, "sqlite", &o, ODBCPOOL_EPURPOSE, "28000",
+                         "DSN 'sqlite'");
   }
   odbcpool_borrow_opts ok = {.purpose = "support", .timeout_ms = -1};
   odbcpool_conn *c = NULL;
   odbcpool_error err;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &ok, &c, &err), ODBCPOOL_OK);
-  odbcpool_return(c);
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  testenv_give_back(set, c);
   odbcpool_stats st = testenv_stats(set, "sqlite");
   ck_assert_uint_eq(st.borrows, 1);
   ck_assert_uint_eq(st.connects, 1);
@@ -377,15 +365,11 @@ END_TEST
 
 START_TEST(test_connect_failure_reports_the_driver_diagnostics) {
   odbcpool_set *set = open_with("");
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  int rc = odbcpool_borrow(set, "sqlite_missing", NULL, &c, &err);
-  ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
-  ck_assert_ptr_null(c);
+  odbcpool_error err =
+      testenv_borrow_fails(set, "sqlite_missing", NULL, ODBCPOOL_ECONNECT, NULL,
+                           "cannot connect to DSN 'sqlite_missing'");
   ck_assert_msg(strlen(err.sqlstate) == 5, "sqlstate '%s'", err.sqlstate);
-  ck_assert_msg(strstr(err.message, "cannot connect to DSN 'sqlite_missing'") !=
-                        NULL &&
-                    strstr(err.message, ": [") != NULL,
+  ck_assert_msg(strstr(err.message, ": [") != NULL,
                 "message without the driver's record: %s", err.message);
   odbcpool_stats st = testenv_stats(set, "sqlite_missing");
   ck_assert_uint_eq(st.connect_failures, 1);
@@ -396,11 +380,8 @@ END_TEST
 
 START_TEST(test_unknown_dsn_is_im002) {
   odbcpool_set *set = open_with("");
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  int rc = odbcpool_borrow(set, "no_such_dsn", NULL, &c, &err);
-  ck_assert_int_eq(rc, ODBCPOOL_ECONNECT);
-  ck_assert_str_eq(err.sqlstate, "IM002");
+  testenv_borrow_fails(set, "no_such_dsn", NULL, ODBCPOOL_ECONNECT, "IM002",
+                       NULL);
   odbcpool_close(set);
 }
 END_TEST
@@ -566,8 +547,7 @@ START_TEST(test_many_threads_keep_statistics_consistent) {
     pthread_join(t[i], NULL);
     ck_assert_int_eq(a[i].failures, 0);
   }
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
-  odbcpool_stats st = testenv_stats(set, "sqlite");
+  odbcpool_stats st = testenv_quiesced_stats(set, "sqlite");
   ck_assert_uint_eq(st.borrows, T * N);
   ck_assert_uint_eq(st.resets, T * N);
   ck_assert_uint_eq(st.reset_failures, 0);
@@ -588,12 +568,10 @@ START_TEST(test_different_credentials_never_share_a_connection) {
   odbcpool_conn *c;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice, &c, NULL), 0);
   uint64_t a = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &bob, &c, NULL), 0);
   ck_assert_uint_ne(odbcpool_conn_id(c), a);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice, &c, NULL), 0);
   ck_assert_uint_eq(odbcpool_conn_id(c), a);
   odbcpool_return(c);
@@ -616,8 +594,7 @@ START_TEST(test_another_password_is_settled_by_a_real_login) {
   odbcpool_error err;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice, &c, &err), 0);
   uint64_t a = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   int rc = odbcpool_borrow(set, "sqlite", &alice2, &c, &err);
   ck_assert_msg(rc == ODBCPOOL_OK,
                 "another password of the user: expected a real login, got "
@@ -625,15 +602,13 @@ START_TEST(test_another_password_is_settled_by_a_real_login) {
                 odbcpool_strerror(rc), err.sqlstate, err.message);
   uint64_t a2 = odbcpool_conn_id(c);
   ck_assert_uint_ne(a2, a);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_uint_eq(testenv_stats(set, "sqlite").connects, 2);
   /* The first password again: a real login, not connection a. */
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &alice, &c, &err), 0);
   ck_assert_uint_ne(odbcpool_conn_id(c), a);
   ck_assert_uint_ne(odbcpool_conn_id(c), a2);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   odbcpool_stats st = testenv_stats(set, "sqlite");
   ck_assert_uint_eq(st.connects, 3);
   ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_REAUTH], 0);
@@ -650,12 +625,10 @@ START_TEST(test_password_is_reconfirmed_after_reauth_interval) {
   odbcpool_conn *c;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, NULL), 0);
   uint64_t first = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, NULL), 0);
   ck_assert_uint_eq(odbcpool_conn_id(c), first);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   usleep(400 * 1000);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, NULL), 0);
   uint64_t second = odbcpool_conn_id(c);
@@ -669,19 +642,16 @@ START_TEST(test_password_is_reconfirmed_after_reauth_interval) {
                 "%llu (first %llu), connects %llu (expected 2)",
                 (unsigned long long)second, (unsigned long long)first,
                 (unsigned long long)st.connects);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   /* Confirmed again: the pooled connections serve without a login. */
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, NULL), 0);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_uint_eq(testenv_stats(set, "sqlite").connects, 2);
   /* Connections without a password of the application are not
    * re-authenticated. */
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, NULL), 0);
   uint64_t plain = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   usleep(400 * 1000);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, NULL), 0);
   ck_assert_uint_eq(odbcpool_conn_id(c), plain);
@@ -709,8 +679,7 @@ START_TEST(test_refused_login_closes_the_passwords_connections) {
   odbcpool_conn *c1, *c2;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite_sub", &o, &c1, NULL), 0);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite_sub", &o, &c2, NULL), 0);
-  odbcpool_return(c2);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c2);
   usleep(300 * 1000);
   ck_assert_int_eq(rename(dir, moved), 0);
   odbcpool_conn *c = NULL;
@@ -729,8 +698,7 @@ START_TEST(test_refused_login_closes_the_passwords_connections) {
   ck_assert_uint_eq(st.open, 1); /* c1, still borrowed */
   ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_REAUTH], 1);
   /* The borrowed one is closed when it comes back, not pooled. */
-  odbcpool_return(c1);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c1);
   st = testenv_stats(set, "sqlite_sub");
   ck_assert_uint_eq(st.open, 0);
   ck_assert_uint_eq(st.closes[ODBCPOOL_CLOSE_REAUTH], 2);
@@ -754,18 +722,15 @@ START_TEST(test_empty_password_is_the_same_as_none) {
   odbcpool_error err;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &empty, &c, &err), 0);
   uint64_t a = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   int rc = odbcpool_borrow(set, "sqlite", &none, &c, &err);
   ck_assert_msg(rc == ODBCPOOL_OK, "PWD absent after PWD empty: %s [%s] %s",
                 odbcpool_strerror(rc), err.sqlstate, err.message);
   ck_assert_uint_eq(odbcpool_conn_id(c), a);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &blank, &c, &err), 0);
   uint64_t b = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, &err), 0);
   ck_assert_uint_eq(odbcpool_conn_id(c), b);
   odbcpool_return(c);
@@ -816,8 +781,7 @@ START_TEST(test_max_connections_bounds_the_dsn_across_keys) {
   ck_assert_uint_eq(st.open, 2);
   /* Alice's connection goes idle; carol's borrow closes it and opens
    * her own. */
-  odbcpool_return(a);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, a);
   carol.timeout_ms = 5000;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &carol, &c, NULL), 0);
   st = testenv_stats(set, "sqlite");
@@ -852,12 +816,10 @@ START_TEST(test_preconnect_attributes_are_part_of_the_key) {
   odbcpool_conn *c;
   ck_assert_int_eq(odbcpool__borrow(set, &plain, NULL, -1, &c, NULL, NULL), 0);
   uint64_t a = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_int_eq(odbcpool__borrow(set, &sized, NULL, -1, &c, NULL, NULL), 0);
   uint64_t b = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   ck_assert_uint_ne(a, b);
   ck_assert_int_eq(odbcpool__borrow(set, &sized, NULL, -1, &c, NULL, NULL), 0);
   ck_assert_uint_eq(odbcpool_conn_id(c), b);
@@ -903,8 +865,7 @@ START_TEST(test_stats_file_has_counters_and_no_user_names) {
   for (int i = 0; i < 3; i++) {
     odbcpool_conn *c = NULL;
     ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &o, &c, NULL), 0);
-    odbcpool_return(c);
-    odbcpool_quiesce(set, 10000);
+    testenv_give_back(set, c);
   }
   odbcpool_close(set); /* writes the file one last time */
   char path[700], text[8192];
@@ -951,8 +912,7 @@ static void write_stats_via_pool(const char *stats) {
            stats);
   odbcpool_set *set = testenv_open(body);
   odbcpool_conn *c = testenv_borrow(set, "sqlite");
-  odbcpool_return(c);
-  odbcpool_quiesce(set, 10000);
+  testenv_give_back(set, c);
   odbcpool_close(set);
 }
 
@@ -1013,13 +973,8 @@ END_TEST
 
 START_TEST(test_require_encryption_refuses_unknown_driver_without_check) {
   odbcpool_set *set = open_with("require_encryption = yes\n");
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, &err),
-                   ODBCPOOL_EPOLICY);
-  ck_assert_str_eq(err.sqlstate, "08004");
-  ck_assert_msg(strstr(err.message, "set encryption_check") != NULL, "%s",
-                err.message);
+  testenv_borrow_fails(set, "sqlite", NULL, ODBCPOOL_EPOLICY, "08004",
+                       "set encryption_check");
   odbcpool_stats st = testenv_stats(set, "sqlite");
   ck_assert_uint_eq(st.connects, 0);
   ck_assert_uint_eq(st.open, 0);
@@ -1032,16 +987,12 @@ START_TEST(test_encryption_check_decides_on_the_live_session) {
    * "yes" admits; both prove the check runs on the new session. */
   odbcpool_set *set = open_with("require_encryption = yes\n"
                                 "encryption_check = SELECT 'f'\n");
-  odbcpool_conn *c = NULL;
-  odbcpool_error err;
-  ck_assert_int_eq(odbcpool_borrow(set, "sqlite", NULL, &c, &err),
-                   ODBCPOOL_EPOLICY);
-  ck_assert_str_eq(err.sqlstate, "08004");
+  testenv_borrow_fails(set, "sqlite", NULL, ODBCPOOL_EPOLICY, "08004", NULL);
   ck_assert_uint_eq(testenv_stats(set, "sqlite").open, 0);
   odbcpool_close(set);
   set = open_with("require_encryption = yes\n"
                   "encryption_check = SELECT 'true'\n");
-  c = testenv_borrow(set, "sqlite");
+  odbcpool_conn *c = testenv_borrow(set, "sqlite");
   odbcpool_return(c);
   odbcpool_close(set);
 }
@@ -1076,8 +1027,7 @@ START_TEST(test_audit_trail_records_the_pool_events_verifiably) {
   odbcpool_conn *c = NULL;
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite", &erika, &c, NULL), 0);
   uint64_t id = odbcpool_conn_id(c);
-  odbcpool_return(c);
-  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  testenv_give_back(set, c);
   /* A login the target refuses (here: a database that cannot be opened)
    * is audited as refused. */
   ck_assert_int_eq(odbcpool_borrow(set, "sqlite_missing", &wrong, &c, NULL),
@@ -1228,9 +1178,5 @@ static Suite *pool_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(pool_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return testenv_run_suite(pool_suite());
 }

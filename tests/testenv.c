@@ -2,6 +2,7 @@
 #include "build.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,10 +97,48 @@ odbcpool_conn *testenv_borrow(odbcpool_set *set, const char *dsn) {
   return c;
 }
 
+odbcpool_error testenv_borrow_fails(odbcpool_set *set, const char *dsn,
+                                    const odbcpool_borrow_opts *opts, int rc,
+                                    const char *sqlstate,
+                                    const char *fragment) {
+  odbcpool_conn *c = (odbcpool_conn *)&c; /* must be set to NULL */
+  odbcpool_error err;
+  int got = odbcpool_borrow(set, dsn, opts, &c, &err);
+  ck_assert_msg(got == rc, "borrow %s: expected %s, got %s [%s] %s", dsn,
+                odbcpool_strerror(rc), odbcpool_strerror(got), err.sqlstate,
+                err.message);
+  ck_assert_ptr_null(c);
+  if (sqlstate != NULL)
+    ck_assert_str_eq(err.sqlstate, sqlstate);
+  if (fragment != NULL)
+    ck_assert_msg(strstr(err.message, fragment) != NULL,
+                  "borrow %s: '%s' not in the message: %s", dsn, fragment,
+                  err.message);
+  return err;
+}
+
+void testenv_give_back(odbcpool_set *set, odbcpool_conn *c) {
+  odbcpool_return(c);
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+}
+
+odbcpool_stats testenv_quiesced_stats(odbcpool_set *set, const char *dsn) {
+  ck_assert_int_eq(odbcpool_quiesce(set, 10000), ODBCPOOL_OK);
+  return testenv_stats(set, dsn);
+}
+
 odbcpool_stats testenv_stats(odbcpool_set *set, const char *dsn) {
   odbcpool_stats st;
   odbcpool_error err;
   int rc = odbcpool_stats_get(set, dsn, &st, &err);
   ck_assert_msg(rc == ODBCPOOL_OK, "stats %s: %s", dsn, err.message);
   return st;
+}
+
+int testenv_run_suite(Suite *s) {
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -32,8 +32,25 @@ bool testenv_exec(odbcpool_conn *c, const char *sql);
 long testenv_query_long(odbcpool_conn *c, const char *sql, bool *ok);
 /* Borrows with default options and fails the test on error. */
 odbcpool_conn *testenv_borrow(odbcpool_set *set, const char *dsn);
+/* Borrows from `dsn` with `opts` (may be NULL) and checks that it fails
+ * with `rc` and hands out no connection; with `sqlstate`, that the error
+ * has that SQLSTATE; with `fragment`, that its message contains it.
+ * Returns the error. */
+odbcpool_error testenv_borrow_fails(odbcpool_set *set, const char *dsn,
+                                    const odbcpool_borrow_opts *opts, int rc,
+                                    const char *sqlstate, const char *fragment);
+/* Returns `c` to `set` and waits until its reset is done (quiesce),
+ * failing the test if it is not within 10 s. */
+void testenv_give_back(odbcpool_set *set, odbcpool_conn *c);
+/* Waits until every reset of `set` is done, failing the test if it is
+ * not within 10 s, and returns the statistics of `dsn`. */
+odbcpool_stats testenv_quiesced_stats(odbcpool_set *set, const char *dsn);
 /* Reads the pool's statistics, failing the test on error. */
 odbcpool_stats testenv_stats(odbcpool_set *set, const char *dsn);
+
+/* Runs every test of suite `s` (CK_NORMAL output) and frees it; returns
+ * the exit status for main: EXIT_SUCCESS if none failed. */
+int testenv_run_suite(Suite *s);
 
 /* Polls `cond` every 10 ms for up to 10 s and fails the test if it never
  * holds: for state that a background thread reaches eventually. */
