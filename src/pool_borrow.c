@@ -318,7 +318,8 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key_in,
         return code;
       }
     }
-    if (c->state != CONN_OPENING && odbcpool__reauth_due(p, odbcpool__now_ms())) {
+    if (c->state != CONN_OPENING &&
+        odbcpool__reauth_due(p, odbcpool__now_ms())) {
       c = odbcpool__reopen_in_slot(c);
       if (c == NULL) {
         pthread_mutex_unlock(&s->lock);
