@@ -301,8 +301,10 @@ void odbcpool__open_failed(odbcpool_conn *c);
 /* Allocates a connection struct in state OPENING. Lock held. */
 odbcpool_conn *odbcpool__conn_new(struct pool *p);
 
-/* --- pool_borrow.c: odbcpool__borrow (pool_driver.h), odbcpool_borrow
- * and odbcpool_return (odbcpool.h) ---------------------------------- */
+/* --- pool_borrow.c ------------------------------------------------- */
+
+/* Declared elsewhere: odbcpool__borrow in pool_driver.h (the driver calls
+ * it), odbcpool_borrow and odbcpool_return in odbcpool.h. */
 
 /* --- pool_fork.c ---------------------------------------------------- */
 
