@@ -49,7 +49,8 @@ struct odbcpool__key {
 
 /* odbcpool_borrow with a full key. `diag` (may be NULL) receives the
  * target's diagnostic records when the connect fails. Takes set->lock
- * (released while connecting, validating and waiting). */
+ * (released while connecting, validating and waiting), env_lock around
+ * the lazy allocation of an environment, and the audit trail's lock. */
 int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
                      const char *purpose, long timeout_ms, odbcpool_conn **out,
                      odbcpool_error *err, struct odbcpool__diag *diag);
@@ -94,8 +95,9 @@ bool odbcpool__conn_preattr_failed(const odbcpool_conn *c, SQLINTEGER attr);
 bool odbcpool__conn_sql_matters(const odbcpool_conn *c);
 /* For the driver's exit handler: writes the statistics file of `s` one
  * last time, if one is configured. Takes set->lock, waiting at most
- * `wait_ms` for it (another thread may hold it for ever at exit); returns
- * false, having written nothing, if it could not get it. */
+ * `wait_ms` for it (another thread may hold it for ever at exit), and
+ * releases it while the file is written (under stats.c's write lock);
+ * returns false, having written nothing, if it could not get it. */
 bool odbcpool__set_stats_at_exit(odbcpool_set *s, long wait_ms);
 
 #endif /* ODBCPOOL_POOL_DRIVER_H */
