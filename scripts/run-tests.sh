@@ -101,7 +101,8 @@ fuzz_run() {
     return 1
   fi
 }
-fuzz_run fuzz_config "src/config.c src/error.c src/util.c src/dm.c" 30 ||
+fuzz_run fuzz_config "src/config.c src/config_check.c src/config_settings.c \
+  src/config_value.c src/sqlsplit.c src/error.c src/util.c src/dm.c" 30 ||
   status=1
 fuzz_run fuzz_connstr "src/connstr.c src/error.c src/util.c src/dm.c" 30 ||
   status=1

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "odbcpool.h"
+#include "sqlsplit.h"
 
 /* Kinds of setting values. Durations are milliseconds and need a unit
  * ("500ms", "5s", "10min", "2h", "1d"); "0" alone means off/none. */
@@ -19,21 +20,6 @@ enum cfg_type {
   CFG_CHOICE,   /* one word of the setting's `choices`; stored as its
                    index (a long) */
   CFG_LIST,     /* comma-separated names, kept as text (a char *) */
-};
-
-/* One reset statement. With `gexec` set, each column of each row the
- * statement returns is itself executed as a statement (as psql's \gexec),
- * which is how a static script drops objects whose names it cannot know.
- * With `baseline` set (\gbaseline), the statement is not part of the
- * reset: it runs once, right after the connection is opened, and the
- * (key, value) rows it returns are the connection's baseline, which
- * ODBCPOOL_BASELINE in the reset statements stands for (see reset.h). */
-struct cfg_stmt {
-  char *sql;
-  bool gexec;
-  bool baseline;
-  bool batch; /* \gbatch: sent with the statements after it, up to one that
-                 ends otherwise, as one batch (one SQLExecDirect) */
 };
 
 /* Values of the `reset` setting (indexes of its choices). */
@@ -181,19 +167,6 @@ const char *odbcpool__cfg_suggest_section(const char *name);
 /* The settings for `dsn`: its section, else [defaults]. Never NULL. */
 const struct cfg_pool *odbcpool__cfg_pool(const struct cfg *cfg,
                                           const char *dsn);
-
-/* Splits a reset script into statements: `;` ends a statement, `\gexec`
- * ends one whose results are statements; quotes ('', "", ``, $tag$), --
- * and (non-nested) block comments are respected; backslash escapes inside
- * quotes are not. Statements holding only whitespace and comments are
- * dropped, and leading comments and surrounding whitespace are trimmed.
- * Appends to *stmts (NULL, or an array grown by this function). On error
- * returns ODBCPOOL_ECONFIG (or ENOMEM) with "name:line: reason" in err and
- * leaves *nstmts and the existing statements as they were. */
-int odbcpool__cfg_split_sql(const char *name, unsigned first_line,
-                            const char *sql, size_t len,
-                            struct cfg_stmt **stmts, size_t *nstmts,
-                            odbcpool_error *err);
 
 /* Address of setting `s` for `pool`: a field of `pool`, or of `cfg` for
  * defaults_only settings. Points to a long (CFG_INT, CFG_DURATION), a bool

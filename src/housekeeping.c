@@ -6,6 +6,7 @@
 #include "error.h"
 #include "log.h"
 #include "pool.h"
+#include "pool_impl.h"
 #include "util.h"
 
 /* How often to look: a quarter of the shortest timer, 10 ms .. 1 s. */
@@ -57,6 +58,47 @@ static void report_leaks(struct pool *p, uint64_t now) {
                   "'%s') has not been returned: possible leak",
                   p->dsn, (unsigned long long)c->id,
                   (unsigned long long)(now - c->borrowed_ms), c->purpose);
+  }
+}
+
+/* The reset watchdog: see odbcpool__reset_watchdog in pool.h. */
+void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
+  odbcpool_set *s = p->set;
+  long limit = p->cfg->reset_timeout;
+  odbcpool_conn *c = p->lists[CONN_RESETTING].head;
+  while (c != NULL) {
+    odbcpool_conn *next = c->next;
+    if (c->reset_started_ms != 0 && !c->abandoned &&
+        now - c->reset_started_ms >= (uint64_t)limit) {
+      /* Off every list: its slot is free now, and no borrower can get
+       * it. Its worker, stuck in the driver, frees it if it comes back;
+       * another worker takes its place. */
+      odbcpool__list_unlink(&p->lists[CONN_RESETTING], c);
+      odbcpool__slot_release(p);
+      c->abandoned = true;
+      p->nabandoned++;
+      p->stats->reset_failures++;
+      p->stats->closes[ODBCPOOL_CLOSE_RESET_TIMEOUT]++;
+      s->resets_running--;
+      s->nstuck++;
+      s->all_busy_since_ms = 0;
+      odbcpool__log(ODBCPOOL_LOG_WARN,
+                    "pool %s: reset of connection %llu still running after "
+                    "%ld ms (reset_timeout): connection given up, its slot "
+                    "freed",
+                    p->dsn, (unsigned long long)c->id, limit);
+      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_RESET_FAILED, c, "reset_timeout",
+                         (long)(now - c->reset_started_ms), -1);
+      odbcpool__audit_ev(
+          p, ODBCPOOL_AUDIT_CLOSE, c,
+          odbcpool_close_reason_name(ODBCPOOL_CLOSE_RESET_TIMEOUT),
+          (long)(now - c->created_ms), -1);
+      odbcpool__workers_replace(s);
+      odbcpool__pool_dispatch(p);
+      pthread_cond_broadcast(&s->idle_cv);
+    }
+    c = next;
   }
 }
 

@@ -13,6 +13,7 @@
 #include "dbreset.h"
 #include "error.h"
 #include "odbcpool.h"
+#include "pool_driver.h"
 
 /* Each connection is in exactly one state, and each state is one list of
  * its pool (pool->lists[state]). */
@@ -37,30 +38,6 @@ struct tracked_handle {
 };
 
 struct pool;
-
-/* A connection attribute that only takes effect when the connection is
- * opened (SQL_ATTR_PACKET_SIZE, SQL_ATTR_ODBC_CURSORS): it is set on the
- * target before its connect, and is part of the pool key. */
-struct odbcpool__preattr {
-  SQLINTEGER attr;
-  SQLULEN value;
-};
-#define ODBCPOOL_PREATTR_MAX 4
-
-/* What a pool is keyed by: connections made with different values of
- * any field are never mixed. */
-struct odbcpool__key {
-  const char *dsn;         /* target DSN */
-  const char *uid;         /* NULL: the DSN's own */
-  const char *pwd;         /* used to connect, then only its verifier is kept */
-  const char *extra;       /* further "KEY=value;" attributes for the target */
-  bool wide;               /* open with SQLDriverConnectW (see doc/ARCHITECTURE.md) */
-  SQLINTEGER odbc_version; /* SQL_OV_ODBC2/3/3_80; 0 means 3.80 */
-  SQLUINTEGER login_timeout; /* seconds the application allows a connect
-                                (SQL_ATTR_LOGIN_TIMEOUT), 0: no limit */
-  const struct odbcpool__preattr *pre; /* npre pre-connect attributes */
-  int npre;                            /* at most ODBCPOOL_PREATTR_MAX */
-};
 
 /* A validation handed to a reset worker by a borrower, who waits for it
  * until its deadline (on the borrower's stack). */
@@ -249,23 +226,6 @@ int odbcpool__conn_open(odbcpool_conn *c, const char *pwd,
 void odbcpool__conn_disconnect(odbcpool_conn *c);
 /* Frees the struct and its tracking array. */
 void odbcpool__conn_free(odbcpool_conn *c);
-/* Notes that the borrower is about to set connection attribute `attr`,
- * so the reset restores it: a listed attribute is marked touched; for
- * another one, its current (integer) value is read and kept, and if it
- * cannot be read the connection is marked to be closed on return. Called
- * by the borrowing thread, before the set. */
-void odbcpool__conn_note_attr(odbcpool_conn *c, SQLINTEGER attr);
-/* Whether connection attribute `attr` takes effect only when a
- * connection is opened (SQL_ATTR_LOGIN_TIMEOUT, SQL_ATTR_PACKET_SIZE,
- * SQL_ATTR_ODBC_CURSORS): such attributes set before connect are part
- * of the pool key (odbcpool__key.pre), not applied afterwards. */
-bool odbcpool__attr_at_open(SQLINTEGER attr);
-/* Notes that the borrower is about to run SQL text `sql` (UTF-8, `len`
- * bytes) on `c`, or (sql NULL) to change rows in another way: marks the
- * connection's session state as possibly changed unless the statement
- * provably cannot change it (odbcpool__sql_cannot_touch_session). Called
- * by the borrowing thread. */
-void odbcpool__conn_note_sql(odbcpool_conn *c, const char *sql, size_t len);
 /* True if SQL text `sql` run on `c` cannot change session state: on
  * SQLite only, a single SELECT that names no pragma and calls no
  * load_extension (doc/RESET.md gives the argument). */
@@ -331,37 +291,38 @@ void odbcpool__close_locked(odbcpool_conn *c, int reason);
  * only its verifier. NULL is ENOMEM. Lock held. */
 struct pool *odbcpool__pool_get(odbcpool_set *s,
                                 const struct odbcpool__key *key);
-/* odbcpool_borrow with a full key. `diag` (may be NULL) receives the
- * target's diagnostic records when the connect fails. */
-int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key,
-                     const char *purpose, long timeout_ms, odbcpool_conn **out,
-                     odbcpool_error *err, struct odbcpool__diag *diag);
 /* Frees `p` if it has no connection, no waiter, and is not a pool the
  * housekeeper must keep filled (min_idle). Returns true if it did. Lock
  * held; nobody may hold `p` without one of its connections. */
 bool odbcpool__pool_prune(struct pool *p);
+/* Gives back the slot of a connection (state OPENING) whose connect
+ * failed, and frees it. Lock held. */
+void odbcpool__open_failed(odbcpool_conn *c);
+/* Allocates a connection struct in state OPENING. Lock held. */
+odbcpool_conn *odbcpool__conn_new(struct pool *p);
+
+/* --- pool_borrow.c ------------------------------------------------- */
+
+/* Declared elsewhere: odbcpool__borrow in pool_driver.h (the driver calls
+ * it), odbcpool_borrow and odbcpool_return in odbcpool.h. */
+
+/* --- pool_fork.c ---------------------------------------------------- */
+
 /* In a forked child, abandons the parent's connections without sending
  * anything on them and restarts the threads. Lock held. */
 void odbcpool__fork_check(odbcpool_set *s);
 /* The registry of live sets that the fork handlers lock. */
 void odbcpool__registry_add(odbcpool_set *s);
 void odbcpool__registry_remove(odbcpool_set *s);
-/* Gives back the slot of a connection (state OPENING) whose connect
- * failed, and frees it. Lock held. */
-void odbcpool__open_failed(odbcpool_conn *c);
+
+/* --- pool_workers.c ------------------------------------------------- */
+
 /* Starts one more reset worker if every worker has been busy for 500 ms
  * while returns wait, up to maxworkers. Lock held. */
 void odbcpool__workers_grow(odbcpool_set *s, uint64_t now);
 /* Starts the reset workers and the housekeeper. Called with the lock
  * held, by open and in a forked child. */
 int odbcpool__threads_start(odbcpool_set *s, odbcpool_error *err);
-/* Allocates a connection struct in state OPENING. Lock held. */
-odbcpool_conn *odbcpool__conn_new(struct pool *p);
-/* Gives up every connection of `p` whose reset has run for longer than
- * reset_timeout: it leaves the lists (its slot is freed), is counted and
- * audited as closed for reset_timeout, and a worker replaces the one stuck
- * in it. Lock held. */
-void odbcpool__reset_watchdog(struct pool *p, uint64_t now);
 /* Starts a worker if stuck ones leave fewer than reset_workers able to
  * work. Lock held. */
 void odbcpool__workers_replace(odbcpool_set *s);
@@ -408,5 +369,10 @@ int odbcpool__stats_prune(const char *pattern, unsigned *pruned);
 /* Housekeeping thread body: idle_timeout, max_lifetime, min_idle, leak
  * reports. */
 void *odbcpool__housekeeper(void *arg);
+/* Gives up every connection of `p` whose reset has run for longer than
+ * reset_timeout: it leaves the lists (its slot is freed), is counted and
+ * audited as closed for reset_timeout, and a worker replaces the one stuck
+ * in it. Lock held. */
+void odbcpool__reset_watchdog(struct pool *p, uint64_t now);
 
 #endif /* ODBCPOOL_POOL_H */

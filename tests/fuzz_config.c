@@ -9,7 +9,9 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -fno-sanitize-recover=undefined -Iinclude -Isrc -I<builddir> \
- *     tests/fuzz_config.c src/config.c src/error.c src/util.c src/dm.c \
+ *     tests/fuzz_config.c src/config.c src/config_check.c \
+ *     src/config_settings.c src/config_value.c src/sqlsplit.c src/error.c \
+ *     src/util.c src/dm.c \
  *     -o fuzz_config -lcrypto -ldl -lpthread
  *   mkdir -p /tmp/fuzz_config.corpus && cp doc/odbcpool.ini.example \
  *     /tmp/fuzz_config.corpus/

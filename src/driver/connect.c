@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <odbcinst.h>
 #include <openssl/crypto.h>
@@ -41,19 +40,8 @@ static void register_exit_hook(void);
  * another thread keeps for more than 200 ms is skipped, so that exit
  * cannot hang on a thread that will never run again. */
 static void write_stats_at_exit(void) {
-  for (struct set_entry *e = sets; e; e = e->next) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 200000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    if (pthread_mutex_timedlock(&e->set->lock, &ts) != 0)
-      continue;
-    odbcpool__stats_write(e->set);
-    pthread_mutex_unlock(&e->set->lock);
-  }
+  for (struct set_entry *e = sets; e; e = e->next)
+    (void)odbcpool__set_stats_at_exit(e->set, 200);
 }
 
 static void register_exit_hook(void) {
@@ -179,16 +167,12 @@ static void preattr_warning(struct drv_dbc *d, SQLINTEGER attr, bool target) {
  * rather than dropped. Returns SQL_SUCCESS or SQL_SUCCESS_WITH_INFO. */
 static SQLRETURN apply_preattrs(struct drv_dbc *d) {
   bool warned = false;
-  const struct pool *p = d->conn->pool;
   for (int i = 0; i < d->npre; i++) {
     struct drv_preattr *a = &d->pre[i];
     if (odbcpool__attr_at_open(a->attr)) {
-      /* The pool's copy of the key, in its own order. */
-      for (int j = 0; j < p->npre; j++) {
-        if (p->pre[j].attr == a->attr && (d->conn->pre_failed & (1u << j))) {
-          preattr_warning(d, a->attr, false);
-          warned = true;
-        }
+      if (odbcpool__conn_preattr_failed(d->conn, a->attr)) {
+        preattr_warning(d, a->attr, false);
+        warned = true;
       }
       continue;
     }
@@ -258,7 +242,7 @@ static SQLRETURN borrow(struct drv_dbc *d, struct request *rq, bool wide) {
   if (code != ODBCPOOL_OK)
     return drv_error_pool(&d->h, &err,
                           code == ODBCPOOL_ECONNECT ? &diag : NULL);
-  c->tracked_attrs = true;
+  odbcpool__conn_track_attrs(c);
   d->conn = c;
   d->target = odbcpool_hdbc(c);
   d->wide = wide;

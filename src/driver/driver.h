@@ -8,7 +8,8 @@
 #include "dm.h"
 #include "error.h"
 #include "odbcapi.h"
-#include "pool.h"
+#include "odbcpool.h"
+#include "pool_driver.h"
 
 /* The entry points the driver manager finds with dlsym. Everything else
  * in the module is hidden (-fvisibility=hidden and an export list). */

@@ -531,8 +531,7 @@ DRV_LTX(SQLDriverUnload);
 /* Only SQLite's SELECTs can leave the session clean; for everything else
  * the text need not be read. */
 static bool may_stay_clean(const odbcpool_conn *c) {
-  return c != NULL && !c->sql_dirty && c->builtin != NULL &&
-         strcmp(c->builtin->name, "sqlite") == 0;
+  return c != NULL && odbcpool__conn_sql_matters(c);
 }
 
 void drv_note_sqla(struct drv_stmt *s, SQLCHAR *text, SQLINTEGER len) {

@@ -1,0 +1,42 @@
+/* pool_impl.h — helpers shared by the files of the pool core itself
+ * (pool.c, pool_borrow.c, pool_workers.c, pool_fork.c, housekeeping.c):
+ * the connection lists, slots and the password lifetime of a pool. Not
+ * for the rest of the library, and never for src/driver/
+ * (tests/layering.sh checks). Every function here is called with
+ * set->lock held; the structs are in pool.h. */
+#ifndef ODBCPOOL_POOL_IMPL_H
+#define ODBCPOOL_POOL_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pool.h"
+
+/* --- pool.c: lists and slots ---------------------------------------- */
+
+/* Takes `c` off list `l` (its state's list). */
+void odbcpool__list_unlink(struct conn_list *l, odbcpool_conn *c);
+/* A connection of `p` left the lists for good: its slot is free. */
+void odbcpool__slot_release(struct pool *p);
+/* Whether a pool of p's DSN other than `p` has borrowers waiting. */
+bool odbcpool__dsn_starved(const struct pool *p);
+/* Takes the most recently returned idle connection, as IN_USE; NULL if
+ * there is none. */
+odbcpool_conn *odbcpool__take_idle(struct pool *p);
+
+/* --- pool.c: password lifetime -------------------------------------- */
+
+/* Whether a borrower of `p` must log in for real before its pooled
+ * connections are used (reauth_interval over, or refused since). */
+bool odbcpool__reauth_due(const struct pool *p, uint64_t now);
+/* The server accepted the password of `p` in a real login at `now`. */
+void odbcpool__password_accepted(struct pool *p, uint64_t now);
+/* A real login with the password of `p` failed: no connection made with
+ * it is used again. The lock is released while idle ones are closed. */
+void odbcpool__password_refused(struct pool *p);
+/* Closes `c` (IN_USE, just taken) and returns a new OPENING connection
+ * in its slot, or NULL when out of memory. The lock is released while
+ * the old one is disconnected. */
+odbcpool_conn *odbcpool__reopen_in_slot(odbcpool_conn *c);
+
+#endif /* ODBCPOOL_POOL_IMPL_H */
