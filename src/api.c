@@ -16,6 +16,7 @@
 #include "error.h"
 #include "log.h"
 #include "pool.h"
+#include "pool_impl.h"
 #include "secret.h"
 #include "util.h"
 
@@ -161,14 +162,7 @@ void odbcpool_close(odbcpool_set *s) {
   if (s == NULL)
     return;
   pthread_mutex_lock(&s->lock);
-  odbcpool__fork_check(s);
-  s->closing = true;
-  pthread_cond_broadcast(&s->work_cv);
-  pthread_cond_broadcast(&s->hk_cv);
-  for (struct pool *p = s->pools; p; p = p->next)
-    for (struct waiter *w = p->wait_head; w; w = w->next)
-      pthread_cond_signal(&w->cv);
-  bool started = s->threads_started;
+  bool started = odbcpool__set_stop(s);
   pthread_mutex_unlock(&s->lock);
 
   /* A worker stuck in a reset the watchdog gave up (a driver that never

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "config_impl.h"
 #include "error.h"
+#include "util.h"
 
 /* ------------------------------------------------------------- messages */
 
@@ -44,14 +45,14 @@ int odbcpool__cfg_enomem(odbcpool_error *err) {
 
 /* ---------------------------------------------------------------- files */
 
-/* Reads the whole file at `path`, at most `max` bytes, into a malloc'd
- * buffer with a NUL after the data. Returns 0 or an errno value; EFBIG
- * if the file is larger than `max`. */
 /* The reason read_all failed, for messages. */
 const char *odbcpool__cfg_read_error(int e) {
   return e == EINVAL ? "not a regular file" : strerror(e);
 }
 
+/* Reads the whole file at `path`, at most `max` bytes, into a malloc'd
+ * buffer with a NUL after the data. Returns 0 or an errno value; EFBIG
+ * if the file is larger than `max`. */
 int odbcpool__cfg_read_all(const char *path, size_t max, char **out,
                            size_t *outlen) {
   struct stat st;
@@ -87,33 +88,24 @@ int odbcpool__cfg_read_all(const char *path, size_t max, char **out,
     goto out;
   }
   for (;;) {
-    ssize_t n;
-
-    if (len == cap) {
-      char *nbuf;
-
-      if (cap > max) {
-        e = EFBIG;
-        goto out;
-      }
-      cap *= 2;
-      nbuf = realloc(buf, cap + 1);
-      if (!nbuf) {
-        e = ENOMEM;
-        goto out;
-      }
-      buf = nbuf;
-    }
-    n = read(fd, buf + len, cap - len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      e = errno;
+    size_t got;
+    e = odbcpool__read_full(fd, buf + len, cap - len, -1, &got);
+    if (e != 0)
+      goto out;
+    len += got;
+    if (len < cap)
+      break; /* end of file */
+    if (cap > max) {
+      e = EFBIG;
       goto out;
     }
-    if (n == 0)
-      break;
-    len += (size_t)n;
+    cap *= 2;
+    char *nbuf = realloc(buf, cap + 1);
+    if (!nbuf) {
+      e = ENOMEM;
+      goto out;
+    }
+    buf = nbuf;
   }
   if (len > max) {
     e = EFBIG;

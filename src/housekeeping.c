@@ -64,7 +64,6 @@ static void report_leaks(struct pool *p, uint64_t now) {
 /* The reset watchdog: see odbcpool__reset_watchdog in pool.h. */
 void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
   ODBCPOOL_ASSERT_HELD(&p->set->lock);
-  odbcpool_set *s = p->set;
   long limit = p->cfg->reset_timeout;
   odbcpool_conn *c = p->lists[CONN_RESETTING].head;
   while (c != NULL) {
@@ -74,15 +73,7 @@ void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
       /* Off every list: its slot is free now, and no borrower can get
        * it. Its worker, stuck in the driver, frees it if it comes back;
        * another worker takes its place. */
-      odbcpool__list_unlink(&p->lists[CONN_RESETTING], c);
-      odbcpool__slot_release(p);
-      c->abandoned = true;
-      p->nabandoned++;
       p->stats->reset_failures++;
-      p->stats->closes[ODBCPOOL_CLOSE_RESET_TIMEOUT]++;
-      s->resets_running--;
-      s->nstuck++;
-      s->all_busy_since_ms = 0;
       odbcpool__log(ODBCPOOL_LOG_WARN,
                     "pool %s: reset of connection %llu still running after "
                     "%ld ms (reset_timeout): connection given up, its slot "
@@ -90,13 +81,8 @@ void odbcpool__reset_watchdog(struct pool *p, uint64_t now) {
                     p->dsn, (unsigned long long)c->id, limit);
       odbcpool__audit_ev(p, ODBCPOOL_AUDIT_RESET_FAILED, c, "reset_timeout",
                          (long)(now - c->reset_started_ms), -1);
-      odbcpool__audit_ev(
-          p, ODBCPOOL_AUDIT_CLOSE, c,
-          odbcpool_close_reason_name(ODBCPOOL_CLOSE_RESET_TIMEOUT),
-          (long)(now - c->created_ms), -1);
-      odbcpool__workers_replace(s);
-      odbcpool__pool_dispatch(p);
-      pthread_cond_broadcast(&s->idle_cv);
+      odbcpool__give_up(p, c, CONN_RESETTING, ODBCPOOL_CLOSE_RESET_TIMEOUT,
+                        now);
     }
     c = next;
   }

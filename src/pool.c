@@ -109,6 +109,38 @@ void odbcpool__slot_release(struct pool *p) {
   p->ds->nconns--;
 }
 
+void odbcpool__give_up(struct pool *p, odbcpool_conn *c, enum conn_state from,
+                       odbcpool_close_reason reason, uint64_t now) {
+  ODBCPOOL_ASSERT_HELD(&p->set->lock);
+  odbcpool_set *s = p->set;
+  odbcpool__list_unlink(&p->lists[from], c);
+  odbcpool__slot_release(p);
+  c->abandoned = true;
+  p->nabandoned++;
+  p->stats->closes[reason]++;
+  s->resets_running--;
+  s->nstuck++;
+  s->all_busy_since_ms = 0;
+  odbcpool__audit_ev(p, ODBCPOOL_AUDIT_CLOSE, c,
+                     odbcpool_close_reason_name(reason),
+                     (long)(now - c->created_ms), -1);
+  odbcpool__workers_replace(s);
+  odbcpool__pool_dispatch(p);
+  pthread_cond_broadcast(&s->idle_cv);
+}
+
+bool odbcpool__set_stop(odbcpool_set *s) {
+  ODBCPOOL_ASSERT_HELD(&s->lock);
+  s->closing = true;
+  odbcpool__fork_check(s);
+  pthread_cond_broadcast(&s->work_cv);
+  pthread_cond_broadcast(&s->hk_cv);
+  for (struct pool *p = s->pools; p; p = p->next)
+    for (struct waiter *w = p->wait_head; w; w = w->next)
+      pthread_cond_signal(&w->cv);
+  return s->threads_started;
+}
+
 /* Whether a pool of p's DSN other than `p` has borrowers waiting. */
 bool odbcpool__dsn_starved(const struct pool *p) {
   for (const struct pool *q = p->set->pools; q; q = q->next)

@@ -167,27 +167,14 @@ static int validate_for_borrower(odbcpool_conn *c, uint64_t deadline) {
     /* The worker is stuck in the driver: give the connection up, as the
      * reset watchdog does, so that it holds no slot. */
     c->validation = NULL;
-    odbcpool__list_unlink(&p->lists[CONN_IN_USE], c);
-    odbcpool__slot_release(p);
-    c->abandoned = true;
-    p->nabandoned++;
     p->stats->validations_failed++;
-    p->stats->closes[ODBCPOOL_CLOSE_VALIDATION_TIMEOUT]++;
-    s->resets_running--;
-    s->nstuck++;
-    s->all_busy_since_ms = 0;
     odbcpool__log(ODBCPOOL_LOG_WARN,
                   "pool %s: validation of connection %llu did not finish "
                   "before the borrower's deadline: connection given up, its "
                   "slot freed",
                   p->dsn, (unsigned long long)c->id);
-    odbcpool__audit_ev(
-        p, ODBCPOOL_AUDIT_CLOSE, c,
-        odbcpool_close_reason_name(ODBCPOOL_CLOSE_VALIDATION_TIMEOUT),
-        (long)(now - c->created_ms), -1);
-    odbcpool__workers_replace(s);
-    odbcpool__pool_dispatch(p);
-    pthread_cond_broadcast(&s->idle_cv);
+    odbcpool__give_up(p, c, CONN_IN_USE, ODBCPOOL_CLOSE_VALIDATION_TIMEOUT,
+                      now);
     result = VAL_TIMEOUT;
   }
   pthread_cond_destroy(&v.cv);

@@ -88,14 +88,7 @@ static bool stop_threads_at_exit(odbcpool_set *s,
                                  const struct timespec *deadline) {
   if (pthread_mutex_timedlock(&s->lock, deadline) != 0)
     return false;
-  s->closing = true;
-  odbcpool__fork_check(s); /* in a child: no threads to stop */
-  pthread_cond_broadcast(&s->work_cv);
-  pthread_cond_broadcast(&s->hk_cv);
-  for (struct pool *p = s->pools; p; p = p->next)
-    for (struct waiter *w = p->wait_head; w; w = w->next)
-      pthread_cond_signal(&w->cv);
-  bool started = s->threads_started;
+  bool started = odbcpool__set_stop(s); /* in a child: none to stop */
   unsigned n = s->workers != NULL ? s->nworkers : 0; /* none after a fork */
   pthread_mutex_unlock(&s->lock);
 

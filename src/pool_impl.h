@@ -24,6 +24,20 @@ bool odbcpool__dsn_starved(const struct pool *p);
  * there is none. */
 odbcpool_conn *odbcpool__take_idle(struct pool *p);
 
+/* Gives up `c`, whose reset or validation worker is stuck in the driver
+ * past its deadline: off list `from` (RESETTING or IN_USE), its slot
+ * freed, marked abandoned (its worker frees it if it ever comes back),
+ * counted and audited as closed for `reason`; another worker replaces
+ * the stuck one and waiting borrowers are woken. The caller counts the
+ * failure it stands for and logs it first. */
+void odbcpool__give_up(struct pool *p, odbcpool_conn *c, enum conn_state from,
+                       odbcpool_close_reason reason, uint64_t now);
+/* Marks the set closing and wakes its housekeeper, its workers and every
+ * waiting borrower; in a forked child the set is made the child's first
+ * (without threads, as it is closing). Returns whether the set's threads
+ * had been started. */
+bool odbcpool__set_stop(odbcpool_set *s);
+
 /* --- pool.c: password lifetime -------------------------------------- */
 
 /* Whether a borrower of `p` must log in for real before its pooled
