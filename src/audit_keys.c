@@ -33,16 +33,8 @@
 static const char tag_label[] = "odbcpool pseudonym key tag v1";
 static const char key_suffix[] = ".key";
 
-/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
+/* The civil date of a day count since 1970-01-01 (proleptic Gregorian);
+ * the other way is odbcpool__days_from_civil (util.c). */
 static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d) {
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -100,7 +92,8 @@ bool odbcpool__pkey_id_parse(const char *s, size_t n, int64_t *start,
   }
   if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || days < 1)
     return false;
-  int64_t first = days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]);
+  int64_t first =
+      odbcpool__days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]);
   if (start)
     *start = first * ODBCPOOL_DAY_MS;
   if (end)

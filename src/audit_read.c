@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "audit_read.h"
 #include "audit_verify.h"
+#include "util.h"
 
 /* The value of `,"name":` in a record, or NULL. A `,"` is always JSON
  * structure in a record: inside a string every quote is escaped. */
@@ -65,15 +66,6 @@ static void plain_field(const char *s, size_t n, const char *name, char *out,
   out[v.n] = '\0';
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
 bool odbcpool__audit_parse_time(const char *s, int64_t *ms /* OUT */) {
   static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
   size_t n = strlen(s);
@@ -93,7 +85,8 @@ bool odbcpool__audit_parse_time(const char *s, int64_t *ms /* OUT */) {
   if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
       v[4] > 59 || v[5] > 60)
     return false;
-  int64_t days = days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]);
+  int64_t days =
+      odbcpool__days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]);
   *ms = ((days * 24 + v[3]) * 60 + v[4]) * 60000 + (int64_t)v[5] * 1000 + v[6];
   return true;
 }

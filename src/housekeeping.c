@@ -103,14 +103,7 @@ static void fill_min_idle(struct pool *p) {
       return;
     odbcpool_error err;
     pthread_mutex_unlock(&s->lock);
-    uint64_t t0 = odbcpool__now_ms();
-    int code = odbcpool__conn_open(c, NULL, 0, &err, NULL);
-    if (code == ODBCPOOL_OK)
-      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_OPEN, c, NULL,
-                         (long)(odbcpool__now_ms() - t0), -1);
-    else if (c->refused_reason != NULL)
-      odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, c->refused_reason, -1,
-                         -1);
+    int code = odbcpool__open_audited(p, c, NULL, 0, &err, NULL);
     pthread_mutex_lock(&s->lock);
     if (code != ODBCPOOL_OK) {
       odbcpool__open_failed(c);

@@ -129,6 +129,22 @@ void odbcpool__give_up(struct pool *p, odbcpool_conn *c, enum conn_state from,
   pthread_cond_broadcast(&s->idle_cv);
 }
 
+int odbcpool__open_audited(struct pool *p, odbcpool_conn *c, const char *pwd,
+                           SQLUINTEGER login_timeout, odbcpool_error *err,
+                           struct odbcpool__diag *diag) {
+  uint64_t t0 = odbcpool__now_ms();
+  int code = odbcpool__conn_open(c, pwd, login_timeout, err, diag);
+  if (code == ODBCPOOL_OK)
+    odbcpool__audit_ev(p, ODBCPOOL_AUDIT_OPEN, c, NULL,
+                       (long)(odbcpool__now_ms() - t0), -1);
+  else if (c->refused_reason != NULL)
+    odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, c->refused_reason, -1,
+                       -1);
+  else if (p->has_pwd)
+    odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, "login_failed", -1, -1);
+  return code;
+}
+
 bool odbcpool__set_stop(odbcpool_set *s) {
   ODBCPOOL_ASSERT_HELD(&s->lock);
   s->closing = true;

@@ -315,22 +315,14 @@ int odbcpool__borrow(odbcpool_set *s, const struct odbcpool__key *key_in,
     }
     if (c->state == CONN_OPENING) {
       pthread_mutex_unlock(&s->lock);
-      uint64_t t0 = odbcpool__now_ms();
       /* The application's login timeout, if it set one, as it would
        * apply to a direct connect. The pool sets none of its own: a
        * driver may refuse one that conflicts with the DSN's (psqlODBC
-       * with pqopt=connect_timeout does). */
-      int code = odbcpool__conn_open(c, pwd, key->login_timeout, err, diag);
-      /* c, in OPENING, keeps p alive while the lock is not held. */
-      if (code == ODBCPOOL_OK)
-        odbcpool__audit_ev(p, ODBCPOOL_AUDIT_OPEN, c, NULL,
-                           (long)(odbcpool__now_ms() - t0), -1);
-      else if (c->refused_reason != NULL)
-        odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, c->refused_reason, -1,
-                           -1);
-      else if (p->has_pwd)
-        odbcpool__audit_ev(p, ODBCPOOL_AUDIT_REFUSED, c, "login_failed", -1,
-                           -1);
+       * with pqopt=connect_timeout does). c, in OPENING, keeps p alive
+       * while the lock is not held. */
+      uint64_t t0 = odbcpool__now_ms(); /* the password is good as of */
+      int code =
+          odbcpool__open_audited(p, c, pwd, key->login_timeout, err, diag);
       pthread_mutex_lock(&s->lock);
       if (code != ODBCPOOL_OK) {
         /* The server did not take the password: nothing made with it is

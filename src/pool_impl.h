@@ -38,6 +38,15 @@ void odbcpool__give_up(struct pool *p, odbcpool_conn *c, enum conn_state from,
  * had been started. */
 bool odbcpool__set_stop(odbcpool_set *s);
 
+/* Opens `c` (OPENING) with the set's lock NOT held, and audits the
+ * outcome: OPEN with the time it took, or REFUSED with the policy's
+ * reason (an unencrypted link, say), or, when the pool has a password of
+ * the application's, REFUSED "login_failed". Returns the open's code. The
+ * one exception to "called with set->lock held" in this header. */
+int odbcpool__open_audited(struct pool *p, odbcpool_conn *c, const char *pwd,
+                           SQLUINTEGER login_timeout, odbcpool_error *err,
+                           struct odbcpool__diag *diag);
+
 /* --- pool.c: password lifetime -------------------------------------- */
 
 /* Whether a borrower of `p` must log in for real before its pooled

@@ -312,3 +312,14 @@ int odbcpool__read_full(int fd, void *buf, size_t n, off_t off, size_t *got) {
   *got = have;
   return rc;
 }
+
+int64_t odbcpool__days_from_civil(int64_t y, unsigned m, unsigned d) {
+  /* Counted in 400-year eras of 146097 days, from a year that starts in
+   * March so that the leap day is the last of its year. */
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}

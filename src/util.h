@@ -79,6 +79,10 @@ int odbcpool__open_safe_dir(const char *path, const char **base /* OUT */,
  * libcrypto (it may run after libcrypto's cleanup at exit). */
 void odbcpool__random_name(char *out, size_t n);
 
+/* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian;
+ * m 1-12, d 1-31, not checked), negative before 1970. */
+int64_t odbcpool__days_from_civil(int64_t y, unsigned m, unsigned d);
+
 /* Writes all `n` bytes of `d` to `fd`, retrying short writes and EINTR
  * (one write(2) unless the disk fills or a signal interrupts). Returns 0
  * or an errno value (EIO if write returned 0); *done (OUT, may be NULL)
