@@ -173,7 +173,7 @@ static void new_stream(struct odbcpool__audit *a) {
 /* In a forked child, the descriptors are shared with the parent, and a
  * flock belongs to the shared open file description: the child would
  * "hold" the parent's lock. Open our own. Called with a->mu held. */
-static void after_fork(struct odbcpool__audit *a) {
+void odbcpool__audit_after_fork(struct odbcpool__audit *a) {
   pid_t self = getpid();
   if (a->pid == self)
     return;
@@ -345,7 +345,7 @@ void odbcpool__audit_log(struct odbcpool__audit *a,
     return;
   }
   pthread_mutex_lock(&a->mu);
-  after_fork(a);
+  odbcpool__audit_after_fork(a);
   if (a->sealed) {
     odbcpool__audit_append_failed(a, "the process is exiting");
     pthread_mutex_unlock(&a->mu);
@@ -431,47 +431,6 @@ void odbcpool__audit_pseudonym(struct odbcpool__audit *a, const char *user,
           : a->key;
   if (pk == NULL || !odbcpool__pkey_pseudonym(pk, user, out))
     out[0] = '\0';
-  pthread_mutex_unlock(&a->mu);
-}
-
-int odbcpool__audit_rotate_now(struct odbcpool__audit *a, odbcpool_error *err) {
-  int rc;
-  if (a == NULL || a->syslog)
-    return odbcpool__err(err, ODBCPOOL_EINVAL, SQLSTATE,
-                         "audit: no log file to rotate");
-  pthread_mutex_lock(&a->mu);
-  after_fork(a);
-  if (a->lock_fd < 0 ||
-      !odbcpool__audit_lock_timed(a->lock_fd, LOCK_EX, LOCK_WAIT_MS)) {
-    pthread_mutex_unlock(&a->mu);
-    return odbcpool__err(err, ODBCPOOL_EIO, SQLSTATE, "%s: cannot lock",
-                         a->lock_path);
-  }
-  rc = odbcpool__audit_sync(a, err);
-  if (rc == ODBCPOOL_OK)
-    rc = odbcpool__audit_rotate(a, odbcpool__audit_now_ms(a), err);
-  a->rotated_here = false;
-  flock(a->lock_fd, LOCK_UN);
-  pthread_mutex_unlock(&a->mu);
-  return rc;
-}
-
-void odbcpool__audit_set_clock(struct odbcpool__audit *a, int64_t epoch_ms) {
-  if (a == NULL)
-    return;
-  pthread_mutex_lock(&a->mu);
-  a->clock_ms = epoch_ms;
-  pthread_mutex_unlock(&a->mu);
-}
-
-void odbcpool__audit_set_syslog_hook(struct odbcpool__audit *a,
-                                     void (*hook)(const char *line, void *ctx),
-                                     void *ctx) {
-  if (a == NULL)
-    return;
-  pthread_mutex_lock(&a->mu);
-  a->syslog_hook = hook;
-  a->syslog_ctx = ctx;
   pthread_mutex_unlock(&a->mu);
 }
 

@@ -91,6 +91,10 @@ const char *odbcpool__audit_format(struct odbcpool__audit *a,
  * this process's view of the trail up to date with the files (recovering
  * a cut-short write); appends a record (rotating first if due); rotates
  * the live file. */
+/* audit.c: in a forked child, gives the writer its own descriptors and
+ * lock (a flock belongs to the open file description it shares with the
+ * parent); nothing in the parent. Called with a->mu held. */
+void odbcpool__audit_after_fork(struct odbcpool__audit *a);
 int odbcpool__audit_sync(struct odbcpool__audit *a, odbcpool_error *err);
 int odbcpool__audit_append(struct odbcpool__audit *a,
                            const struct odbcpool__audit_rec *rec,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_hooks.h"
 #include "config.h"
 
 #define DAY_MS 86400000LL

@@ -29,6 +29,7 @@
 #include <openssl/hmac.h>
 
 #include "audit.h"
+#include "audit_hooks.h"
 #include "audit_keys.h"
 #include "audit_report.h"
 #include "audit_verify.h"

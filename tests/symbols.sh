@@ -10,12 +10,13 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v nm >/dev/null 2>&1 || { echo "SKIP: nm not found (binutils)"; exit 77; }
 lib=$top_builddir/.libs/libodbcpool.so
 drv=$top_builddir/.libs/odbcpool_driver.so
-tools='scratch_|data_file|audit_verify|cred_write$|secret_new_key$'
+tools='scratch_|data_file|audit_verify|cred_write$|secret_new_key$|audit_rotate_now$|audit_set_clock$|audit_set_syslog_hook$'
 for f in "$lib" "$drv"; do
 	[ -f "$f" ] || fail "$f not built"
 	# Symbols of code that belongs to the command or the tests only
 	# (defined there, or referenced): the scratch setup, the audit
-	# verifier, and writing key and credentials files.
+	# verifier, writing key and credentials files, and the audit
+	# writer's test hooks (rotate now, a fixed clock, syslog capture).
 	bad=$(nm "$f" | awk '{ print $NF }' |
 		grep -E "^odbcpool__($tools)" || true)
 	[ -z "$bad" ] || fail "$(basename "$f") holds tool code: $bad"
