@@ -84,6 +84,8 @@ struct odbcpool_conn {
    * reset_text[i] where that is not NULL: the text with the connection's
    * baseline expanded into it. */
   const struct odbcpool__builtin *builtin;
+  const struct cfg_stmt *builtin_stmts; /* its nbuiltin statements */
+  size_t nbuiltin;
   char **reset_text; /* nplan entries, or NULL */
   size_t nplan;
   /* Set when the connection must be closed on return instead of reset

@@ -29,10 +29,7 @@ static int collect_row(const struct odbcpool__dm *dm, SQLHSTMT st,
                                 "cannot read a generated statement");
     if (v != NULL && *v != '\0')
       odbcpool__buf_append(out, v, strlen(v) + 1);
-    if (v != NULL) {
-      OPENSSL_cleanse(v, strlen(v));
-      free(v);
-    }
+    odbcpool__wipe_free(v);
   }
   return out->failed
              ? odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory")
@@ -108,17 +105,8 @@ static int run_generated(const struct odbcpool__dm *dm, SQLHDBC hdbc,
 /* Statement i of the connection's plan: the built-in ones, then the
  * pool's own. */
 static const struct cfg_stmt *plan_stmt(const odbcpool_conn *c, size_t i) {
-  size_t nb = 0;
-  const struct cfg_stmt *b =
-      c->builtin ? odbcpool__builtin_stmts(c->builtin, &nb) : NULL;
-  return i < nb ? &b[i] : &c->cfg->reset[i - nb];
-}
-
-static size_t plan_len(const odbcpool_conn *c) {
-  size_t nb = 0;
-  if (c->builtin)
-    odbcpool__builtin_stmts(c->builtin, &nb);
-  return nb + c->cfg->nreset;
+  return i < c->nbuiltin ? &c->builtin_stmts[i]
+                         : &c->cfg->reset[i - c->nbuiltin];
 }
 
 static int hexval(char c) {
@@ -221,10 +209,7 @@ static int join_batches(odbcpool_conn *c, odbcpool_error *err) {
         odbcpool__buf_puts(&b, ";\n");
       odbcpool__buf_puts(&b, t);
     }
-    if (c->reset_text[i] != NULL) {
-      OPENSSL_cleanse(c->reset_text[i], strlen(c->reset_text[i]));
-      free(c->reset_text[i]);
-    }
+    odbcpool__wipe_free(c->reset_text[i]);
     c->reset_text[i] = NULL;
     if (st->batch) {
       /* Emptied: the batch is run from the statement that ends it. */
@@ -294,15 +279,15 @@ void odbcpool__reset_plan(odbcpool_conn *c) {
       return;
     }
     if (c->builtin != NULL) {
-      size_t nb = 0;
-      if (odbcpool__builtin_stmts(c->builtin, &nb) == NULL) {
+      c->builtin_stmts = odbcpool__builtin_stmts(c->builtin, &c->nbuiltin);
+      if (c->builtin_stmts == NULL) {
         no_reuse(c, ODBCPOOL_CLOSE_RESET_FAILED,
                  "the built-in reset does not parse", c->builtin->name);
         return;
       }
     }
   }
-  size_t n = plan_len(c);
+  size_t n = c->nbuiltin + cfg->nreset;
   if (n == 0)
     return;
   c->reset_text = calloc(n, sizeof *c->reset_text);
@@ -329,10 +314,7 @@ void odbcpool__reset_plan(odbcpool_conn *c) {
       code =
           odbcpool__baseline_capture(c->hdbc, sql ? sql : st->sql, &base, &err);
     }
-    if (sql != NULL) {
-      OPENSSL_cleanse(sql, strlen(sql));
-      free(sql);
-    }
+    odbcpool__wipe_free(sql);
   }
   /* The baseline's reads must not leave a transaction open (autocommit
    * off at connect). */
@@ -353,15 +335,13 @@ void odbcpool__reset_plan(odbcpool_conn *c) {
 }
 
 void odbcpool__reset_plan_free(odbcpool_conn *c) {
-  for (size_t i = 0; c->reset_text && i < c->nplan; i++) {
-    if (c->reset_text[i] != NULL) {
-      OPENSSL_cleanse(c->reset_text[i], strlen(c->reset_text[i]));
-      free(c->reset_text[i]);
-    }
-  }
+  for (size_t i = 0; c->reset_text && i < c->nplan; i++)
+    odbcpool__wipe_free(c->reset_text[i]);
   free(c->reset_text);
   c->reset_text = NULL;
   c->nplan = 0;
+  c->builtin_stmts = NULL;
+  c->nbuiltin = 0;
 }
 
 /* Runs reset statement i of the connection's plan. With reset_prepare,
@@ -375,10 +355,7 @@ static int exec_reset(const struct odbcpool__dm *dm, odbcpool_conn *c, size_t i,
   const struct cfg_stmt *rs = plan_stmt(c, i);
   const char *sql =
       c->reset_text && c->reset_text[i] ? c->reset_text[i] : rs->sql;
-  size_t nb = 0;
-  if (c->builtin != NULL)
-    odbcpool__builtin_stmts(c->builtin, &nb);
-  bool prepare = cfg->reset_prepare || (i < nb && c->builtin->prepare);
+  bool prepare = cfg->reset_prepare || (i < c->nbuiltin && c->builtin->prepare);
   if (!prepare)
     return odbcpool__exec(c->hdbc, sql, rs->gexec, false, err);
   if (c->reset_st == NULL) {
