@@ -6,10 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
 
 #include "connstr.h"
 #include "error.h"
+#include "util.h"
 
 #define MAX_ATTRS 256
 #define MAX_LEN (64 * 1024)
@@ -33,8 +33,7 @@ static int push(struct odbcpool__connstr *cs, char *key, char *value, size_t at,
                 odbcpool_error *err) {
   if (cs->n == MAX_ATTRS) {
     free(key);
-    OPENSSL_cleanse(value, strlen(value));
-    free(value);
+    odbcpool__wipe_free(value);
     return odbcpool__err(err, ODBCPOOL_EINVAL, "HY000",
                          "connection string: more than %d attributes, the "
                          "next at offset %zu",
@@ -44,8 +43,7 @@ static int push(struct odbcpool__connstr *cs, char *key, char *value, size_t at,
     struct odbcpool__kv *kv = realloc(cs->kv, (cs->n + 16) * sizeof *kv);
     if (kv == NULL) {
       free(key);
-      OPENSSL_cleanse(value, strlen(value));
-      free(value);
+      odbcpool__wipe_free(value);
       return odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
     }
     cs->kv = kv;
@@ -159,9 +157,7 @@ int odbcpool__connstr_parse(const char *s, size_t len,
     char *key = dup_range(s + kstart, kend - kstart);
     if (key == NULL || value == NULL) {
       free(key);
-      if (value != NULL)
-        OPENSSL_cleanse(value, strlen(value));
-      free(value);
+      odbcpool__wipe_free(value);
       code = odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
       break;
     }
@@ -182,8 +178,7 @@ const char *odbcpool__connstr_get(const struct odbcpool__connstr *cs,
 
 void odbcpool__connstr_free(struct odbcpool__connstr *cs) {
   for (size_t i = 0; i < cs->n; i++) {
-    OPENSSL_cleanse(cs->kv[i].value, strlen(cs->kv[i].value));
-    free(cs->kv[i].value);
+    odbcpool__wipe_free(cs->kv[i].value);
     free(cs->kv[i].key);
   }
   free(cs->kv);

@@ -14,6 +14,7 @@
 #include "dm.h"
 #include "error.h"
 #include "log.h"
+#include "util.h"
 
 /* The shipped scripts, compiled in by the build (src/reset_scripts.c is
  * generated from data/reset/ *.sql). */
@@ -277,10 +278,7 @@ int odbcpool__baseline_expand(const char *sql, enum odbcpool__dialect dialect,
         odbcpool__buf_puts(&buf, v ? v : "");
       else
         ok = put_literal(&buf, dialect, v);
-      if (v != NULL) {
-        OPENSSL_cleanse(v, strlen(v));
-        free(v);
-      }
+      odbcpool__wipe_free(v);
       if (!ok) {
         why = "a connection keyword's value holds the quote tag " PG_TAG;
         break;
@@ -394,18 +392,14 @@ int odbcpool__baseline_capture(SQLHDBC hdbc, const char *sql,
     if (!odbcpool__get_text(dm, st, 1, &k) ||
         !odbcpool__get_text(dm, st, 2, &v)) {
       free(k);
-      if (v != NULL)
-        OPENSSL_cleanse(v, strlen(v));
-      free(v);
+      odbcpool__wipe_free(v);
       code = odbcpool__err_odbc(err, ODBCPOOL_EODBC, SQL_HANDLE_STMT, st,
                                 "cannot read a baseline row");
       goto out;
     }
     bool ok = k == NULL || odbcpool__baseline_add(b, k, v);
     free(k);
-    if (v != NULL)
-      OPENSSL_cleanse(v, strlen(v));
-    free(v);
+    odbcpool__wipe_free(v);
     if (!ok) {
       code = odbcpool__err(err, ODBCPOOL_ENOMEM, "HY001", "out of memory");
       goto out;

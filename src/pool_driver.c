@@ -5,10 +5,10 @@
 #include "build.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "pool.h"
 #include "pool_driver.h"
+#include "util.h"
 
 void odbcpool__conn_track_attrs(odbcpool_conn *c) {
   c->tracked_attrs = true;
@@ -30,14 +30,7 @@ bool odbcpool__conn_sql_matters(const odbcpool_conn *c) {
 }
 
 bool odbcpool__set_stats_at_exit(odbcpool_set *s, long wait_ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += wait_ms / 1000;
-  ts.tv_nsec += (wait_ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = odbcpool__realtime_in(wait_ms);
   if (pthread_mutex_timedlock(&s->lock, &ts) != 0)
     return false;
   odbcpool__stats_write(s);

@@ -110,14 +110,7 @@ static bool stop_threads_at_exit(odbcpool_set *s,
 }
 
 static void stop_at_exit(void) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += EXIT_WAIT_MS / 1000;
-  deadline.tv_nsec += (long)(EXIT_WAIT_MS % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  struct timespec deadline = odbcpool__realtime_in(EXIT_WAIT_MS);
   if (pthread_mutex_timedlock(&registry_lock, &deadline) != 0)
     return;
   for (odbcpool_set *s = registry; s; s = s->reg_next) {

@@ -44,6 +44,18 @@ int odbcpool__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
   return rc == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
+struct timespec odbcpool__realtime_in(long ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
+}
+
 void odbcpool__wipe_free(char *s) {
   if (s != NULL) {
     OPENSSL_cleanse(s, strlen(s));

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Milliseconds / microseconds on CLOCK_MONOTONIC. */
 uint64_t odbcpool__now_ms(void);
@@ -19,6 +20,11 @@ int odbcpool__cond_init(pthread_cond_t *cv);
  * ETIMEDOUT. */
 int odbcpool__cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
                               uint64_t deadline_ms);
+
+/* The CLOCK_REALTIME time `ms` milliseconds from now, for the calls that
+ * take only a realtime deadline (pthread_mutex_timedlock,
+ * pthread_timedjoin_np). */
+struct timespec odbcpool__realtime_in(long ms);
 
 /* Wipes the NUL-terminated string `s` (OPENSSL_cleanse) and frees it;
  * NULL is a no-op. For strings that may hold a secret. */

@@ -335,8 +335,7 @@ DRV_EXPORT SQLRETURN SQL_API SQLDriverConnect(SQLHDBC h, SQLHWND hwnd,
   if (s == NULL)
     return drv_error(&d->h, "HY001", "out of memory");
   SQLRETURN rc = driver_connect(d, s, out, outmax, outlen, completion, false);
-  OPENSSL_cleanse(s, strlen(s));
-  free(s);
+  odbcpool__wipe_free(s);
   return rc;
 }
 
@@ -351,16 +350,8 @@ DRV_EXPORT SQLRETURN SQL_API SQLDriverConnectW(
   if (s == NULL)
     return drv_error(&d->h, "HY001", "out of memory");
   SQLRETURN rc = driver_connect(d, s, out, outmax, outlen, completion, true);
-  OPENSSL_cleanse(s, strlen(s));
-  free(s);
+  odbcpool__wipe_free(s);
   return rc;
-}
-
-static void wipe_free(char *s) {
-  if (s != NULL) {
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-  }
 }
 
 /* SQLConnect's work, for both variants; takes and wipes the three
@@ -374,9 +365,9 @@ static SQLRETURN connect_dsn(struct drv_dbc *d, char *dsn, char *uid, char *pwd,
   rq.pwd = pwd && *pwd ? pwd : NULL;
   SQLRETURN rc = borrow(d, &rq, wide);
   odbcpool__buf_wipe(&rq.extra);
-  wipe_free(dsn);
-  wipe_free(uid);
-  wipe_free(pwd);
+  odbcpool__wipe_free(dsn);
+  odbcpool__wipe_free(uid);
+  odbcpool__wipe_free(pwd);
   return rc;
 }
 

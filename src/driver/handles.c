@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "driver.h"
+#include "util.h"
 
 const struct odbcpool__dm *drv_dm;
 
@@ -528,17 +527,15 @@ DRV_LTX(SQLDriverUnload);
 
 /* ------------------------------------------------------ statement text */
 
-/* Only SQLite's SELECTs can leave the session clean; for everything else
- * the text need not be read. */
-static bool may_stay_clean(const odbcpool_conn *c) {
-  return c != NULL && odbcpool__conn_sql_matters(c);
-}
-
+/* Notes the text of a statement on the borrowed connection. Only where
+ * the text can decide (odbcpool__conn_sql_matters: SQLite's SELECTs, on
+ * a connection still clean) is it passed and, for the W forms, converted;
+ * otherwise the connection is just marked as changed. */
 void drv_note_sqla(struct drv_stmt *s, SQLCHAR *text, SQLINTEGER len) {
   odbcpool_conn *c = s->dbc->conn;
   if (c == NULL)
     return;
-  if (!may_stay_clean(c) || text == NULL) {
+  if (text == NULL || !odbcpool__conn_sql_matters(c)) {
     odbcpool__conn_note_sql(c, NULL, 0);
     return;
   }
@@ -552,13 +549,10 @@ void drv_note_sqlw(struct drv_stmt *s, SQLWCHAR *text, SQLINTEGER len) {
   odbcpool_conn *c = s->dbc->conn;
   if (c == NULL)
     return;
-  char *u = may_stay_clean(c) && text != NULL ? drv_utf8(text, len) : NULL;
+  char *u = text != NULL && odbcpool__conn_sql_matters(c) ? drv_utf8(text, len)
+                                                          : NULL;
   odbcpool__conn_note_sql(c, u, u ? strlen(u) : 0);
-  if (u != NULL) {
-    /* The statement may hold personal data. */
-    OPENSSL_cleanse(u, strlen(u));
-    free(u);
-  }
+  odbcpool__wipe_free(u); /* the statement may hold personal data */
 }
 
 void drv_note_dirty(struct drv_stmt *s) {
